@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every Debian and npm dependency of qiss on a fresh Debian bookworm machine.
+# Idempotent: re-running it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+DEBS=(
+  build-essential cmake pkg-config git ca-certificates
+  libtorch-dev                       # model + training
+  libsentencepiece-dev               # multilingual tokenizer
+  libfaiss-dev libopenblas-dev       # vector index
+  liblmdb-dev                        # metadata + thumbnail store
+  libcld2-dev                        # language detection
+  libcpp-httplib-dev libssl-dev      # HTTP server
+  libcurl4-openssl-dev               # fetching image URLs
+  nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  libopencv-imgcodecs-dev libopencv-imgproc-dev libgif-dev   # decoding, resizing, thumbnails
+  libgtest-dev libgmock-dev libbenchmark-dev                 # tests, benchmarks
+  chromium                           # browser test (playwright-core drives Debian's chromium)
+)
+
+missing=()
+for p in "${DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node.js may come from elsewhere (it bundles npm); only install Debian's when there is none.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: apt-get install ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm: the emoji corpus (images + CLDR annotations) and playwright-core. Versions are pinned
+# in package.json / package-lock.json.
+if [ ! -d node_modules/emoji-datasource-twitter ] || [ ! -d node_modules/playwright-core ] \
+   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "install-deps: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+echo "install-deps: ok"

@@ -1,0 +1,60 @@
+// qiss eval: recall on the held-out gallery (the twitter images of the emoji corpus).
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "cli/commands.h"
+#include "eval/retrieval_eval.h"
+#include "train/trainer.h"
+
+namespace qiss::cli {
+
+Command register_eval(CLI::App& app) {
+    auto* sub = app.add_subcommand("eval", "Evaluate a model on the corpus's test gallery");
+    struct Args {
+        std::string model, corpus, locales, query_vendor = "apple";
+        bool json = false;
+        int threads = 0;
+    };
+    auto a = std::make_shared<Args>();
+    sub->add_option("--model", a->model, "Model file")->required();
+    sub->add_option("--corpus", a->corpus, "Corpus folder (manifest.jsonl) or manifest file")->required();
+    sub->add_option("--locales", a->locales, "Comma-separated locales to query (default: all)");
+    sub->add_option("--query-vendor", a->query_vendor, "Vendor of the image->image queries")
+        ->capture_default_str();
+    sub->add_flag("--json", a->json, "Print one JSON object");
+    sub->add_option("--threads", a->threads, "Threads (0 = all cores)");
+    return {sub, [a] {
+                if (a->threads > 0) torch::set_num_threads(a->threads);
+                Model model = Model::load(a->model);
+                Manifest manifest = read_manifest(resolve_manifest(a->corpus));
+                EvalOptions opt;
+                opt.query_vendor = a->query_vendor;
+                std::stringstream ss(a->locales);
+                for (std::string l; std::getline(ss, l, ',');)
+                    if (!l.empty()) opt.locales.push_back(l);
+                EvalReport r = evaluate(model, manifest.entries, opt);
+                if (a->json) {
+                    std::cout << r.to_json().dump() << std::endl;
+                    return 0;
+                }
+                std::cout << fmt::format("gallery: {} images\n{:<16} {:>7} {:>6} {:>6} {:>6} {:>7}\n",
+                                         r.gallery_size, "locale", "queries", "R@1", "R@5", "R@10",
+                                         "median");
+                for (const auto& [loc, s] : r.text_to_image)
+                    std::cout << fmt::format("{:<16} {:>7} {:>6.3f} {:>6.3f} {:>6.3f} {:>7.1f}\n", loc,
+                                             s.queries, s.r1, s.r5, s.r10, s.median_rank);
+                const auto& m = r.text_to_image_mean;
+                std::cout << fmt::format("{:<16} {:>7} {:>6.3f} {:>6.3f} {:>6.3f} {:>7.1f}\n",
+                                         "MEAN (locales)", m.queries, m.r1, m.r5, m.r10, m.median_rank);
+                const auto& i = r.image_to_image;
+                std::cout << fmt::format("image->image ({} queries): R@1 {:.3f} R@5 {:.3f} R@10 {:.3f}\n",
+                                         i.queries, i.r1, i.r5, i.r10);
+                return 0;
+            }};
+}
+
+}  // namespace qiss::cli

@@ -1,0 +1,38 @@
+// qiss: multilingual image similarity search. One binary, one subcommand per task.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "common/error.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{"qiss: multilingual image similarity search"};
+    app.set_version_flag("--version", QISS_VERSION);
+    app.require_subcommand(1);
+    bool verbose = false;
+    app.add_flag("-v,--verbose", verbose, "More logging");
+
+    std::vector<qiss::cli::Command> commands;
+    qiss::cli::register_all(app, commands);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
+    spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+    for (auto& c : commands) {
+        if (!c.app->parsed()) continue;
+        try {
+            return c.run();
+        } catch (const qiss::Error& e) {
+            spdlog::error("{}", e.what());
+            return 1;
+        } catch (const std::exception& e) {
+            spdlog::error("unexpected error: {}", e.what());
+            return 2;
+        }
+    }
+    return 0;
+}

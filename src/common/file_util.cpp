@@ -1,0 +1,74 @@
+#include "common/file_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "common/error.h"
+
+namespace qiss {
+namespace {
+
+void fsync_fd_or_throw(int fd, const std::string& what) {
+    if (::fsync(fd) != 0) {
+        int err = errno;
+        ::close(fd);
+        QISS_THROW("{}: fsync failed: {}", what, std::strerror(err));
+    }
+}
+
+}  // namespace
+
+void write_file_atomic(const std::filesystem::path& path, std::string_view data) {
+    auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    std::string tmpl = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+    int fd = ::mkstemp(tmpl.data());
+    QISS_CHECK(fd >= 0, "{}: cannot create a temporary file: {}", path.string(),
+               std::strerror(errno));
+    std::size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            int err = errno;
+            ::close(fd);
+            ::unlink(tmpl.c_str());
+            QISS_THROW("{}: write failed: {}", path.string(), std::strerror(err));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    ::fchmod(fd, 0644);
+    fsync_fd_or_throw(fd, path.string());
+    ::close(fd);
+    if (::rename(tmpl.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmpl.c_str());
+        QISS_THROW("{}: rename failed: {}", path.string(), std::strerror(err));
+    }
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+}
+
+std::string read_file_bytes(const std::filesystem::path& path, std::uint64_t max_bytes) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(path, ec);
+    QISS_CHECK(!ec, "{}: cannot read: {}", path.string(), ec.message());
+    QISS_CHECK(size <= max_bytes, "{}: file of {} bytes exceeds the limit of {}", path.string(),
+               size, max_bytes);
+    std::ifstream in(path, std::ios::binary);
+    QISS_CHECK(in.good(), "{}: cannot open", path.string());
+    std::string data(size, '\0');
+    in.read(data.data(), static_cast<std::streamsize>(size));
+    QISS_CHECK(in.gcount() == static_cast<std::streamsize>(size), "{}: short read", path.string());
+    return data;
+}
+
+}  // namespace qiss

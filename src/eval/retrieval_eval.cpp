@@ -1,0 +1,189 @@
+#include "eval/retrieval_eval.h"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+
+#include "common/error.h"
+#include "image/image_io.h"
+
+namespace qiss {
+
+std::vector<int64_t> relevant_ranks(const torch::Tensor& queries,
+                                    const std::vector<int64_t>& query_labels,
+                                    const torch::Tensor& gallery,
+                                    const std::vector<int64_t>& gallery_labels) {
+    QISS_ASSERT(queries.size(0) == static_cast<int64_t>(query_labels.size()));
+    QISS_ASSERT(gallery.size(0) == static_cast<int64_t>(gallery_labels.size()));
+    torch::NoGradGuard no_grad;
+    auto glabels = torch::tensor(gallery_labels, torch::kInt64).unsqueeze(0);
+    auto qlabels = torch::tensor(query_labels, torch::kInt64).unsqueeze(1);
+    std::vector<int64_t> ranks;
+    ranks.reserve(query_labels.size());
+    const int64_t chunk = 1024;
+    for (int64_t s = 0; s < queries.size(0); s += chunk) {
+        int64_t e = std::min(queries.size(0), s + chunk);
+        auto scores = queries.slice(0, s, e).matmul(gallery.t());  // [c,G]
+        auto relevant = qlabels.slice(0, s, e) == glabels;
+        auto best = scores.masked_fill(~relevant, -std::numeric_limits<float>::infinity()).amax(1);
+        auto r = (scores > best.unsqueeze(1)).sum(1) + 1;
+        auto none = ~relevant.any(1);
+        r.masked_fill_(none, gallery.size(0) + 1);
+        auto ra = r.accessor<int64_t, 1>();
+        for (int64_t i = 0; i < ra.size(0); ++i) ranks.push_back(ra[i]);
+    }
+    return ranks;
+}
+
+RecallStats recall_stats(std::vector<int64_t> ranks) {
+    RecallStats s;
+    s.queries = ranks.size();
+    if (ranks.empty()) return s;
+    for (auto r : ranks) {
+        s.r1 += r <= 1;
+        s.r5 += r <= 5;
+        s.r10 += r <= 10;
+    }
+    double n = static_cast<double>(ranks.size());
+    s.r1 /= n;
+    s.r5 /= n;
+    s.r10 /= n;
+    std::sort(ranks.begin(), ranks.end());
+    std::size_t m = ranks.size() / 2;
+    s.median_rank = ranks.size() % 2 ? static_cast<double>(ranks[m])
+                                     : 0.5 * static_cast<double>(ranks[m - 1] + ranks[m]);
+    return s;
+}
+
+torch::Tensor embed_image_files(Model& model, const std::vector<const ManifestEntry*>& entries,
+                                int batch_size, std::vector<std::size_t>& kept) {
+    kept.clear();
+    std::vector<torch::Tensor> parts;
+    for (std::size_t start = 0; start < entries.size(); start += batch_size) {
+        std::size_t end = std::min(entries.size(), start + batch_size);
+        std::vector<cv::Mat> images(end - start);
+        std::vector<std::string> errors(end - start);
+#pragma omp parallel for schedule(dynamic, 8)
+        for (std::size_t i = start; i < end; ++i) {
+            try {
+                images[i - start] = read_image(entries[i]->path).rgb;
+            } catch (const std::exception& e) {
+                errors[i - start] = e.what();
+            }
+        }
+        std::vector<cv::Mat> good;
+        for (std::size_t i = start; i < end; ++i) {
+            if (images[i - start].empty()) {
+                spdlog::warn("skipping {}", errors[i - start]);
+                continue;
+            }
+            good.push_back(images[i - start]);
+            kept.push_back(i);
+        }
+        if (!good.empty()) parts.push_back(model.embed_images(good));
+    }
+    if (parts.empty()) return torch::empty({0, model.dim()});
+    return torch::cat(parts);
+}
+
+namespace {
+
+void accumulate(RecallStats& mean, const RecallStats& s) {
+    mean.r1 += s.r1;
+    mean.r5 += s.r5;
+    mean.r10 += s.r10;
+    mean.median_rank += s.median_rank;
+    mean.queries += s.queries;
+}
+
+nlohmann::json stats_json(const RecallStats& s, bool with_median) {
+    nlohmann::json j = {{"r1", s.r1}, {"r5", s.r5}, {"r10", s.r10}, {"queries", s.queries}};
+    if (with_median) j["median_rank"] = s.median_rank;
+    return j;
+}
+
+}  // namespace
+
+nlohmann::json EvalReport::to_json() const {
+    nlohmann::json per = nlohmann::json::object();
+    for (const auto& [loc, s] : text_to_image) per[loc] = stats_json(s, true);
+    return {{"text_to_image", per},
+            {"text_to_image_mean", stats_json(text_to_image_mean, true)},
+            {"image_to_image", stats_json(image_to_image, false)},
+            {"gallery_size", gallery_size}};
+}
+
+EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
+                    const EvalOptions& opt) {
+    EvalReport report;
+    std::vector<const ManifestEntry*> gallery_entries;
+    for (const auto& e : entries)
+        if (e.split == opt.gallery_split) gallery_entries.push_back(&e);
+    QISS_CHECK(!gallery_entries.empty(), "the manifest has no {} images to evaluate on",
+               split_name(opt.gallery_split));
+
+    std::vector<std::size_t> kept;
+    torch::Tensor gallery = embed_image_files(model, gallery_entries, opt.batch_size, kept);
+    std::unordered_map<std::string, int64_t> label_of;
+    std::vector<int64_t> gallery_labels;
+    std::vector<const ManifestEntry*> gallery_kept;
+    for (auto i : kept) {
+        auto [it, _] = label_of.try_emplace(gallery_entries[i]->id, label_of.size());
+        gallery_labels.push_back(it->second);
+        gallery_kept.push_back(gallery_entries[i]);
+    }
+    report.gallery_size = gallery_labels.size();
+    QISS_CHECK(report.gallery_size > 0, "no gallery image could be read");
+
+    // Text -> image: the primary caption of each gallery identity, per locale.
+    std::set<std::string> wanted(opt.locales.begin(), opt.locales.end());
+    std::map<std::string, std::pair<std::vector<std::string>, std::vector<int64_t>>> queries;
+    std::set<std::string> seen;  // (locale, id) once
+    for (const auto* e : gallery_kept)
+        for (const auto& [loc, caps] : e->captions) {
+            if (caps.empty() || (!wanted.empty() && !wanted.count(loc))) continue;
+            if (!seen.insert(loc + '\n' + e->id).second) continue;
+            queries[loc].first.push_back(caps.front());
+            queries[loc].second.push_back(label_of.at(e->id));
+        }
+    for (const auto& loc : wanted)
+        QISS_CHECK(queries.count(loc), "no caption in locale '{}' for the gallery", loc);
+    for (const auto& [loc, q] : queries) {
+        std::vector<torch::Tensor> parts;
+        for (std::size_t s = 0; s < q.first.size(); s += opt.batch_size) {
+            std::vector<std::string> texts(
+                q.first.begin() + s, q.first.begin() + std::min(q.first.size(), s + opt.batch_size));
+            parts.push_back(model.embed_texts(texts));
+        }
+        auto stats = recall_stats(relevant_ranks(torch::cat(parts), q.second, gallery, gallery_labels));
+        report.text_to_image[loc] = stats;
+        accumulate(report.text_to_image_mean, stats);
+    }
+    if (!report.text_to_image.empty()) {
+        double n = static_cast<double>(report.text_to_image.size());
+        report.text_to_image_mean.r1 /= n;
+        report.text_to_image_mean.r5 /= n;
+        report.text_to_image_mean.r10 /= n;
+        report.text_to_image_mean.median_rank /= n;
+    }
+
+    // Image -> image: the query vendor's image of each gallery identity.
+    if (!opt.query_vendor.empty()) {
+        std::vector<const ManifestEntry*> query_entries;
+        for (const auto& e : entries)
+            if (e.vendor == opt.query_vendor && e.split != opt.gallery_split && label_of.count(e.id))
+                query_entries.push_back(&e);
+        if (!query_entries.empty()) {
+            torch::Tensor q = embed_image_files(model, query_entries, opt.batch_size, kept);
+            std::vector<int64_t> labels;
+            for (auto i : kept) labels.push_back(label_of.at(query_entries[i]->id));
+            report.image_to_image = recall_stats(relevant_ranks(q, labels, gallery, gallery_labels));
+        }
+    }
+    return report;
+}
+
+}  // namespace qiss

@@ -1,0 +1,57 @@
+#pragma once
+/// @file retrieval_eval.h
+/// Retrieval metrics on a held-out gallery: text->image per locale and image->image.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "corpus/manifest.h"
+#include "model/model.h"
+
+namespace qiss {
+
+struct RecallStats {
+    double r1 = 0, r5 = 0, r10 = 0;  ///< fractions in [0,1]
+    double median_rank = 0;          ///< 1 = always first
+    std::size_t queries = 0;
+};
+
+/// For each query row, the 1-based rank of its best-scoring relevant gallery row (relevant =
+/// same label), by inner product. A query with no relevant row gets rank G+1.
+std::vector<int64_t> relevant_ranks(const torch::Tensor& queries,
+                                    const std::vector<int64_t>& query_labels,
+                                    const torch::Tensor& gallery,
+                                    const std::vector<int64_t>& gallery_labels);
+
+RecallStats recall_stats(std::vector<int64_t> ranks);
+
+struct EvalOptions {
+    Split gallery_split = Split::Test;  ///< the gallery: every image of this split
+    std::vector<std::string> locales;   ///< text queries in these locales; empty = all
+    std::string query_vendor = "apple";  ///< image->image queries; empty = skip
+    int batch_size = 512;
+};
+
+struct EvalReport {
+    std::map<std::string, RecallStats> text_to_image;  ///< per locale
+    RecallStats text_to_image_mean;                    ///< mean of the per-locale figures
+    RecallStats image_to_image;
+    std::size_t gallery_size = 0;
+    /// The documented `qiss eval --json` object.
+    nlohmann::json to_json() const;
+};
+
+/// Embeds images in batches, decoding them in parallel; unreadable files are skipped with a
+/// warning and their row left out (the kept indices are returned in `kept`).
+torch::Tensor embed_image_files(Model& model, const std::vector<const ManifestEntry*>& entries,
+                                int batch_size, std::vector<std::size_t>& kept);
+
+/// Evaluates the model on the manifest's gallery split.
+EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
+                    const EvalOptions& options);
+
+}  // namespace qiss

@@ -1,0 +1,34 @@
+#pragma once
+/// @file image_io.h
+/// Decoding image files into 8-bit RGB pixels, with limits against hostile input.
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+
+#include <opencv2/core.hpp>
+
+namespace qiss {
+
+/// Limits applied before and while decoding. Every limit has a safe default.
+struct DecodeLimits {
+    std::uint64_t max_file_bytes = 64ull << 20;  ///< larger files are refused unread
+    std::uint64_t max_pixels = 64ull << 20;      ///< width*height above this is refused (decompression bombs)
+};
+
+/// A decoded image: RGB, 8 bits per channel, alpha already composited onto white.
+struct DecodedImage {
+    cv::Mat rgb;         ///< CV_8UC3, RGB order
+    std::string format;  ///< "png", "jpeg", "webp", "gif", "bmp"
+};
+
+/// Decodes an encoded image held in memory. Throws qiss::Error (with `what` naming the input)
+/// for an unknown format, a corrupt or truncated file, or one over the limits.
+DecodedImage decode_image(std::span<const std::uint8_t> bytes, const DecodeLimits& limits = {},
+                          const std::string& what = "image");
+
+/// Reads and decodes an image file. Throws qiss::Error naming the path on any failure.
+DecodedImage read_image(const std::filesystem::path& path, const DecodeLimits& limits = {});
+
+}  // namespace qiss

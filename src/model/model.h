@@ -1,0 +1,67 @@
+#pragma once
+/// @file model.h
+/// A loaded dual-path model ready to embed images and texts: configuration, tokenizer and
+/// network, all from one model file.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <torch/torch.h>
+
+#include "model/dual_encoder.h"
+#include "model/model_config.h"
+#include "text/tokenizer.h"
+
+namespace qiss {
+
+class Model {
+public:
+    /// A fresh, untrained network around an existing tokenizer.
+    Model(ModelConfig config, Tokenizer tokenizer);
+
+    /// Loads a model file. Throws qiss::Error for a missing, truncated, foreign or newer file.
+    static Model load(const std::filesystem::path& path);
+    /// Builds a model from a model file's bytes (same errors as load).
+    static Model from_bytes(const std::string& bytes, const std::string& what);
+    /// Serialises to the model file format; `training` is stored in the header.
+    std::string to_bytes() const;
+    /// Atomically writes the model file.
+    void save(const std::filesystem::path& path) const;
+
+    /// Embeds RGB images (CV_8UC3, any size): [N,D] float unit vectors. Thread-compatible: one
+    /// call at a time per Model.
+    torch::Tensor embed_images(const std::vector<cv::Mat>& rgb_images);
+    /// Embeds texts in any language: [N,D] float unit vectors. Empty texts are allowed here
+    /// (they embed as <unk>); callers that face users reject them first.
+    torch::Tensor embed_texts(const std::vector<std::string>& texts);
+
+    /// Preprocesses RGB images into the network's input [N,3,S,S].
+    torch::Tensor preprocess(const std::vector<cv::Mat>& rgb_images) const;
+    /// Tokenizes texts into a padded batch.
+    TokenBatch tokenize(const std::vector<std::string>& texts) const;
+
+    const ModelConfig& config() const { return config_; }
+    const Tokenizer& tokenizer() const { return tokenizer_; }
+    DualEncoder& net() { return net_; }
+    int dim() const { return config_.embed_dim; }
+    /// Free-form record of how the model was made (command, corpus, seed, time, eval).
+    nlohmann::json& training_info() { return training_info_; }
+    const nlohmann::json& training_info() const { return training_info_; }
+
+private:
+    ModelConfig config_;
+    Tokenizer tokenizer_;
+    DualEncoder net_;
+    nlohmann::json training_info_ = nlohmann::json::object();
+};
+
+/// uint8 RGB images [N,S,S,3] -> floats in [0,1], [N,3,S,S].
+torch::Tensor to_unit_float(const torch::Tensor& rgb_u8);
+/// Floats in [0,1] [N,3,S,S] -> the network's normalised input (shared by inference and
+/// training).
+torch::Tensor normalize_pixels(const torch::Tensor& x01, const ImagePreprocess& p);
+
+}  // namespace qiss

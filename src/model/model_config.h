@@ -1,0 +1,68 @@
+#pragma once
+/// @file model_config.h
+/// Hyper-parameters of the dual-path model and of its training. Both are stored in the model
+/// file (docs/format.md), so a loaded model needs no other configuration.
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace qiss {
+
+/// How an image becomes the network's input: fit into a size x size square on white
+/// (aspect kept), scale to [0,1], then (x - mean) / std per RGB channel.
+struct ImagePreprocess {
+    int size = 64;
+    std::array<float, 3> mean{0.5f, 0.5f, 0.5f};
+    std::array<float, 3> std{0.25f, 0.25f, 0.25f};
+};
+
+/// Architecture of both branches.
+struct ModelConfig {
+    std::string preset = "default";
+    int embed_dim = 256;  ///< joint space dimension
+    ImagePreprocess preprocess;
+    // Image branch: residual CNN, WELDON top/bottom-k pooling, linear, L2 norm.
+    std::vector<int> cnn_channels{32, 64, 128, 256};  ///< one stage each; stages 2.. halve the size
+    int cnn_blocks = 1;                               ///< residual blocks per stage
+    int weldon_k = 3;                                 ///< top-k and bottom-k positions per channel
+    float weldon_alpha = 0.7f;                        ///< weight of the bottom-k mean
+    // Text branch: SentencePiece tokens, embeddings, bidirectional GRU, mean+max pooling.
+    int vocab_size = 8000;
+    int token_dim = 256;
+    int gru_hidden = 256;
+    int gru_layers = 2;
+    int max_tokens = 32;
+    float dropout = 0.1f;
+};
+
+/// Training hyper-parameters.
+struct TrainConfig {
+    int epochs = 30;
+    int batch_size = 128;
+    float lr = 2e-3f;
+    float weight_decay = 1e-4f;
+    int warmup_epochs = 1;
+    std::string loss = "vse_max";  ///< "vse_max" (max of hinges) or "infonce"
+    float margin = 0.2f;           ///< for vse_max
+    float temperature = 0.05f;     ///< for infonce
+    float image_pair_weight = 1.0f;  ///< weight of the image-image term (two vendors of one id)
+    int vse_warmup_epochs = 2;  ///< vse_max: sum of hinges first, then the hardest negative
+    int tokenizer_sentences = 400000;
+};
+
+/// A named preset: "tiny" (tests, trains in minutes) or "default" (the shipped model).
+/// Throws qiss::Error for an unknown name.
+ModelConfig model_preset(const std::string& name);
+TrainConfig train_preset(const std::string& name);
+
+void to_json(nlohmann::json& j, const ImagePreprocess& p);
+void from_json(const nlohmann::json& j, ImagePreprocess& p);
+void to_json(nlohmann::json& j, const ModelConfig& c);
+void from_json(const nlohmann::json& j, ModelConfig& c);
+void to_json(nlohmann::json& j, const TrainConfig& c);
+void from_json(const nlohmann::json& j, TrainConfig& c);
+
+}  // namespace qiss

@@ -1,0 +1,56 @@
+#pragma once
+/// @file tokenizer.h
+/// The multilingual tokenizer: a SentencePiece unigram model shared by every language.
+/// Normalisation (NFKC + case folding, rule `nfkc_cf`) is part of the SentencePiece model, so
+/// the model file carries it and nothing is configured twice.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sentencepiece {
+class SentencePieceProcessor;
+}
+
+namespace qiss {
+
+struct TokenizerTrainOptions {
+    int vocab_size = 8000;
+    double character_coverage = 0.9995;  ///< rare characters map to <unk>
+    std::size_t max_sentences = 400000;  ///< subsample (seeded) above this
+    std::uint32_t seed = 1;
+    int num_threads = 2;
+};
+
+/// Token id 0 is padding, 1 is <unk>.
+class Tokenizer {
+public:
+    static constexpr int kPadId = 0;
+
+    /// Loads a serialized SentencePiece model. Throws qiss::Error if it is not one.
+    explicit Tokenizer(std::string serialized_model);
+    ~Tokenizer();
+    Tokenizer(Tokenizer&&) noexcept;
+    Tokenizer& operator=(Tokenizer&&) noexcept;
+
+    /// Trains a unigram model on the sentences (all languages mixed).
+    static Tokenizer train(const std::vector<std::string>& sentences,
+                           const TokenizerTrainOptions& options);
+
+    /// Token ids of the text, at most max_tokens (truncated). Never empty: an empty text
+    /// gives a single <unk>.
+    std::vector<int> encode(std::string_view text, int max_tokens) const;
+    /// The pieces of the text (for debugging and tests).
+    std::vector<std::string> pieces(std::string_view text) const;
+
+    int vocab_size() const;
+    const std::string& serialized() const { return serialized_; }
+
+private:
+    std::string serialized_;
+    std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+};
+
+}  // namespace qiss

@@ -1,0 +1,18 @@
+#pragma once
+/// @file losses.h
+/// Contrastive losses between two batches of unit vectors whose rows i match.
+
+#include <torch/torch.h>
+
+namespace qiss {
+
+/// Bidirectional hinge loss (VSE++, Faghri et al. 2018). With `hardest`, each positive pair is
+/// compared with its hardest in-batch negative in each direction (max of hinges); otherwise
+/// with every negative (sum of hinges). Mean over the batch.
+torch::Tensor vse_loss(const torch::Tensor& a, const torch::Tensor& b, float margin, bool hardest);
+
+/// Symmetric InfoNCE (CLIP): cross-entropy of a b^T / temperature against the diagonal, both
+/// ways, averaged.
+torch::Tensor infonce_loss(const torch::Tensor& a, const torch::Tensor& b, float temperature);
+
+}  // namespace qiss

@@ -1,0 +1,33 @@
+#pragma once
+/// @file trainer.h
+/// `qiss train`: trains the tokenizer and the dual-path network on a corpus manifest, seeded
+/// and resumable (a checkpoint folder OUT.ckpt is written after each epoch).
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qiss {
+
+struct TrainOptions {
+    std::filesystem::path corpus;  ///< corpus folder (with manifest.jsonl) or a manifest file
+    std::filesystem::path out;     ///< the model file to write
+    std::string preset = "default";
+    std::optional<int> epochs;     ///< overrides the preset
+    std::optional<std::string> loss;  ///< "vse_max" or "infonce"; overrides the preset
+    std::uint64_t seed = 1;
+    std::vector<std::string> exclude_langs;  ///< languages left out of training (zero-shot tests)
+    int threads = 0;                         ///< 0 = all cores
+    std::string command_line;                ///< recorded in the model file
+};
+
+/// Trains and writes the model file. Resumes from OUT.ckpt when it matches the options.
+/// Throws qiss::Error on bad options or an unusable corpus.
+void train_model(const TrainOptions& options);
+
+/// The manifest path for a corpus argument (a folder or a .jsonl file).
+std::filesystem::path resolve_manifest(const std::filesystem::path& corpus);
+
+}  // namespace qiss

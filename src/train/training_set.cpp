@@ -1,0 +1,89 @@
+#include "train/training_set.h"
+
+#include <cstring>
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+#include "common/error.h"
+#include "image/image_io.h"
+#include "image/resize.h"
+
+namespace qiss {
+
+bool locale_in(const std::string& locale, const std::unordered_set<std::string>& langs) {
+    return langs.count(locale.substr(0, locale.find('-'))) > 0;
+}
+
+TrainingSet load_training_set(const std::vector<ManifestEntry>& entries, Split split,
+                              const ImagePreprocess& pre,
+                              const std::unordered_set<std::string>& exclude_langs,
+                              bool keep_textless) {
+    std::vector<const ManifestEntry*> chosen;
+    for (const auto& e : entries)
+        if (e.split == split) chosen.push_back(&e);
+
+    const int s = pre.size;
+    const auto n = static_cast<int64_t>(chosen.size());
+    auto pixels = torch::empty({n, s, s, 3}, torch::kUInt8);
+    std::vector<char> ok(chosen.size(), 0);
+    std::vector<std::string> errors(chosen.size());
+#pragma omp parallel for schedule(dynamic, 16)
+    for (int64_t i = 0; i < n; ++i) {
+        try {
+            cv::Mat sq = fit_square(read_image(chosen[i]->path).rgb, s);
+            if (!sq.isContinuous()) sq = sq.clone();
+            std::memcpy(pixels[i].data_ptr<std::uint8_t>(), sq.data,
+                        static_cast<std::size_t>(s) * s * 3);
+            ok[i] = 1;
+        } catch (const std::exception& e) {
+            errors[i] = e.what();
+        }
+    }
+
+    TrainingSet set;
+    std::map<std::string, std::size_t> group_of;
+    std::vector<int64_t> keep;
+    for (std::size_t i = 0; i < chosen.size(); ++i) {
+        const ManifestEntry& e = *chosen[i];
+        if (!ok[i]) {
+            spdlog::warn("skipping {}: {}", e.path.string(), errors[i]);
+            ++set.skipped;
+            continue;
+        }
+        auto [it, inserted] = group_of.try_emplace(e.id, set.groups.size());
+        if (inserted) {
+            TrainingGroup g;
+            g.id = e.id;
+            for (const auto& [loc, caps] : e.captions) {
+                if (locale_in(loc, exclude_langs)) continue;
+                auto kw = e.keywords.find(loc);
+                g.texts.push_back({loc, caps, kw == e.keywords.end() ? std::vector<std::string>{}
+                                                                     : kw->second});
+            }
+            for (const auto& [loc, kws] : e.keywords)
+                if (!e.captions.count(loc) && !locale_in(loc, exclude_langs) && !kws.empty())
+                    g.texts.push_back({loc, {}, kws});
+            set.groups.push_back(std::move(g));
+        }
+        set.groups[it->second].images.push_back(static_cast<int>(keep.size()));
+        keep.push_back(static_cast<int64_t>(i));
+    }
+    set.pixels = keep.size() == chosen.size() ? pixels : pixels.index_select(0, torch::tensor(keep));
+    if (!keep_textless) {
+        std::erase_if(set.groups, [](const TrainingGroup& g) { return g.texts.empty(); });
+    }
+    return set;
+}
+
+std::vector<std::string> all_texts(const TrainingSet& set) {
+    std::vector<std::string> out;
+    for (const auto& g : set.groups)
+        for (const auto& lt : g.texts) {
+            out.insert(out.end(), lt.captions.begin(), lt.captions.end());
+            out.insert(out.end(), lt.keywords.begin(), lt.keywords.end());
+        }
+    return out;
+}
+
+}  // namespace qiss
