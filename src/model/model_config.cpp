@@ -10,7 +10,8 @@ ModelConfig model_preset(const std::string& name) {
     if (name == "default") return c;
     if (name == "tiny") {
         c.cnn_channels = {16, 32, 64, 128};
-        c.vocab_size = 3000;
+        c.vocab_size = 4000;
+        c.char_coverage = 0.995;
         c.token_dim = 128;
         c.gru_hidden = 128;
         c.gru_layers = 1;
@@ -55,6 +56,7 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
                     {"weldon_k", c.weldon_k},
                     {"weldon_alpha", c.weldon_alpha}}},
          {"text", {{"vocab_size", c.vocab_size},
+                   {"char_coverage", c.char_coverage},
                    {"token_dim", c.token_dim},
                    {"gru_hidden", c.gru_hidden},
                    {"gru_layers", c.gru_layers},
@@ -73,6 +75,7 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
     im.at("weldon_alpha").get_to(c.weldon_alpha);
     const auto& t = j.at("text");
     t.at("vocab_size").get_to(c.vocab_size);
+    t.at("char_coverage").get_to(c.char_coverage);
     t.at("token_dim").get_to(c.token_dim);
     t.at("gru_hidden").get_to(c.gru_hidden);
     t.at("gru_layers").get_to(c.gru_layers);

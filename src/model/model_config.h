@@ -30,8 +30,9 @@ struct ModelConfig {
     int weldon_k = 3;                                 ///< top-k and bottom-k positions per channel
     float weldon_alpha = 0.7f;                        ///< weight of the bottom-k mean
     // Text branch: SentencePiece tokens, embeddings, bidirectional GRU, mean+max pooling.
-    int vocab_size = 8000;
-    int token_dim = 256;
+    int vocab_size = 12000;
+    double char_coverage = 0.9995;  ///< tokenizer training: rarer characters become <unk>
+    int token_dim = 192;
     int gru_hidden = 256;
     int gru_layers = 2;
     int max_tokens = 32;
@@ -40,7 +41,7 @@ struct ModelConfig {
 
 /// Training hyper-parameters.
 struct TrainConfig {
-    int epochs = 30;
+    int epochs = 16;
     int batch_size = 128;
     float lr = 2e-3f;
     float weight_decay = 1e-4f;

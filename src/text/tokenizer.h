@@ -10,10 +10,6 @@
 #include <string_view>
 #include <vector>
 
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
-
 namespace qiss {
 
 struct TokenizerTrainOptions {
@@ -42,15 +38,15 @@ public:
     /// Token ids of the text, at most max_tokens (truncated). Never empty: an empty text
     /// gives a single <unk>.
     std::vector<int> encode(std::string_view text, int max_tokens) const;
-    /// The pieces of the text (for debugging and tests).
-    std::vector<std::string> pieces(std::string_view text) const;
 
     int vocab_size() const;
     const std::string& serialized() const { return serialized_; }
 
 private:
     std::string serialized_;
-    std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+    struct Handle;  // the plugin's processor (see text/spm_plugin/spm_plugin.h)
+    std::unique_ptr<Handle> sp_;
+    int unk_id_ = 1;
 };
 
 }  // namespace qiss

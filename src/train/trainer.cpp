@@ -175,6 +175,7 @@ void train_model(const TrainOptions& o) {
         spdlog::info("training the tokenizer (vocabulary {})", mc.vocab_size);
         TokenizerTrainOptions to;
         to.vocab_size = mc.vocab_size;
+        to.character_coverage = mc.char_coverage;
         to.max_sentences = static_cast<std::size_t>(tc.tokenizer_sentences);
         to.seed = static_cast<std::uint32_t>(o.seed);
         to.num_threads = threads;

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configures and builds qiss (Release) into build/. Used by main.sh and test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$jobs"

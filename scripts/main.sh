@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The main job: dependencies, build, the emoji corpus, the model (the committed one, or trained
+# if missing), and its evaluation on the twitter gallery.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh
+QISS=build/qiss
+DATA=${QISS_DATA:-data}
+MODEL=${QISS_MODEL:-models/qiss-default.qiss}
+mkdir -p "$DATA"
+[ -f "$DATA/emoji/manifest.jsonl" ] || $QISS corpus emoji --out "$DATA/emoji"
+if [ ! -f "$MODEL" ]; then
+  echo "main: no $MODEL, training it (about 40 minutes on 2 cores)"
+  $QISS train --corpus "$DATA/emoji" --out "$MODEL" --config default --seed 1
+fi
+$QISS eval --model "$MODEL" --corpus "$DATA/emoji" --locales en,fr,de,es,ja,zh,ar,ru

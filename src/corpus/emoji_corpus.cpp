@@ -1,0 +1,183 @@
+#include "corpus/emoji_corpus.h"
+
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/error.h"
+#include "common/file_util.h"
+
+namespace qiss {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string utf8_from_unified(const std::string& unified) {
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < unified.size()) {
+        std::size_t end = unified.find('-', pos);
+        if (end == std::string::npos) end = unified.size();
+        unsigned long cp = std::stoul(unified.substr(pos, end - pos), nullptr, 16);
+        if (cp < 0x80) {
+            out += static_cast<char>(cp);
+        } else if (cp < 0x800) {
+            out += static_cast<char>(0xC0 | (cp >> 6));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            out += static_cast<char>(0xE0 | (cp >> 12));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+            out += static_cast<char>(0xF0 | (cp >> 18));
+            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        }
+        pos = end + 1;
+    }
+    return out;
+}
+
+namespace {
+
+const std::string kFE0F = "\xEF\xB8\x8F";
+
+std::string strip_fe0f(std::string s) {
+    for (std::size_t p; (p = s.find(kFE0F)) != std::string::npos;) s.erase(p, kFE0F.size());
+    return s;
+}
+
+std::string trim(const std::string& s) {
+    auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string::npos) return "";
+    auto e = s.find_last_not_of(" \t\r\n");
+    return s.substr(b, e - b + 1);
+}
+
+void add_unique(std::vector<std::string>& to, const json& list) {
+    if (!list.is_array()) return;
+    for (const auto& t : list) {
+        if (!t.is_string()) continue;
+        std::string s = trim(t.get<std::string>());
+        if (!s.empty() && std::find(to.begin(), to.end(), s) == to.end()) to.push_back(s);
+    }
+}
+
+struct Texts {
+    std::map<std::string, std::vector<std::string>> captions, keywords;
+};
+
+/// Reads every locale's annotations of one CLDR package into `by_char` (keyed by the emoji
+/// with U+FE0F removed). Returns the locales seen.
+std::set<std::string> read_cldr(const fs::path& root, const char* key,
+                                std::unordered_map<std::string, Texts>& by_char) {
+    std::set<std::string> locales;
+    QISS_CHECK(fs::is_directory(root), "{} not found: run scripts/install-deps.sh", root.string());
+    for (const auto& dir : fs::directory_iterator(root)) {
+        fs::path file = dir.path() / "annotations.json";
+        if (!fs::is_regular_file(file)) continue;
+        std::string locale = dir.path().filename().string();
+        json j;
+        try {
+            j = json::parse(read_file_bytes(file));
+        } catch (const json::exception& e) {
+            spdlog::warn("skipping {}: {}", file.string(), e.what());
+            continue;
+        }
+        const json* ann = j.contains(key) ? &(*j.find(key)) : nullptr;
+        if (!ann || !ann->contains("annotations")) continue;
+        locales.insert(locale);
+        for (const auto& [chars, v] : ann->at("annotations").items()) {
+            Texts& t = by_char[strip_fe0f(chars)];
+            if (v.contains("tts")) add_unique(t.captions[locale], v["tts"]);
+            if (v.contains("default")) add_unique(t.keywords[locale], v["default"]);
+        }
+    }
+    return locales;
+}
+
+/// Deterministic in (id, seed): FNV-1a.
+double unit_hash(const std::string& id, std::uint64_t seed) {
+    std::uint64_t h = 1469598103934665603ULL ^ seed;
+    for (unsigned char c : id) h = (h ^ c) * 1099511628211ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return static_cast<double>(h >> 11) / static_cast<double>(1ULL << 53);
+}
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+}
+
+}  // namespace
+
+std::vector<ManifestEntry> build_emoji_corpus(const EmojiCorpusOptions& o, EmojiCorpusStats& stats) {
+    const fs::path nm = fs::absolute(o.node_modules);
+    fs::path emoji_json = nm / "emoji-datasource" / "emoji.json";
+    QISS_CHECK(fs::is_regular_file(emoji_json),
+               "{} not found: run scripts/install-deps.sh (or pass --node-modules)",
+               emoji_json.string());
+    QISS_CHECK(o.val_fraction >= 0 && o.val_fraction < 1, "--val-fraction must be in [0,1)");
+
+    std::unordered_map<std::string, Texts> by_char;
+    auto locales = read_cldr(nm / "cldr-annotations-full" / "annotations", "annotations", by_char);
+    auto derived = read_cldr(nm / "cldr-annotations-derived-full" / "annotationsDerived",
+                             "annotationsDerived", by_char);
+    locales.insert(derived.begin(), derived.end());
+    stats.locales = locales.size();
+
+    // Identities: each emoji and each of its skin-tone variations.
+    struct Identity {
+        std::string unified;
+        json entry;  // has image + has_img_<vendor>
+    };
+    std::vector<Identity> ids;
+    json all = json::parse(read_file_bytes(emoji_json));
+    for (const auto& e : all) {
+        ids.push_back({e.at("unified").get<std::string>(), e});
+        if (e.contains("skin_variations"))
+            for (const auto& [_, v] : e["skin_variations"].items())
+                ids.push_back({v.at("unified").get<std::string>(), v});
+    }
+
+    std::vector<ManifestEntry> out;
+    for (const auto& ident : ids) {
+        std::string id = lower(ident.unified);
+        std::string key = strip_fe0f(utf8_from_unified(ident.unified));
+        auto found = by_char.find(key);
+        bool val = unit_hash(id, o.seed) < o.val_fraction;
+        bool any_image = false;
+        for (const auto& vendor : kEmojiVendors) {
+            if (!ident.entry.value("has_img_" + vendor, false)) continue;
+            fs::path img = nm / ("emoji-datasource-" + vendor) / "img" / vendor / "64" /
+                           ident.entry.at("image").get<std::string>();
+            if (!fs::is_regular_file(img)) continue;
+            ManifestEntry m;
+            m.path = img;
+            m.id = id;
+            m.vendor = vendor;
+            m.split = vendor == kEmojiTestVendor ? Split::Test : val ? Split::Val : Split::Train;
+            if (found != by_char.end()) {
+                m.captions = found->second.captions;
+                m.keywords = found->second.keywords;
+                std::erase_if(m.captions, [](const auto& kv) { return kv.second.empty(); });
+                std::erase_if(m.keywords, [](const auto& kv) { return kv.second.empty(); });
+            }
+            stats.images_per_vendor[vendor]++;
+            stats.images_per_split[split_name(m.split)]++;
+            out.push_back(std::move(m));
+            any_image = true;
+        }
+        if (!any_image) continue;
+        stats.identities++;
+        if (found == by_char.end()) stats.without_captions++;
+    }
+    return out;
+}
+
+}  // namespace qiss
