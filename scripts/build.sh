@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DQISS_BUILD_TESTS=ON -DQISS_BUILD_BENCH=ON >/dev/null
 cmake --build build -j"$jobs"
