@@ -60,8 +60,8 @@ TEST(EmojiCorpus, BuildsSplitsAndMultilingualCaptions) {
 
 TEST(EmojiCorpus, CliWritesManifestAndFailsClearlyWithoutPackages) {
     test::TempDir dir("corpus-cli");
-    auto bad = test::run_qiss("corpus emoji --out " + (dir / "c").string() +
-                              " --node-modules " + (dir / "nowhere").string());
+    auto bad = test::run_qiss("corpus emoji --out " + (dir / "c").string() + " --node-modules " +
+                              (dir / "nowhere").string());
     EXPECT_NE(bad.exit_code, 0);
     EXPECT_NE(bad.output.find("install-deps"), std::string::npos) << bad.output;
     auto ok = test::run_qiss("corpus emoji --out " + (dir / "c").string() + " --node-modules " +

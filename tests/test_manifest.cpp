@@ -16,13 +16,18 @@ TEST(Manifest, SkipsBadLinesWithWarningsAndKeepsGoodOnes) {
     cv::imwrite((dir / "b.png").string(), cv::Mat(8, 8, CV_8UC3, cv::Scalar(0, 255, 0)));
     {
         std::ofstream m(dir / "manifest.jsonl");
-        m << R"({"path": "a.png", "id": "red", "split": "train", "captions": {"en": ["a red square"], "fr": ["un carré rouge"]}, "keywords": {"en": ["red"]}})" << "\n";
+        m << R"({"path": "a.png", "id": "red", "split": "train", "captions": {"en": ["a red square"], "fr": ["un carré rouge"]}, "keywords": {"en": ["red"]}})"
+          << "\n";
         m << "{not json\n";
-        m << R"({"path": "missing.png", "captions": {"en": ["gone"]}})" << "\n";
-        m << R"({"path": "b.png", "captions": {"en": ["  "]}})" << "\n";
-        m << R"({"path": "b.png", "split": "holdout"})" << "\n";
+        m << R"({"path": "missing.png", "captions": {"en": ["gone"]}})"
+          << "\n";
+        m << R"({"path": "b.png", "captions": {"en": ["  "]}})"
+          << "\n";
+        m << R"({"path": "b.png", "split": "holdout"})"
+          << "\n";
         m << "\n";
-        m << R"({"path": "b.png", "split": "test", "captions": {"en": ["a green square"]}})" << "\n";
+        m << R"({"path": "b.png", "split": "test", "captions": {"en": ["a green square"]}})"
+          << "\n";
     }
     Manifest m = read_manifest(dir / "manifest.jsonl");
     ASSERT_EQ(m.entries.size(), 2u);

@@ -18,8 +18,9 @@ namespace {
 
 std::vector<std::string> sample_sentences() {
     std::vector<std::string> s;
-    const char* words[] = {"grinning face", "visage rieur", "Katze", "chat qui dort",
-                           "a sleeping cat", "red heart", "cœur rouge", "猫", "собака", "dog"};
+    const char* words[] = {"grinning face",  "visage rieur", "Katze",      "chat qui dort",
+                           "a sleeping cat", "red heart",    "cœur rouge", "猫",
+                           "собака",         "dog"};
     for (int r = 0; r < 50; ++r)
         for (const char* w : words) s.push_back(std::string(w) + " " + std::to_string(r % 7));
     return s;
@@ -100,8 +101,10 @@ TEST(Losses, PerfectAlignmentCostsLessThanShuffled) {
     auto a = torch::nn::functional::normalize(torch::randn({16, 32}),
                                               torch::nn::functional::NormalizeFuncOptions().dim(1));
     auto shuffled = a.roll(1, 0);
-    EXPECT_LT(vse_loss(a, a, 0.2f, true).item<float>(), vse_loss(a, shuffled, 0.2f, true).item<float>());
-    EXPECT_LT(infonce_loss(a, a, 0.05f).item<float>(), infonce_loss(a, shuffled, 0.05f).item<float>());
+    EXPECT_LT(vse_loss(a, a, 0.2f, true).item<float>(),
+              vse_loss(a, shuffled, 0.2f, true).item<float>());
+    EXPECT_LT(infonce_loss(a, a, 0.05f).item<float>(),
+              infonce_loss(a, shuffled, 0.05f).item<float>());
     // Max of hinges is never above the sum of hinges.
     EXPECT_LE(vse_loss(a, shuffled, 0.2f, true).item<float>(),
               vse_loss(a, shuffled, 0.2f, false).item<float>() + 1e-6);

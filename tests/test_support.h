@@ -11,7 +11,7 @@ namespace qiss::test {
 
 /// A fresh folder under the system temp dir, removed at scope exit.
 class TempDir {
-public:
+  public:
     explicit TempDir(const std::string& name)
         : path_(std::filesystem::temp_directory_path() /
                 ("qiss-" + name + "-" + std::to_string(::getpid()))) {
@@ -22,7 +22,7 @@ public:
     const std::filesystem::path& path() const { return path_; }
     std::filesystem::path operator/(const std::string& p) const { return path_ / p; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
@@ -31,9 +31,10 @@ struct RunResult {
     std::string output;  ///< stdout and stderr together
 };
 
-/// Runs `qiss ARGS` through the shell and captures its output.
-inline RunResult run_qiss(const std::string& args) {
-    std::string cmd = std::string(QISS_BINARY) + " " + args + " 2>&1";
+/// Runs `qiss ARGS` through the shell and captures its output (stdout only when
+/// `with_stderr` is false).
+inline RunResult run_qiss(const std::string& args, bool with_stderr = true) {
+    std::string cmd = std::string(QISS_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
     RunResult r;
     FILE* p = ::popen(cmd.c_str(), "r");
     if (!p) return r;
@@ -44,6 +45,8 @@ inline RunResult run_qiss(const std::string& args) {
     return r;
 }
 
-inline std::filesystem::path source_dir() { return QISS_SOURCE_DIR; }
+inline std::filesystem::path source_dir() {
+    return QISS_SOURCE_DIR;
+}
 
 }  // namespace qiss::test

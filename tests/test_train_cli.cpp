@@ -20,7 +20,9 @@ using namespace qiss;
 
 namespace {
 
-fs::path corpus_manifest() { return fs::path(QISS_TEST_DATA) / "emoji" / "manifest.jsonl"; }
+fs::path corpus_manifest() {
+    return fs::path(QISS_TEST_DATA) / "emoji" / "manifest.jsonl";
+}
 
 /// A manifest with the first `n` identities of the emoji corpus, plus bad lines: a corrupt
 /// PNG, a missing file and an empty caption.
@@ -37,14 +39,18 @@ fs::path write_slice(const test::TempDir& dir, std::size_t n) {
     write_manifest(m, keep);
     std::ofstream(dir / "corrupt.png") << "\x89PNG\r\n\x1a\n this is not really a png";
     std::ofstream out(m, std::ios::app);
-    out << R"({"path": "corrupt.png", "id": "bad", "captions": {"en": ["broken"]}})" << "\n";
-    out << R"({"path": "gone.png", "id": "gone", "captions": {"en": ["missing"]}})" << "\n";
-    out << R"({"path": "corrupt.png", "id": "empty", "captions": {"en": [""]}})" << "\n";
+    out << R"({"path": "corrupt.png", "id": "bad", "captions": {"en": ["broken"]}})"
+        << "\n";
+    out << R"({"path": "gone.png", "id": "gone", "captions": {"en": ["missing"]}})"
+        << "\n";
+    out << R"({"path": "corrupt.png", "id": "empty", "captions": {"en": [""]}})"
+        << "\n";
     return m;
 }
 
 std::string embed(const fs::path& model, const std::string& text) {
-    auto r = test::run_qiss("embed --model " + model.string() + " --text '" + text + "'");
+    auto r = test::run_qiss("embed --model " + model.string() + " --text '" + text + "'",
+                            /*with_stderr=*/false);
     EXPECT_EQ(r.exit_code, 0) << r.output;
     return r.output;
 }
@@ -111,11 +117,11 @@ TEST(TrainCli, BadOptionsAndModelFilesGiveClearErrors) {
     std::string newer = bytes;
     newer[8] = 99;
     std::ofstream(dir / "newer.qiss", std::ios::binary) << newer;
-    for (auto [file, message] : std::vector<std::pair<std::string, std::string>>{
-             {"trunc.qiss", "truncated"},
-             {"text.qiss", "not a qiss model file"},
-             {"newer.qiss", "newer"},
-             {"missing.qiss", "no such model file"}}) {
+    for (auto [file, message] :
+         std::vector<std::pair<std::string, std::string>>{{"trunc.qiss", "truncated"},
+                                                          {"text.qiss", "not a qiss model file"},
+                                                          {"newer.qiss", "newer"},
+                                                          {"missing.qiss", "no such model file"}}) {
         auto e = test::run_qiss("embed --model " + (dir / file).string() + " --text cat");
         EXPECT_EQ(e.exit_code, 1) << file;
         EXPECT_NE(e.output.find(message), std::string::npos) << file << ": " << e.output;
@@ -127,7 +133,8 @@ TEST(TrainCli, BadOptionsAndModelFilesGiveClearErrors) {
 TEST(EvalCli, JsonReportOnTheTwitterGallery) {
     std::string model = std::string(QISS_TEST_DATA) + "/tiny.qiss";
     auto r = test::run_qiss("eval --json --locales en,fr,ja --model " + model + " --corpus " +
-                            corpus_manifest().parent_path().string() + " 2>/dev/null");
+                                corpus_manifest().parent_path().string(),
+                            /*with_stderr=*/false);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     auto j = nlohmann::json::parse(r.output);
     Manifest m = read_manifest(corpus_manifest());
@@ -152,7 +159,7 @@ TEST(EvalCli, JsonReportOnTheTwitterGallery) {
     // A trained model finds same-emoji images far above chance (10/3786 for R@10).
     EXPECT_GT(ii.at("r10").get<double>(), 0.05);
 
-    auto v = test::run_qiss("embed --model " + model + " --text Katze");
+    auto v = test::run_qiss("embed --model " + model + " --text Katze", /*with_stderr=*/false);
     ASSERT_EQ(v.exit_code, 0);
     auto vec = nlohmann::json::parse(v.output);
     double norm = 0;

@@ -9,13 +9,15 @@ namespace qiss::cli {
 Command register_corpus(CLI::App& app) {
     auto* sub = app.add_subcommand("corpus", "Build a training/evaluation corpus manifest");
     sub->require_subcommand(1);
-    auto* emoji = sub->add_subcommand("emoji", "Emoji images (4 vendors) + CLDR names in ~170 locales");
+    auto* emoji =
+        sub->add_subcommand("emoji", "Emoji images (4 vendors) + CLDR names in ~170 locales");
     auto o = std::make_shared<EmojiCorpusOptions>();
     emoji->add_option("--out", o->out, "Corpus folder to write (manifest.jsonl)")->required();
     emoji->add_option("--node-modules", o->node_modules, "Where npm installed the packages")
         ->capture_default_str();
-    emoji->add_option("--val-fraction", o->val_fraction,
-                      "Share of identities held out for validation")
+    emoji
+        ->add_option("--val-fraction", o->val_fraction,
+                     "Share of identities held out for validation")
         ->capture_default_str();
     emoji->add_option("--seed", o->seed, "Seed of the validation hold-out")->capture_default_str();
     return {sub, [o] {
@@ -23,11 +25,13 @@ Command register_corpus(CLI::App& app) {
                 auto entries = build_emoji_corpus(*o, st);
                 std::filesystem::create_directories(o->out);
                 write_manifest(manifest_path(o->out), entries);
-                spdlog::info("wrote {}: {} images of {} identities, {} locales ({} identities "
-                             "without captions)",
-                             manifest_path(o->out).string(), entries.size(), st.identities,
-                             st.locales, st.without_captions);
-                for (const auto& [v, n] : st.images_per_vendor) spdlog::info("  vendor {}: {}", v, n);
+                spdlog::info(
+                    "wrote {}: {} images of {} identities, {} locales ({} identities "
+                    "without captions)",
+                    manifest_path(o->out).string(), entries.size(), st.identities, st.locales,
+                    st.without_captions);
+                for (const auto& [v, n] : st.images_per_vendor)
+                    spdlog::info("  vendor {}: {}", v, n);
                 for (const auto& [s, n] : st.images_per_split) spdlog::info("  split {}: {}", s, n);
                 return 0;
             }};

@@ -21,7 +21,8 @@ Command register_eval(CLI::App& app) {
     };
     auto a = std::make_shared<Args>();
     sub->add_option("--model", a->model, "Model file")->required();
-    sub->add_option("--corpus", a->corpus, "Corpus folder (manifest.jsonl) or manifest file")->required();
+    sub->add_option("--corpus", a->corpus, "Corpus folder (manifest.jsonl) or manifest file")
+        ->required();
     sub->add_option("--locales", a->locales, "Comma-separated locales to query (default: all)");
     sub->add_option("--query-vendor", a->query_vendor, "Vendor of the image->image queries")
         ->capture_default_str();
@@ -41,18 +42,20 @@ Command register_eval(CLI::App& app) {
                     std::cout << r.to_json().dump() << std::endl;
                     return 0;
                 }
-                std::cout << fmt::format("gallery: {} images\n{:<16} {:>7} {:>6} {:>6} {:>6} {:>7}\n",
-                                         r.gallery_size, "locale", "queries", "R@1", "R@5", "R@10",
-                                         "median");
+                std::cout << fmt::format(
+                    "gallery: {} images\n{:<16} {:>7} {:>6} {:>6} {:>6} {:>7}\n", r.gallery_size,
+                    "locale", "queries", "R@1", "R@5", "R@10", "median");
                 for (const auto& [loc, s] : r.text_to_image)
-                    std::cout << fmt::format("{:<16} {:>7} {:>6.3f} {:>6.3f} {:>6.3f} {:>7.1f}\n", loc,
-                                             s.queries, s.r1, s.r5, s.r10, s.median_rank);
+                    std::cout << fmt::format("{:<16} {:>7} {:>6.3f} {:>6.3f} {:>6.3f} {:>7.1f}\n",
+                                             loc, s.queries, s.r1, s.r5, s.r10, s.median_rank);
                 const auto& m = r.text_to_image_mean;
                 std::cout << fmt::format("{:<16} {:>7} {:>6.3f} {:>6.3f} {:>6.3f} {:>7.1f}\n",
-                                         "MEAN (locales)", m.queries, m.r1, m.r5, m.r10, m.median_rank);
+                                         "MEAN (locales)", m.queries, m.r1, m.r5, m.r10,
+                                         m.median_rank);
                 const auto& i = r.image_to_image;
-                std::cout << fmt::format("image->image ({} queries): R@1 {:.3f} R@5 {:.3f} R@10 {:.3f}\n",
-                                         i.queries, i.r1, i.r5, i.r10);
+                std::cout << fmt::format(
+                    "image->image ({} queries): R@1 {:.3f} R@5 {:.3f} R@10 {:.3f}\n", i.queries,
+                    i.r1, i.r5, i.r10);
                 return 0;
             }};
 }

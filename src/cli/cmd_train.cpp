@@ -13,12 +13,14 @@ Command register_train(CLI::App& app) {
     auto epochs = std::make_shared<int>(0);
     auto loss = std::make_shared<std::string>();
     auto exclude = std::make_shared<std::string>();
-    sub->add_option("--corpus", o->corpus, "Corpus folder (manifest.jsonl) or manifest file")->required();
+    sub->add_option("--corpus", o->corpus, "Corpus folder (manifest.jsonl) or manifest file")
+        ->required();
     sub->add_option("--out", o->out, "Model file to write")->required();
     sub->add_option("--config", o->preset, "Preset: tiny or default")
         ->check(CLI::IsMember({"tiny", "default"}))
         ->capture_default_str();
-    sub->add_option("--epochs", *epochs, "Epochs (default: the preset's)")->check(CLI::PositiveNumber);
+    sub->add_option("--epochs", *epochs, "Epochs (default: the preset's)")
+        ->check(CLI::PositiveNumber);
     sub->add_option("--seed", o->seed, "Random seed")->capture_default_str();
     sub->add_option("--loss", *loss, "vse_max or infonce (default: the preset's)")
         ->check(CLI::IsMember({"vse_max", "infonce"}));

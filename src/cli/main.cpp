@@ -1,6 +1,7 @@
 // qiss: multilingual image similarity search. One binary, one subcommand per task.
-#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "common/error.h"
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
+    // Logs go to stderr; stdout carries results (JSON, vectors, tables).
+    spdlog::set_default_logger(spdlog::stderr_color_mt("qiss"));
     spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
     spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
     for (auto& c : commands) {

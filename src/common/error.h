@@ -13,11 +13,12 @@ namespace qiss {
 
 /// An error caused by the user's input or environment. The message says what and where.
 class Error : public std::runtime_error {
-public:
+  public:
     explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
-[[noreturn]] void assert_failed(const char* expr, const char* file, int line, const std::string& msg);
+[[noreturn]] void assert_failed(const char* expr, const char* file, int line,
+                                const std::string& msg);
 
 }  // namespace qiss
 
@@ -25,13 +26,13 @@ public:
 #define QISS_THROW(...) throw ::qiss::Error(fmt::format(__VA_ARGS__))
 
 /// Throws qiss::Error with a fmt-formatted message when `cond` is false.
-#define QISS_CHECK(cond, ...) \
-    do {                      \
+#define QISS_CHECK(cond, ...)                 \
+    do {                                      \
         if (!(cond)) QISS_THROW(__VA_ARGS__); \
     } while (0)
 
 /// Aborts on a broken invariant: a bug in qiss, not a user error.
-#define QISS_ASSERT(cond) \
-    do {                  \
+#define QISS_ASSERT(cond)                                                  \
+    do {                                                                   \
         if (!(cond)) ::qiss::assert_failed(#cond, __FILE__, __LINE__, ""); \
     } while (0)

@@ -4,8 +4,8 @@
 #include <set>
 #include <unordered_map>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -116,7 +116,8 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-std::vector<ManifestEntry> build_emoji_corpus(const EmojiCorpusOptions& o, EmojiCorpusStats& stats) {
+std::vector<ManifestEntry> build_emoji_corpus(const EmojiCorpusOptions& o,
+                                              EmojiCorpusStats& stats) {
     const fs::path nm = fs::absolute(o.node_modules);
     fs::path emoji_json = nm / "emoji-datasource" / "emoji.json";
     QISS_CHECK(fs::is_regular_file(emoji_json),

@@ -15,8 +15,8 @@ namespace qiss {
 
 struct EmojiCorpusOptions {
     std::filesystem::path node_modules = "node_modules";
-    std::filesystem::path out;  ///< the corpus folder; DIR/manifest.jsonl is written
-    double val_fraction = 0.05; ///< share of identities whose training-vendor images become val
+    std::filesystem::path out;   ///< the corpus folder; DIR/manifest.jsonl is written
+    double val_fraction = 0.05;  ///< share of identities whose training-vendor images become val
     std::uint64_t seed = 1;
 };
 

@@ -3,8 +3,8 @@
 #include <fstream>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -14,9 +14,12 @@ namespace fs = std::filesystem;
 
 const char* split_name(Split s) {
     switch (s) {
-        case Split::Train: return "train";
-        case Split::Val: return "val";
-        case Split::Test: return "test";
+        case Split::Train:
+            return "train";
+        case Split::Val:
+            return "val";
+        case Split::Test:
+            return "test";
     }
     QISS_ASSERT(false);
 }
@@ -28,11 +31,15 @@ Split parse_split(const std::string& s) {
     QISS_THROW("unknown split '{}' (expected train, val or test)", s);
 }
 
-fs::path manifest_path(const fs::path& corpus_dir) { return corpus_dir / "manifest.jsonl"; }
+fs::path manifest_path(const fs::path& corpus_dir) {
+    return corpus_dir / "manifest.jsonl";
+}
 
 namespace {
 
-bool blank(const std::string& s) { return s.find_first_not_of(" \t\r\n") == std::string::npos; }
+bool blank(const std::string& s) {
+    return s.find_first_not_of(" \t\r\n") == std::string::npos;
+}
 
 std::map<std::string, std::vector<std::string>> texts_by_locale(const nlohmann::json& j,
                                                                 const char* field) {
@@ -61,8 +68,7 @@ ManifestEntry parse_line(const std::string& line, const fs::path& base) {
         QISS_THROW("not valid JSON");
     }
     QISS_CHECK(j.is_object(), "not a JSON object");
-    QISS_CHECK(j.contains("path") && j["path"].is_string() && !blank(j["path"]),
-               "missing 'path'");
+    QISS_CHECK(j.contains("path") && j["path"].is_string() && !blank(j["path"]), "missing 'path'");
     ManifestEntry e;
     fs::path p = j["path"].get<std::string>();
     e.path = p.is_absolute() ? p : base / p;

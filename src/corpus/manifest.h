@@ -20,9 +20,10 @@ Split parse_split(const std::string& s);
 
 /// One line of the manifest.
 struct ManifestEntry {
-    std::filesystem::path path;  ///< absolute once loaded (relative paths resolve against the manifest's folder)
-    std::string id;              ///< identity: images with the same id show the same thing (default: the path)
-    std::string vendor;          ///< optional source/style of the image (e.g. "apple"); may be empty
+    std::filesystem::path
+        path;  ///< absolute once loaded (relative paths resolve against the manifest's folder)
+    std::string id;  ///< identity: images with the same id show the same thing (default: the path)
+    std::string vendor;  ///< optional source/style of the image (e.g. "apple"); may be empty
     Split split = Split::Train;
     /// locale -> captions. The first caption of a locale is its primary one (the CLDR `tts`
     /// name for emoji); eval uses it as the text query.

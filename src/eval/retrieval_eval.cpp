@@ -155,10 +155,12 @@ EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
         std::vector<torch::Tensor> parts;
         for (std::size_t s = 0; s < q.first.size(); s += opt.batch_size) {
             std::vector<std::string> texts(
-                q.first.begin() + s, q.first.begin() + std::min(q.first.size(), s + opt.batch_size));
+                q.first.begin() + s,
+                q.first.begin() + std::min(q.first.size(), s + opt.batch_size));
             parts.push_back(model.embed_texts(texts));
         }
-        auto stats = recall_stats(relevant_ranks(torch::cat(parts), q.second, gallery, gallery_labels));
+        auto stats =
+            recall_stats(relevant_ranks(torch::cat(parts), q.second, gallery, gallery_labels));
         report.text_to_image[loc] = stats;
         accumulate(report.text_to_image_mean, stats);
     }
@@ -174,13 +176,15 @@ EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
     if (!opt.query_vendor.empty()) {
         std::vector<const ManifestEntry*> query_entries;
         for (const auto& e : entries)
-            if (e.vendor == opt.query_vendor && e.split != opt.gallery_split && label_of.count(e.id))
+            if (e.vendor == opt.query_vendor && e.split != opt.gallery_split &&
+                label_of.count(e.id))
                 query_entries.push_back(&e);
         if (!query_entries.empty()) {
             torch::Tensor q = embed_image_files(model, query_entries, opt.batch_size, kept);
             std::vector<int64_t> labels;
             for (auto i : kept) labels.push_back(label_of.at(query_entries[i]->id));
-            report.image_to_image = recall_stats(relevant_ranks(q, labels, gallery, gallery_labels));
+            report.image_to_image =
+                recall_stats(relevant_ranks(q, labels, gallery, gallery_labels));
         }
     }
     return report;

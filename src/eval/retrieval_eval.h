@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "corpus/manifest.h"
 #include "model/model.h"
@@ -30,8 +30,8 @@ std::vector<int64_t> relevant_ranks(const torch::Tensor& queries,
 RecallStats recall_stats(std::vector<int64_t> ranks);
 
 struct EvalOptions {
-    Split gallery_split = Split::Test;  ///< the gallery: every image of this split
-    std::vector<std::string> locales;   ///< text queries in these locales; empty = all
+    Split gallery_split = Split::Test;   ///< the gallery: every image of this split
+    std::vector<std::string> locales;    ///< text queries in these locales; empty = all
     std::string query_vendor = "apple";  ///< image->image queries; empty = skip
     int batch_size = 512;
 };

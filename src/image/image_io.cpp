@@ -38,7 +38,8 @@ cv::Mat to_rgb_on_white(const cv::Mat& img) {
             for (int x = 0; x < img.cols; ++x) {
                 float a = src[x][3];
                 for (int c = 0; c < 3; ++c)
-                    dst[x][2 - c] = cv::saturate_cast<std::uint8_t>(255.f * (src[x][c] * a + (1.f - a)));
+                    dst[x][2 - c] =
+                        cv::saturate_cast<std::uint8_t>(255.f * (src[x][c] * a + (1.f - a)));
             }
         }
         return out;
@@ -57,8 +58,9 @@ cv::Mat to_rgb_on_white(const cv::Mat& img) {
 DecodedImage decode_image(std::span<const std::uint8_t> bytes, const DecodeLimits& limits,
                           const std::string& what) {
     QISS_CHECK(!bytes.empty(), "{}: empty file", what);
-    QISS_CHECK(bytes.size() <= limits.max_file_bytes, "{}: file of {} bytes exceeds the limit of {}",
-               what, bytes.size(), limits.max_file_bytes);
+    QISS_CHECK(bytes.size() <= limits.max_file_bytes,
+               "{}: file of {} bytes exceeds the limit of {}", what, bytes.size(),
+               limits.max_file_bytes);
     std::string format = sniff_format(bytes);
     QISS_CHECK(!format.empty(), "{}: not an image (unknown format)", what);
     cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8U, const_cast<std::uint8_t*>(bytes.data()));

@@ -14,7 +14,8 @@ namespace qiss {
 /// Limits applied before and while decoding. Every limit has a safe default.
 struct DecodeLimits {
     std::uint64_t max_file_bytes = 64ull << 20;  ///< larger files are refused unread
-    std::uint64_t max_pixels = 64ull << 20;      ///< width*height above this is refused (decompression bombs)
+    std::uint64_t max_pixels = 64ull
+                               << 20;  ///< width*height above this is refused (decompression bombs)
 };
 
 /// A decoded image: RGB, 8 bits per channel, alpha already composited onto white.

@@ -10,7 +10,7 @@
 namespace qiss {
 
 class DualEncoderImpl : public torch::nn::Module {
-public:
+  public:
     explicit DualEncoderImpl(const ModelConfig& config)
         : image(register_module("image", ImageEncoder(config))),
           text(register_module("text", TextEncoder(config))) {}

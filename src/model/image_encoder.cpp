@@ -62,8 +62,8 @@ ImageEncoderImpl::ImageEncoderImpl(const ModelConfig& c)
 torch::Tensor ImageEncoderImpl::forward(const torch::Tensor& x) {
     auto f = features_->forward(x.contiguous(at::MemoryFormat::ChannelsLast));
     auto pooled = weldon_pool(f, weldon_k_, weldon_alpha_);
-    return torch::nn::functional::normalize(
-        fc_(pooled), torch::nn::functional::NormalizeFuncOptions().dim(1));
+    return torch::nn::functional::normalize(fc_(pooled),
+                                            torch::nn::functional::NormalizeFuncOptions().dim(1));
 }
 
 }  // namespace qiss

@@ -11,11 +11,11 @@ namespace qiss {
 
 /// conv3x3-BN-ReLU-conv3x3-BN plus a (projected) shortcut, then ReLU.
 class ResBlockImpl : public torch::nn::Module {
-public:
+  public:
     ResBlockImpl(int in, int out, int stride);
     torch::Tensor forward(const torch::Tensor& x);
 
-private:
+  private:
     torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, proj_{nullptr};
     torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr}, proj_bn_{nullptr};
 };
@@ -26,12 +26,12 @@ TORCH_MODULE(ResBlock);
 torch::Tensor weldon_pool(const torch::Tensor& x, int k, float alpha);
 
 class ImageEncoderImpl : public torch::nn::Module {
-public:
+  public:
     explicit ImageEncoderImpl(const ModelConfig& config);
     /// x: [B,3,S,S] preprocessed images -> [B,D] unit vectors.
     torch::Tensor forward(const torch::Tensor& x);
 
-private:
+  private:
     int weldon_k_;
     float weldon_alpha_;
     torch::nn::Sequential features_{nullptr};

@@ -58,7 +58,9 @@ std::string Model::to_bytes() const {
     return encode_model_file(c);
 }
 
-void Model::save(const std::filesystem::path& path) const { write_file_atomic(path, to_bytes()); }
+void Model::save(const std::filesystem::path& path) const {
+    write_file_atomic(path, to_bytes());
+}
 
 torch::Tensor to_unit_float(const torch::Tensor& rgb_u8) {
     return rgb_u8.permute({0, 3, 1, 2}).to(torch::kFloat32).div_(255.0);

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include <torch/torch.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
-#include <torch/torch.h>
 
 #include "model/dual_encoder.h"
 #include "model/model_config.h"
@@ -18,7 +18,7 @@
 namespace qiss {
 
 class Model {
-public:
+  public:
     /// A fresh, untrained network around an existing tokenizer.
     Model(ModelConfig config, Tokenizer tokenizer);
 
@@ -51,7 +51,7 @@ public:
     nlohmann::json& training_info() { return training_info_; }
     const nlohmann::json& training_info() const { return training_info_; }
 
-private:
+  private:
     ModelConfig config_;
     Tokenizer tokenizer_;
     DualEncoder net_;

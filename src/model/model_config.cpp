@@ -25,8 +25,9 @@ TrainConfig train_preset(const std::string& name) {
     TrainConfig t;
     if (name == "default") return t;
     if (name == "tiny") {
-        t.epochs = 4;
+        t.epochs = 3;
         t.batch_size = 128;
+        t.texts_per_identity = 2;
         t.lr = 3e-3f;
         t.vse_warmup_epochs = 1;
         t.tokenizer_sentences = 60000;
@@ -51,17 +52,19 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
     j = {{"preset", c.preset},
          {"embed_dim", c.embed_dim},
          {"preprocess", c.preprocess},
-         {"image", {{"cnn_channels", c.cnn_channels},
-                    {"cnn_blocks", c.cnn_blocks},
-                    {"weldon_k", c.weldon_k},
-                    {"weldon_alpha", c.weldon_alpha}}},
-         {"text", {{"vocab_size", c.vocab_size},
-                   {"char_coverage", c.char_coverage},
-                   {"token_dim", c.token_dim},
-                   {"gru_hidden", c.gru_hidden},
-                   {"gru_layers", c.gru_layers},
-                   {"max_tokens", c.max_tokens},
-                   {"dropout", c.dropout}}}};
+         {"image",
+          {{"cnn_channels", c.cnn_channels},
+           {"cnn_blocks", c.cnn_blocks},
+           {"weldon_k", c.weldon_k},
+           {"weldon_alpha", c.weldon_alpha}}},
+         {"text",
+          {{"vocab_size", c.vocab_size},
+           {"char_coverage", c.char_coverage},
+           {"token_dim", c.token_dim},
+           {"gru_hidden", c.gru_hidden},
+           {"gru_layers", c.gru_layers},
+           {"max_tokens", c.max_tokens},
+           {"dropout", c.dropout}}}};
 }
 
 void from_json(const nlohmann::json& j, ModelConfig& c) {
@@ -93,6 +96,9 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
          {"margin", c.margin},
          {"temperature", c.temperature},
          {"image_pair_weight", c.image_pair_weight},
+         {"texts_per_identity", c.texts_per_identity},
+         {"anchor_locale", c.anchor_locale},
+         {"text_pair_weight", c.text_pair_weight},
          {"vse_warmup_epochs", c.vse_warmup_epochs},
          {"tokenizer_sentences", c.tokenizer_sentences}};
 }
@@ -107,6 +113,9 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     j.at("margin").get_to(c.margin);
     j.at("temperature").get_to(c.temperature);
     j.at("image_pair_weight").get_to(c.image_pair_weight);
+    j.at("texts_per_identity").get_to(c.texts_per_identity);
+    j.at("anchor_locale").get_to(c.anchor_locale);
+    j.at("text_pair_weight").get_to(c.text_pair_weight);
     j.at("vse_warmup_epochs").get_to(c.vse_warmup_epochs);
     j.at("tokenizer_sentences").get_to(c.tokenizer_sentences);
 }

@@ -41,16 +41,20 @@ struct ModelConfig {
 
 /// Training hyper-parameters.
 struct TrainConfig {
-    int epochs = 16;
+    int epochs = 10;
     int batch_size = 128;
     float lr = 2e-3f;
     float weight_decay = 1e-4f;
     int warmup_epochs = 1;
-    std::string loss = "vse_max";  ///< "vse_max" (max of hinges) or "infonce"
-    float margin = 0.2f;           ///< for vse_max
-    float temperature = 0.05f;     ///< for infonce
+    std::string loss = "vse_max";    ///< "vse_max" (max of hinges) or "infonce"
+    float margin = 0.2f;             ///< for vse_max
+    float temperature = 0.05f;       ///< for infonce
     float image_pair_weight = 1.0f;  ///< weight of the image-image term (two vendors of one id)
-    int vse_warmup_epochs = 2;  ///< vse_max: sum of hinges first, then the hardest negative
+    int texts_per_identity = 4;      ///< texts drawn per identity and step (random locales)
+    std::string anchor_locale =
+        "en";  ///< the first text of an identity is in this locale if it has one
+    float text_pair_weight = 0.5f;  ///< weight of the text-text term (anchor text vs the others)
+    int vse_warmup_epochs = 2;      ///< vse_max: sum of hinges first, then the hardest negative
     int tokenizer_sentences = 400000;
 };
 

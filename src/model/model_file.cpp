@@ -33,7 +33,7 @@ std::uint32_t crc32_of(const char* data, std::size_t n) {
 
 /// Little-endian reader that refuses to run past the end.
 class Reader {
-public:
+  public:
     Reader(const std::string& b, const std::string& what) : b_(b), what_(what) {}
     std::uint64_t get(int bytes) {
         need(bytes);
@@ -52,7 +52,7 @@ public:
     }
     std::size_t pos() const { return pos_; }
 
-private:
+  private:
     void need(std::uint64_t n) const {
         QISS_CHECK(n <= b_.size() - pos_, "{}: truncated model file", what_);
     }
@@ -93,8 +93,8 @@ ModelFileContents decode_model_file(const std::string& bytes, const std::string&
     c.weights = r.section();
     std::size_t body = r.pos();
     auto stored_crc = static_cast<std::uint32_t>(r.get(4));
-    QISS_CHECK(stored_crc == crc32_of(bytes.data(), body), "{}: model file is corrupted (CRC mismatch)",
-               what);
+    QISS_CHECK(stored_crc == crc32_of(bytes.data(), body),
+               "{}: model file is corrupted (CRC mismatch)", what);
     QISS_CHECK(r.pos() == bytes.size(), "{}: trailing bytes after the model file", what);
     try {
         c.header = nlohmann::json::parse(header);

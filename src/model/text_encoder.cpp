@@ -27,15 +27,15 @@ TokenBatch make_token_batch(const std::vector<std::vector<int>>& tokens) {
 
 TextEncoderImpl::TextEncoderImpl(const ModelConfig& c) {
     embed_ = register_module(
-        "embed", nn::Embedding(nn::EmbeddingOptions(c.vocab_size, c.token_dim)
-                                   .padding_idx(Tokenizer::kPadId)));
+        "embed",
+        nn::Embedding(
+            nn::EmbeddingOptions(c.vocab_size, c.token_dim).padding_idx(Tokenizer::kPadId)));
     dropout_ = register_module("dropout", nn::Dropout(c.dropout));
-    gru_ = register_module(
-        "gru", nn::GRU(nn::GRUOptions(c.token_dim, c.gru_hidden)
-                           .num_layers(c.gru_layers)
-                           .bidirectional(true)
-                           .batch_first(true)
-                           .dropout(c.gru_layers > 1 ? c.dropout : 0.0)));
+    gru_ = register_module("gru", nn::GRU(nn::GRUOptions(c.token_dim, c.gru_hidden)
+                                              .num_layers(c.gru_layers)
+                                              .bidirectional(true)
+                                              .batch_first(true)
+                                              .dropout(c.gru_layers > 1 ? c.dropout : 0.0)));
     fc_ = register_module("fc", nn::Linear(4 * c.gru_hidden, c.embed_dim));
 }
 
@@ -44,14 +44,15 @@ torch::Tensor TextEncoderImpl::forward(const TokenBatch& batch) {
     auto packed = nn::utils::rnn::pack_padded_sequence(x, batch.lengths, /*batch_first=*/true,
                                                        /*enforce_sorted=*/false);
     auto out = std::get<0>(gru_->forward_with_packed_input(packed));
-    auto h = std::get<0>(nn::utils::rnn::pad_packed_sequence(out, /*batch_first=*/true));  // [B,T,2H]
+    auto h =
+        std::get<0>(nn::utils::rnn::pad_packed_sequence(out, /*batch_first=*/true));  // [B,T,2H]
     auto steps = torch::arange(h.size(1), torch::kInt64).unsqueeze(0);
     auto mask = (steps < batch.lengths.unsqueeze(1)).unsqueeze(2).to(h.dtype());  // [B,T,1]
     auto mean = (h * mask).sum(1) / mask.sum(1);
     auto max = (h + (mask - 1) * 1e4).amax(1);
     auto pooled = dropout_(torch::cat({mean, max}, 1));
-    return torch::nn::functional::normalize(
-        fc_(pooled), torch::nn::functional::NormalizeFuncOptions().dim(1));
+    return torch::nn::functional::normalize(fc_(pooled),
+                                            torch::nn::functional::NormalizeFuncOptions().dim(1));
 }
 
 }  // namespace qiss

@@ -21,12 +21,12 @@ struct TokenBatch {
 TokenBatch make_token_batch(const std::vector<std::vector<int>>& tokens);
 
 class TextEncoderImpl : public torch::nn::Module {
-public:
+  public:
     explicit TextEncoderImpl(const ModelConfig& config);
     /// -> [B,D] unit vectors.
     torch::Tensor forward(const TokenBatch& batch);
 
-private:
+  private:
     torch::nn::Embedding embed_{nullptr};
     torch::nn::Dropout dropout_{nullptr};
     torch::nn::GRU gru_{nullptr};

@@ -52,7 +52,8 @@ const Plugin& plugin() {
             if (lib) break;
             tried += fmt::format(" {} ({})", path, ::dlerror());
         }
-        QISS_CHECK(lib, "cannot load the SentencePiece plugin libqiss_spm.so (set QISS_SPM_PLUGIN):{}",
+        QISS_CHECK(lib,
+                   "cannot load the SentencePiece plugin libqiss_spm.so (set QISS_SPM_PLUGIN):{}",
                    tried.empty() ? " not found" : tried);
         auto sym = [&](const char* name) {
             void* s = ::dlsym(lib, name);
@@ -141,6 +142,8 @@ std::vector<int> Tokenizer::encode(std::string_view text, int max_tokens) const 
     return ids;
 }
 
-int Tokenizer::vocab_size() const { return plugin().vocab_size(sp_->sp); }
+int Tokenizer::vocab_size() const {
+    return plugin().vocab_size(sp_->sp);
+}
 
 }  // namespace qiss

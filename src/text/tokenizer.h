@@ -22,7 +22,7 @@ struct TokenizerTrainOptions {
 
 /// Token id 0 is padding, 1 is <unk>.
 class Tokenizer {
-public:
+  public:
     static constexpr int kPadId = 0;
 
     /// Loads a serialized SentencePiece model. Throws qiss::Error if it is not one.
@@ -42,7 +42,7 @@ public:
     int vocab_size() const;
     const std::string& serialized() const { return serialized_; }
 
-private:
+  private:
     std::string serialized_;
     struct Handle;  // the plugin's processor (see text/spm_plugin/spm_plugin.h)
     std::unique_ptr<Handle> sp_;

@@ -3,8 +3,8 @@
 namespace qiss {
 
 torch::Tensor vse_loss(const torch::Tensor& a, const torch::Tensor& b, float margin, bool hardest) {
-    auto scores = a.matmul(b.t());                 // [B,B]
-    auto diag = scores.diagonal().unsqueeze(1);    // [B,1]
+    auto scores = a.matmul(b.t());               // [B,B]
+    auto diag = scores.diagonal().unsqueeze(1);  // [B,1]
     auto eye = torch::eye(scores.size(0), torch::TensorOptions().dtype(torch::kBool));
     // a_i against every b_j (rows) and b_j against every a_i (columns).
     auto cost_b = (margin + scores - diag).clamp_min(0).masked_fill(eye, 0);

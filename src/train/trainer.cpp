@@ -25,8 +25,10 @@ using Clock = std::chrono::steady_clock;
 
 fs::path resolve_manifest(const fs::path& corpus) {
     if (fs::is_directory(corpus)) return manifest_path(corpus);
-    QISS_CHECK(fs::is_regular_file(corpus), "corpus '{}' not found (expected a folder with "
-               "manifest.jsonl, or a manifest file)", corpus.string());
+    QISS_CHECK(fs::is_regular_file(corpus),
+               "corpus '{}' not found (expected a folder with "
+               "manifest.jsonl, or a manifest file)",
+               corpus.string());
     return corpus;
 }
 
@@ -38,11 +40,18 @@ std::string format_duration(double seconds) {
     return fmt::format("{}m{:02}s", s / 60, s % 60);
 }
 
-/// Picks one text describing the group: a caption, one keyword or a few keywords, in a random
-/// locale.
-std::string sample_text(const TrainingGroup& g, std::mt19937_64& rng) {
-    auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
-    const auto& lt = g.texts[pick(g.texts.size())];
+/// Picks one text describing the group: a caption, one keyword or a few keywords, in
+/// `anchor_locale` when given and available, else in a random locale.
+std::string sample_text(const TrainingGroup& g, std::mt19937_64& rng,
+                        const std::string& anchor_locale) {
+    auto pick = [&](std::size_t n) {
+        return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+    };
+    const TrainingGroup::LocaleTexts* chosen = nullptr;
+    if (!anchor_locale.empty())
+        for (const auto& t : g.texts)
+            if (t.locale == anchor_locale) chosen = &t;
+    const auto& lt = chosen ? *chosen : g.texts[pick(g.texts.size())];
     std::uniform_real_distribution<double> coin(0, 1);
     if (!lt.captions.empty() && (lt.keywords.empty() || coin(rng) < 0.5))
         return lt.captions[pick(lt.captions.size())];
@@ -85,9 +94,9 @@ ValStats validate(Model& model, const TrainingSet& val) {
         }
     }
     if (!texts.empty())
-        v.text_r10 = recall_stats(relevant_ranks(model.embed_texts(texts), text_labels, gallery,
-                                                 labels))
-                         .r10;
+        v.text_r10 =
+            recall_stats(relevant_ranks(model.embed_texts(texts), text_labels, gallery, labels))
+                .r10;
     // Image -> image: each image against the others (itself excluded by relabelling).
     auto scores = gallery.matmul(gallery.t());
     scores.fill_diagonal_(-2);
@@ -136,21 +145,26 @@ void train_model(const TrainOptions& o) {
     std::unordered_set<std::string> exclude(o.exclude_langs.begin(), o.exclude_langs.end());
 
     Manifest manifest = read_manifest(resolve_manifest(o.corpus));
-    TrainingSet train = load_training_set(manifest.entries, Split::Train, mc.preprocess, exclude, false);
-    TrainingSet val = load_training_set(manifest.entries, Split::Val, mc.preprocess, exclude, false);
-    QISS_CHECK(train.groups.size() >= 2, "the corpus has {} usable training identities; need at "
-               "least 2 with images and captions", train.groups.size());
-    const int64_t batch = std::min<int64_t>(tc.batch_size, static_cast<int64_t>(train.groups.size()));
+    TrainingSet train =
+        load_training_set(manifest.entries, Split::Train, mc.preprocess, exclude, false);
+    TrainingSet val =
+        load_training_set(manifest.entries, Split::Val, mc.preprocess, exclude, false);
+    QISS_CHECK(train.groups.size() >= 2,
+               "the corpus has {} usable training identities; need at "
+               "least 2 with images and captions",
+               train.groups.size());
+    const int64_t batch =
+        std::min<int64_t>(tc.batch_size, static_cast<int64_t>(train.groups.size()));
     const int64_t n_images = train.pixels.size(0);
-    const int passes = std::max<int>(1, static_cast<int>(std::lround(
-                                            static_cast<double>(n_images) / train.groups.size())));
+    const int passes = std::max<int>(
+        1, static_cast<int>(std::lround(static_cast<double>(n_images) / train.groups.size())));
     const int64_t batches_per_pass = static_cast<int64_t>(train.groups.size()) / batch;
     const int64_t steps_per_epoch = passes * batches_per_pass;
     const int64_t total_steps = steps_per_epoch * tc.epochs;
-    spdlog::info("training set: {} images, {} identities, {} skipped; val: {} images; "
-                 "{} steps/epoch of {} identities",
-                 n_images, train.groups.size(), train.skipped, val.pixels.size(0),
-                 steps_per_epoch, batch);
+    spdlog::info(
+        "training set: {} images, {} identities, {} skipped; val: {} images; "
+        "{} steps/epoch of {} identities",
+        n_images, train.groups.size(), train.skipped, val.pixels.size(0), steps_per_epoch, batch);
 
     nlohmann::json signature = {{"config", mc},
                                 {"train", tc},
@@ -166,7 +180,8 @@ void train_model(const TrainOptions& o) {
         auto state = nlohmann::json::parse(read_file_bytes(ck.state()));
         QISS_CHECK(state.at("signature") == signature,
                    "checkpoint {} was made with other settings or another corpus; delete it to "
-                   "start over", ck.dir.string());
+                   "start over",
+                   ck.dir.string());
         start_epoch = state.at("epoch").get<int>();
         elapsed_before = state.at("elapsed_s").get<double>();
         model.emplace(Model::load(ck.model(start_epoch)));
@@ -201,7 +216,8 @@ void train_model(const TrainOptions& o) {
     const int64_t warmup_steps = std::max<int64_t>(1, tc.warmup_epochs * steps_per_epoch);
     auto lr_at = [&](int64_t step) {
         if (step < warmup_steps) return tc.lr * (step + 1) / static_cast<double>(warmup_steps);
-        double p = static_cast<double>(step - warmup_steps) / std::max<int64_t>(1, total_steps - warmup_steps);
+        double p = static_cast<double>(step - warmup_steps) /
+                   std::max<int64_t>(1, total_steps - warmup_steps);
         return tc.lr * (0.02 + 0.98 * 0.5 * (1 + std::cos(std::numbers::pi * p)));
     };
 
@@ -224,9 +240,11 @@ void train_model(const TrainOptions& o) {
             std::iota(order.begin(), order.end(), 0);
             std::shuffle(order.begin(), order.end(), rng);
             for (int64_t b = 0; b < batches_per_pass; ++b) {
-                int64_t step = static_cast<int64_t>(epoch) * steps_per_epoch + pass * batches_per_pass + b;
+                int64_t step =
+                    static_cast<int64_t>(epoch) * steps_per_epoch + pass * batches_per_pass + b;
                 std::vector<int64_t> rows_a, rows_b;
-                std::vector<std::string> texts;
+                const int k_texts = std::max(1, tc.texts_per_identity);
+                std::vector<std::string> texts(static_cast<std::size_t>(k_texts * batch));
                 for (int64_t i = 0; i < batch; ++i) {
                     const auto& g = train.groups[order[b * batch + i]];
                     std::uniform_int_distribution<std::size_t> pick(0, g.images.size() - 1);
@@ -235,7 +253,9 @@ void train_model(const TrainOptions& o) {
                         while (ib == ia) ib = pick(rng);
                     rows_a.push_back(g.images[ia]);
                     rows_b.push_back(g.images[ib]);
-                    texts.push_back(sample_text(g, rng));
+                    // Text slot 0 is in the anchor locale; the others in random locales.
+                    for (int k = 0; k < k_texts; ++k)
+                        texts[k * batch + i] = sample_text(g, rng, k == 0 ? tc.anchor_locale : "");
                 }
                 std::vector<int64_t> rows = rows_a;
                 rows.insert(rows.end(), rows_b.begin(), rows_b.end());
@@ -246,8 +266,14 @@ void train_model(const TrainOptions& o) {
                 auto img = net->image->forward(x);
                 auto a = img.slice(0, 0, batch), bb = img.slice(0, batch, 2 * batch);
                 auto t = net->text->forward(m.tokenize(texts));
-                auto loss = 0.5 * (loss_fn(a, t, epoch) + loss_fn(bb, t, epoch)) +
-                            tc.image_pair_weight * loss_fn(a, bb, epoch);
+                auto loss = tc.image_pair_weight * loss_fn(a, bb, epoch);
+                for (int k = 0; k < k_texts; ++k) {
+                    auto tk = t.slice(0, k * batch, (k + 1) * batch);
+                    loss = loss + 0.5 / k_texts * (loss_fn(a, tk, epoch) + loss_fn(bb, tk, epoch));
+                    if (k > 0)
+                        loss = loss + tc.text_pair_weight / (k_texts - 1) *
+                                          loss_fn(t.slice(0, 0, batch), tk, epoch);
+                }
                 loss.backward();
                 opt.step();
                 loss_sum += loss.item<double>();
@@ -259,19 +285,22 @@ void train_model(const TrainOptions& o) {
                     double secs = std::chrono::duration<double>(now - t_loop).count();
                     double rate = images_done / secs;
                     double eta = (total_steps - step - 1) * 2.0 * batch / rate;
-                    spdlog::info("epoch {}/{} step {}/{} loss {:.4f} lr {:.2e} {:.0f} images/s ETA {}",
-                                 epoch + 1, tc.epochs, step % steps_per_epoch + 1, steps_per_epoch,
-                                 loss_sum / loss_n, lr_at(step), rate, format_duration(eta));
+                    spdlog::info(
+                        "epoch {}/{} step {}/{} loss {:.4f} lr {:.2e} {:.0f} images/s ETA {}",
+                        epoch + 1, tc.epochs, step % steps_per_epoch + 1, steps_per_epoch,
+                        loss_sum / loss_n, lr_at(step), rate, format_duration(eta));
                     t_log = now;
                 }
             }
         }
         ValStats v = validate(m, val);
-        double elapsed = elapsed_before + std::chrono::duration<double>(Clock::now() - t_start).count();
-        spdlog::info("epoch {}/{} done: loss {:.4f}, val text->image R@10 {:.3f}, image->image R@1 "
-                     "{:.3f}, {} elapsed",
-                     epoch + 1, tc.epochs, loss_n ? loss_sum / loss_n : 0.0, v.text_r10, v.image_r1,
-                     format_duration(elapsed));
+        double elapsed =
+            elapsed_before + std::chrono::duration<double>(Clock::now() - t_start).count();
+        spdlog::info(
+            "epoch {}/{} done: loss {:.4f}, val text->image R@10 {:.3f}, image->image R@1 "
+            "{:.3f}, {} elapsed",
+            epoch + 1, tc.epochs, loss_n ? loss_sum / loss_n : 0.0, v.text_r10, v.image_r1,
+            format_duration(elapsed));
         // Checkpoint: files of this epoch first, then the state that points at them.
         write_file_atomic(ck.model(epoch + 1), m.to_bytes());
         {
@@ -281,7 +310,8 @@ void train_model(const TrainOptions& o) {
             ar.save_to(os);
             write_file_atomic(ck.optim(epoch + 1), os.str());
         }
-        nlohmann::json state = {{"signature", signature}, {"epoch", epoch + 1}, {"elapsed_s", elapsed}};
+        nlohmann::json state = {
+            {"signature", signature}, {"epoch", epoch + 1}, {"elapsed_s", elapsed}};
         write_file_atomic(ck.state(), state.dump(2));
         std::error_code ec;
         fs::remove(ck.model(epoch), ec);

@@ -15,7 +15,7 @@ struct TrainOptions {
     std::filesystem::path corpus;  ///< corpus folder (with manifest.jsonl) or a manifest file
     std::filesystem::path out;     ///< the model file to write
     std::string preset = "default";
-    std::optional<int> epochs;     ///< overrides the preset
+    std::optional<int> epochs;        ///< overrides the preset
     std::optional<std::string> loss;  ///< "vse_max" or "infonce"; overrides the preset
     std::uint64_t seed = 1;
     std::vector<std::string> exclude_langs;  ///< languages left out of training (zero-shot tests)

@@ -58,8 +58,8 @@ TrainingSet load_training_set(const std::vector<ManifestEntry>& entries, Split s
             for (const auto& [loc, caps] : e.captions) {
                 if (locale_in(loc, exclude_langs)) continue;
                 auto kw = e.keywords.find(loc);
-                g.texts.push_back({loc, caps, kw == e.keywords.end() ? std::vector<std::string>{}
-                                                                     : kw->second});
+                g.texts.push_back(
+                    {loc, caps, kw == e.keywords.end() ? std::vector<std::string>{} : kw->second});
             }
             for (const auto& [loc, kws] : e.keywords)
                 if (!e.captions.count(loc) && !locale_in(loc, exclude_langs) && !kws.empty())
@@ -69,7 +69,8 @@ TrainingSet load_training_set(const std::vector<ManifestEntry>& entries, Split s
         set.groups[it->second].images.push_back(static_cast<int>(keep.size()));
         keep.push_back(static_cast<int64_t>(i));
     }
-    set.pixels = keep.size() == chosen.size() ? pixels : pixels.index_select(0, torch::tensor(keep));
+    set.pixels =
+        keep.size() == chosen.size() ? pixels : pixels.index_select(0, torch::tensor(keep));
     if (!keep_textless) {
         std::erase_if(set.groups, [](const TrainingGroup& g) { return g.texts.empty(); });
     }

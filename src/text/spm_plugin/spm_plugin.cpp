@@ -32,7 +32,7 @@ void set_error(char* err, std::size_t err_len, const std::string& msg) {
 }
 
 class ArrayIterator : public sentencepiece::SentenceIterator {
-public:
+  public:
     ArrayIterator(const char* const* s, const std::size_t* lens, std::size_t n)
         : s_(s), lens_(lens), n_(n) {
         load();
@@ -45,7 +45,7 @@ public:
     const std::string& value() const override { return value_; }
     sentencepiece::util::Status status() const override { return {}; }
 
-private:
+  private:
     void load() {
         if (i_ < n_) value_.assign(s_[i_], lens_[i_]);
     }
@@ -69,7 +69,9 @@ void* qiss_spm_load(const char* data, std::size_t len, char* err, std::size_t er
     return sp.release();
 }
 
-void qiss_spm_free(void* handle) { delete static_cast<sentencepiece::SentencePieceProcessor*>(handle); }
+void qiss_spm_free(void* handle) {
+    delete static_cast<sentencepiece::SentencePieceProcessor*>(handle);
+}
 
 int qiss_spm_encode(void* handle, const char* text, std::size_t len, int* out, int max_out) {
     std::vector<int> ids;
@@ -82,11 +84,16 @@ int qiss_spm_encode(void* handle, const char* text, std::size_t len, int* out, i
 int qiss_spm_vocab_size(void* h) {
     return static_cast<sentencepiece::SentencePieceProcessor*>(h)->GetPieceSize();
 }
-int qiss_spm_pad_id(void* h) { return static_cast<sentencepiece::SentencePieceProcessor*>(h)->pad_id(); }
-int qiss_spm_unk_id(void* h) { return static_cast<sentencepiece::SentencePieceProcessor*>(h)->unk_id(); }
+int qiss_spm_pad_id(void* h) {
+    return static_cast<sentencepiece::SentencePieceProcessor*>(h)->pad_id();
+}
+int qiss_spm_unk_id(void* h) {
+    return static_cast<sentencepiece::SentencePieceProcessor*>(h)->unk_id();
+}
 
 int qiss_spm_train(const char* args, const char* const* sentences, const std::size_t* lens,
-                   std::size_t n, char** out, std::size_t* out_len, char* err, std::size_t err_len) {
+                   std::size_t n, char** out, std::size_t* out_len, char* err,
+                   std::size_t err_len) {
     ArrayIterator it(sentences, lens, n);
     std::string proto;
     auto status = sentencepiece::SentencePieceTrainer::Train(args, &it, &proto);
@@ -104,5 +111,7 @@ int qiss_spm_train(const char* args, const char* const* sentences, const std::si
     return 0;
 }
 
-void qiss_spm_free_buffer(char* buffer) { std::free(buffer); }
+void qiss_spm_free_buffer(char* buffer) {
+    std::free(buffer);
+}
 }

@@ -1,0 +1,68 @@
+// Model cost: embedding latency (batch 1) and throughput (larger batches), and load time.
+//   build/bench/bench_model --model models/qiss-default.qiss [--benchmark_filter=...]
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include <benchmark/benchmark.h>
+#include <opencv2/core.hpp>
+
+#include "model/model.h"
+
+namespace {
+
+std::string g_model_path = "models/qiss-default.qiss";
+
+qiss::Model& model() {
+    static std::optional<qiss::Model> m;
+    if (!m) m.emplace(qiss::Model::load(g_model_path));
+    return *m;
+}
+
+void BM_LoadModel(benchmark::State& state) {
+    for (auto _ : state) benchmark::DoNotOptimize(qiss::Model::load(g_model_path));
+}
+
+void BM_EmbedImages(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    cv::RNG rng(1);
+    std::vector<cv::Mat> images(n);
+    for (auto& im : images) {
+        im.create(64, 64, CV_8UC3);
+        rng.fill(im, cv::RNG::UNIFORM, 0, 255);
+    }
+    for (auto _ : state) benchmark::DoNotOptimize(model().embed_images(images));
+    state.counters["images/s"] = benchmark::Counter(static_cast<double>(n * state.iterations()),
+                                                    benchmark::Counter::kIsRate);
+}
+
+void BM_EmbedTexts(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    const char* q[] = {"un chat qui dort",
+                       "Katze",
+                       "a sleeping cat",
+                       "red heart",
+                       "猫",
+                       "bandera de España",
+                       "grinning face with big eyes",
+                       "собака"};
+    std::vector<std::string> texts;
+    for (std::size_t i = 0; i < n; ++i) texts.emplace_back(q[i % 8]);
+    for (auto _ : state) benchmark::DoNotOptimize(model().embed_texts(texts));
+    state.counters["texts/s"] = benchmark::Counter(static_cast<double>(n * state.iterations()),
+                                                   benchmark::Counter::kIsRate);
+}
+
+}  // namespace
+
+BENCHMARK(BM_LoadModel)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_EmbedImages)->Arg(1)->Arg(32)->Arg(128)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_EmbedTexts)->Arg(1)->Arg(32)->Arg(256)->Unit(benchmark::kMillisecond);
+
+int main(int argc, char** argv) {
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::strcmp(argv[i], "--model") == 0) g_model_path = argv[i + 1];
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    return 0;
+}
