@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: dependencies, build, the emoji corpus, the model (the committed one, or trained
-# if missing), and its evaluation on the twitter gallery.
+# if missing), its evaluation on the twitter gallery, and a demo collection of every emoji image
+# (all four vendors) ready to search.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -15,3 +16,13 @@ if [ ! -f "$MODEL" ]; then
   $QISS train --corpus "$DATA/emoji" --out "$MODEL" --config default --seed 1
 fi
 $QISS eval --model "$MODEL" --corpus "$DATA/emoji" --locales en,fr,de,es,ja,zh,ar,ru
+# The demo collection: re-running adds only what is new.
+$QISS index --data "$DATA/demo" --model "$MODEL" "$DATA/emoji/manifest.jsonl"
+$QISS info --data "$DATA/demo"
+cat <<MSG
+
+Try a search (any language, or an image):
+  $QISS search --data $DATA/demo --text "un chat qui dort"
+  $QISS search --data $DATA/demo --text "rotes Herz"
+  $QISS search --data $DATA/demo --image node_modules/emoji-datasource-google/img/google/64/1f408.png
+MSG

@@ -27,6 +27,8 @@ Command register_train(CLI::App& app) {
     sub->add_option("--exclude-langs", *exclude,
                     "Comma-separated languages left out of training (e.g. es,nl,pl)");
     sub->add_option("--threads", o->threads, "Threads (0 = all cores)");
+    sub->add_option("--set", o->overrides,
+                    "Override a training setting, KEY=JSON (e.g. proxy_weight=0); repeatable");
     return {sub, [o, epochs, loss, exclude, sub] {
                 if (*epochs > 0) o->epochs = *epochs;
                 if (!loss->empty()) o->loss = *loss;
@@ -42,6 +44,7 @@ Command register_train(CLI::App& app) {
                          {"--loss", *loss},
                          {"--exclude-langs", *exclude}})
                     if (!value.empty()) cmd << ' ' << name << ' ' << value;
+                for (const auto& kv : o->overrides) cmd << " --set " << kv;
                 o->command_line = cmd.str();
                 train_model(*o);
                 return 0;

@@ -18,14 +18,20 @@ struct DecodeLimits {
                                << 20;  ///< width*height above this is refused (decompression bombs)
 };
 
-/// A decoded image: RGB, 8 bits per channel, alpha already composited onto white.
+/// A decoded image: RGB, 8 bits per channel, alpha already composited onto white, JPEG EXIF
+/// orientation applied. For an animated GIF, the first frame.
 struct DecodedImage {
     cv::Mat rgb;         ///< CV_8UC3, RGB order
     std::string format;  ///< "png", "jpeg", "webp", "gif", "bmp"
+    int width = 0;       ///< original width as displayed (after EXIF rotation), before any resize
+    int height = 0;      ///< original height as displayed (after EXIF rotation), before any resize
 };
 
-/// Decodes an encoded image held in memory. Throws qiss::Error (with `what` naming the input)
-/// for an unknown format, a corrupt or truncated file, or one over the limits.
+/// Decodes an encoded image held in memory. The declared size is read from the header and
+/// checked against `limits.max_pixels` before any decoder allocates; a file that stops before
+/// its end marker (JPEG EOI, PNG IEND) is refused rather than decoded partially. Throws
+/// qiss::Error (with `what` naming the input) for an empty file, an unknown format, a corrupt
+/// or truncated file, or one over the limits.
 DecodedImage decode_image(std::span<const std::uint8_t> bytes, const DecodeLimits& limits = {},
                           const std::string& what = "image");
 

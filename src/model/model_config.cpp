@@ -58,7 +58,8 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
            {"weldon_k", c.weldon_k},
            {"weldon_alpha", c.weldon_alpha}}},
          {"text",
-          {{"vocab_size", c.vocab_size},
+          {{"rnn", c.rnn},
+           {"vocab_size", c.vocab_size},
            {"char_coverage", c.char_coverage},
            {"token_dim", c.token_dim},
            {"gru_hidden", c.gru_hidden},
@@ -77,6 +78,8 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
     im.at("weldon_k").get_to(c.weldon_k);
     im.at("weldon_alpha").get_to(c.weldon_alpha);
     const auto& t = j.at("text");
+    c.rnn = t.value("rnn", "gru");  // files written before the choice existed used a GRU
+    QISS_CHECK(c.rnn == "gru" || c.rnn == "sru", "unknown text encoder '{}'", c.rnn);
     t.at("vocab_size").get_to(c.vocab_size);
     t.at("char_coverage").get_to(c.char_coverage);
     t.at("token_dim").get_to(c.token_dim);
@@ -100,6 +103,8 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
          {"anchor_locale", c.anchor_locale},
          {"text_pair_weight", c.text_pair_weight},
          {"vse_warmup_epochs", c.vse_warmup_epochs},
+         {"proxy_weight", c.proxy_weight},
+         {"proxy_temperature", c.proxy_temperature},
          {"tokenizer_sentences", c.tokenizer_sentences}};
 }
 
@@ -117,6 +122,8 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     j.at("anchor_locale").get_to(c.anchor_locale);
     j.at("text_pair_weight").get_to(c.text_pair_weight);
     j.at("vse_warmup_epochs").get_to(c.vse_warmup_epochs);
+    c.proxy_weight = j.value("proxy_weight", 0.0f);  // absent in models trained before it existed
+    c.proxy_temperature = j.value("proxy_temperature", c.proxy_temperature);
     j.at("tokenizer_sentences").get_to(c.tokenizer_sentences);
 }
 

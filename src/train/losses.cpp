@@ -20,4 +20,11 @@ torch::Tensor infonce_loss(const torch::Tensor& a, const torch::Tensor& b, float
                   torch::nn::functional::cross_entropy(logits.t(), target));
 }
 
+torch::Tensor proxy_loss(const torch::Tensor& x, const torch::Tensor& proxies,
+                         const torch::Tensor& labels, float temperature) {
+    namespace F = torch::nn::functional;
+    auto p = F::normalize(proxies, F::NormalizeFuncOptions().dim(1));
+    return F::cross_entropy(x.matmul(p.t()) / temperature, labels);
+}
+
 }  // namespace qiss

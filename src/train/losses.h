@@ -15,4 +15,10 @@ torch::Tensor vse_loss(const torch::Tensor& a, const torch::Tensor& b, float mar
 /// ways, averaged.
 torch::Tensor infonce_loss(const torch::Tensor& a, const torch::Tensor& b, float temperature);
 
+/// Normalised-softmax proxy loss (NormFace / Proxy-NCA family): cross-entropy of
+/// x normalize(proxies)^T / temperature against each row's identity. x: [B,D] unit vectors,
+/// proxies: [K,D] (any norm), labels: [B] int64 in [0,K).
+torch::Tensor proxy_loss(const torch::Tensor& x, const torch::Tensor& proxies,
+                         const torch::Tensor& labels, float temperature);
+
 }  // namespace qiss

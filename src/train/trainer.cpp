@@ -64,6 +64,29 @@ std::string sample_text(const TrainingGroup& g, std::mt19937_64& rng,
     return out;
 }
 
+/// Applies "--set KEY=JSON" overrides: KEY is a TrainConfig field ("proxy_weight") or a path
+/// into the model configuration's JSON ("model/preprocess/size").
+void apply_overrides(const std::vector<std::string>& overrides, ModelConfig& mc, TrainConfig& tc) {
+    for (const auto& kv : overrides) {
+        auto eq = kv.find('=');
+        QISS_CHECK(eq != std::string::npos, "--set '{}': expected KEY=VALUE", kv);
+        std::string key = kv.substr(0, eq);
+        bool model_key = key.rfind("model/", 0) == 0;
+        nlohmann::json j = model_key ? nlohmann::json(mc) : nlohmann::json(tc);
+        try {
+            auto ptr = nlohmann::json::json_pointer(model_key ? key.substr(5) : "/" + key);
+            QISS_CHECK(j.contains(ptr), "--set '{}': unknown setting '{}'", kv, key);
+            j[ptr] = nlohmann::json::parse(kv.substr(eq + 1));
+            if (model_key)
+                mc = j.get<ModelConfig>();
+            else
+                tc = j.get<TrainConfig>();
+        } catch (const nlohmann::json::exception& e) {
+            QISS_THROW("--set '{}': invalid value: {}", kv, e.what());
+        }
+    }
+}
+
 /// English (else first) caption of each val group vs its images: quick R@10 for the log.
 struct ValStats {
     double text_r10 = 0, image_r1 = 0;
@@ -140,6 +163,7 @@ void train_model(const TrainOptions& o) {
                    "unknown loss '{}' (expected vse_max or infonce)", *o.loss);
         tc.loss = *o.loss;
     }
+    apply_overrides(o.overrides, mc, tc);
     int threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
     torch::set_num_threads(std::max(1, threads));
     std::unordered_set<std::string> exclude(o.exclude_langs.begin(), o.exclude_langs.end());
@@ -201,13 +225,24 @@ void train_model(const TrainOptions& o) {
     }
     Model& m = *model;
     auto& net = m.net();
-    torch::optim::AdamW opt(net->parameters(),
-                            torch::optim::AdamWOptions(tc.lr).weight_decay(tc.weight_decay));
+    // One learned proxy per training identity (see TrainConfig::proxy_weight); saved with the
+    // optimizer state so a resumed run continues with the same proxies.
+    torch::Tensor proxies =
+        torch::randn({static_cast<int64_t>(train.groups.size()), mc.embed_dim}) * 0.01;
+    torch::serialize::InputArchive resume_archive;
     if (start_epoch > 0) {
-        torch::serialize::InputArchive ar;
-        ar.load_from(ck.optim(start_epoch).string());
-        opt.load(ar);
+        resume_archive.load_from(ck.optim(start_epoch).string());
+        resume_archive.read("proxies", proxies);
     }
+    proxies.set_requires_grad(true);
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(net->parameters());
+    groups.emplace_back(std::vector<torch::Tensor>{proxies},
+                        std::make_unique<torch::optim::AdamWOptions>(
+                            torch::optim::AdamWOptions(tc.lr).weight_decay(0)));
+    torch::optim::AdamW opt(std::move(groups),
+                            torch::optim::AdamWOptions(tc.lr).weight_decay(tc.weight_decay));
+    if (start_epoch > 0) opt.load(resume_archive);
 
     auto loss_fn = [&](const torch::Tensor& a, const torch::Tensor& b, int epoch) {
         if (tc.loss == "infonce") return infonce_loss(a, b, tc.temperature);
@@ -242,11 +277,12 @@ void train_model(const TrainOptions& o) {
             for (int64_t b = 0; b < batches_per_pass; ++b) {
                 int64_t step =
                     static_cast<int64_t>(epoch) * steps_per_epoch + pass * batches_per_pass + b;
-                std::vector<int64_t> rows_a, rows_b;
+                std::vector<int64_t> rows_a, rows_b, labels;
                 const int k_texts = std::max(1, tc.texts_per_identity);
                 std::vector<std::string> texts(static_cast<std::size_t>(k_texts * batch));
                 for (int64_t i = 0; i < batch; ++i) {
                     const auto& g = train.groups[order[b * batch + i]];
+                    labels.push_back(static_cast<int64_t>(order[b * batch + i]));
                     std::uniform_int_distribution<std::size_t> pick(0, g.images.size() - 1);
                     std::size_t ia = pick(rng), ib = pick(rng);
                     if (g.images.size() > 1)
@@ -273,6 +309,14 @@ void train_model(const TrainOptions& o) {
                     if (k > 0)
                         loss = loss + tc.text_pair_weight / (k_texts - 1) *
                                           loss_fn(t.slice(0, 0, batch), tk, epoch);
+                }
+                if (tc.proxy_weight > 0) {
+                    auto lab = torch::tensor(labels, torch::kInt64);
+                    loss = loss + 0.5 * tc.proxy_weight *
+                                      (proxy_loss(img, proxies, lab.repeat({2}),
+                                                  tc.proxy_temperature) +
+                                       proxy_loss(t, proxies, lab.repeat({k_texts}),
+                                                  tc.proxy_temperature));
                 }
                 loss.backward();
                 opt.step();
@@ -306,6 +350,7 @@ void train_model(const TrainOptions& o) {
         {
             torch::serialize::OutputArchive ar;
             opt.save(ar);
+            ar.write("proxies", proxies.detach());
             std::ostringstream os;
             ar.save_to(os);
             write_file_atomic(ck.optim(epoch + 1), os.str());

@@ -19,6 +19,9 @@ struct TrainOptions {
     std::optional<std::string> loss;  ///< "vse_max" or "infonce"; overrides the preset
     std::uint64_t seed = 1;
     std::vector<std::string> exclude_langs;  ///< languages left out of training (zero-shot tests)
+    /// TrainConfig overrides as "key=value" (value in JSON, e.g. "proxy_weight=0"); applied
+    /// after the preset and --epochs/--loss.
+    std::vector<std::string> overrides;
     int threads = 0;                         ///< 0 = all cores
     std::string command_line;                ///< recorded in the model file
 };

@@ -1,0 +1,336 @@
+#include "engine/collection.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "common/content_hash.h"
+#include "common/error.h"
+#include "common/file_util.h"
+#include "index/index_factory.h"
+
+namespace qiss {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kModelFile = "model.qiss";
+constexpr const char* kIndexFile = "index.qiss-index";
+constexpr const char* kStoreDir = "store";
+constexpr const char* kLockFile = "write.lock";
+
+std::uint64_t folder_bytes(const fs::path& p) {
+    std::error_code ec;
+    if (fs::is_regular_file(p, ec)) return fs::file_size(p, ec);
+    std::uint64_t total = 0;
+    for (fs::recursive_directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec))
+        if (it->is_regular_file(ec)) total += it->file_size(ec);
+    return total;
+}
+
+std::string sha256_of(const std::string& bytes) {
+    return content_hash({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+}
+
+}  // namespace
+
+/// The exclusive writer lock of a collection: one writing process at a time.
+class Collection::WriterLock {
+  public:
+    explicit WriterLock(const fs::path& file) {
+        fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        QISS_CHECK(fd_ >= 0, "{}: cannot create the lock file", file.string());
+        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            ::close(fd_);
+            QISS_THROW("{} is being written by another process (qiss index, qiss rm or qiss "
+                       "serve with write access); try again when it has finished",
+                       file.parent_path().string());
+        }
+    }
+    ~WriterLock() { ::close(fd_); }
+    WriterLock(const WriterLock&) = delete;
+    WriterLock& operator=(const WriterLock&) = delete;
+
+  private:
+    int fd_ = -1;
+};
+
+fs::path default_model_path() {
+    if (const char* env = std::getenv("QISS_MODEL"); env && *env) return env;
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) return {};
+    for (fs::path dir = exe.parent_path(); !dir.empty(); dir = dir.parent_path()) {
+        for (const fs::path& candidate :
+             {dir / "models" / "qiss-default.qiss", dir / "share" / "qiss" / "qiss-default.qiss"})
+            if (fs::is_regular_file(candidate, ec)) return candidate;
+        if (dir == dir.root_path()) break;
+    }
+    return {};
+}
+
+Collection::~Collection() = default;
+
+std::unique_ptr<Collection> Collection::open(const fs::path& dir, const CollectionOptions& o) {
+    std::unique_ptr<Collection> c(new Collection());
+    c->dir_ = dir;
+    c->read_only_ = o.read_only;
+    const fs::path stored_model = dir / kModelFile;
+    if (o.read_only) {
+        QISS_CHECK(fs::is_directory(dir / kStoreDir) && fs::is_regular_file(stored_model),
+                   "{} is not a qiss collection (create it with `qiss index --data {} …`)",
+                   dir.string(), dir.string());
+    } else {
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        QISS_CHECK(!ec, "{}: cannot create the collection folder: {}", dir.string(), ec.message());
+        c->writer_lock_ = std::make_unique<WriterLock>(dir / kLockFile);
+    }
+
+    // The model: the collection keeps its own copy, fixed by the first `qiss index`.
+    std::string model_bytes;
+    if (fs::is_regular_file(stored_model)) {
+        model_bytes = read_file_bytes(stored_model);
+        c->model_fingerprint_ = sha256_of(model_bytes);
+        if (!o.model.empty()) {
+            std::string given = sha256_of(read_file_bytes(o.model));
+            QISS_CHECK(given == c->model_fingerprint_,
+                       "{} was indexed with another model (sha256 {}); {} (sha256 {}) cannot be "
+                       "used with it: choose a new --data folder to index with this model",
+                       dir.string(), c->model_fingerprint_.substr(0, 12), o.model.string(),
+                       given.substr(0, 12));
+        }
+    } else {
+        fs::path src = o.model.empty() ? default_model_path() : o.model;
+        QISS_CHECK(!src.empty(),
+                   "no model given and no default model found (set --model or $QISS_MODEL)");
+        QISS_CHECK(fs::is_regular_file(src), "{}: no such model file", src.string());
+        model_bytes = read_file_bytes(src);
+        c->model_fingerprint_ = sha256_of(model_bytes);
+        c->model_ = std::make_unique<Model>(Model::from_bytes(model_bytes, src.string()));
+        write_file_atomic(stored_model, model_bytes);
+    }
+    if (!c->model_) c->model_ = std::make_unique<Model>(Model::from_bytes(model_bytes, stored_model.string()));
+    c->model_path_ = stored_model;
+
+    StoreOptions so;
+    so.map_size = o.store_map_size;
+    so.read_only = o.read_only;
+    c->store_ = std::make_unique<ImageStore>(ImageStore::open(dir / kStoreDir, so));
+    if (auto fp = c->store_->get_meta("model_sha256")) {
+        QISS_CHECK(*fp == c->model_fingerprint_,
+                   "{}: the store was built with another model than {} (sha256 {} vs {})",
+                   dir.string(), stored_model.string(), fp->substr(0, 12),
+                   c->model_fingerprint_.substr(0, 12));
+    } else if (!o.read_only) {
+        c->store_->set_meta("model_sha256", c->model_fingerprint_);
+    }
+    if (!o.index_factory.empty()) {
+        VectorIndex::create(o.index_factory, c->dim());  // validates the string
+        if (!o.read_only) c->store_->set_meta("index_factory", o.index_factory);
+        c->fixed_factory_ = o.index_factory;
+    } else if (auto f = c->store_->get_meta("index_factory")) {
+        c->fixed_factory_ = *f;
+    }
+
+    const fs::path index_file = dir / kIndexFile;
+    if (fs::is_regular_file(index_file)) {
+        c->index_ = std::make_unique<VectorIndex>(VectorIndex::load(index_file));
+        QISS_CHECK(c->index_->dim() == c->dim(), "{}: index of dimension {}, model of {}",
+                   index_file.string(), c->index_->dim(), c->dim());
+        if (!c->fixed_factory_.empty() && c->index_->factory() != c->fixed_factory_)
+            c->rebuild_index(c->fixed_factory_);
+        else
+            c->sync_index_from_log();
+    } else {
+        c->rebuild_index(c->fixed_factory_.empty()
+                             ? default_index_factory(c->store_->count(), c->dim())
+                             : c->fixed_factory_);
+    }
+    return c;
+}
+
+void Collection::sync_index_from_log() {
+    std::unique_lock lock(index_mutex_);
+    std::uint64_t applied = index_->applied_seq();
+    if (store_->last_seq() <= applied) return;
+    std::size_t ops = 0;
+    store_->for_each_op_after(applied, [&](std::uint64_t seq, StoreOp op, std::uint64_t id,
+                                           const float* vec) {
+        auto sid = static_cast<std::int64_t>(id);
+        if (op == StoreOp::Add && vec)
+            index_->add(vec, &sid, 1);
+        else if (op == StoreOp::Remove)
+            index_->remove(&sid, 1);
+        index_->set_applied_seq(seq);
+        ++ops;
+    });
+    index_->set_applied_seq(store_->last_seq());
+    dirty_ = true;
+    spdlog::debug("index brought up to date with {} logged operations", ops);
+}
+
+void Collection::refresh() {
+    std::lock_guard writer(write_mutex_);
+    sync_index_from_log();
+}
+
+void Collection::rebuild_index(const std::string& factory) {
+    auto fresh = std::make_unique<VectorIndex>(VectorIndex::create(factory, dim()));
+    std::vector<float> vectors;
+    std::vector<std::int64_t> ids;
+    const std::uint64_t seq = store_->last_seq();
+    store_->for_each_vector([&](std::uint64_t id, const float* v) {
+        ids.push_back(static_cast<std::int64_t>(id));
+        vectors.insert(vectors.end(), v, v + dim());
+    });
+    if (!fresh->is_trained() && !ids.empty()) {
+        spdlog::info("training the {} index on {} vectors", factory, ids.size());
+        fresh->train(vectors.data(), ids.size());
+    }
+    if (!ids.empty()) fresh->add(vectors.data(), ids.data(), ids.size());
+    fresh->set_applied_seq(seq);
+    {
+        std::unique_lock lock(index_mutex_);
+        index_ = std::move(fresh);
+    }
+    dirty_ = true;
+    spdlog::debug("index {} built with {} vectors", factory, ids.size());
+}
+
+bool Collection::adapt_index_to_size() {
+    std::lock_guard writer(write_mutex_);
+    if (!fixed_factory_.empty()) return false;
+    std::string want = default_index_factory(store_->count(), dim());
+    if (want == index_->factory()) return false;
+    spdlog::info("{} images: switching the index from {} to {}", store_->count(),
+                 index_->factory(), want);
+    rebuild_index(want);
+    return true;
+}
+
+std::vector<AddResult> Collection::add(std::vector<NewImage>&& batch) {
+    QISS_ASSERT(!read_only_);
+    std::lock_guard writer(write_mutex_);
+    const auto d = static_cast<std::size_t>(dim());
+    std::vector<float> vectors;
+    vectors.reserve(batch.size() * d);
+    for (const auto& img : batch) {
+        QISS_CHECK(img.vector.size() == d, "vector of dimension {} for a collection of dimension {}",
+                   img.vector.size(), d);
+        vectors.insert(vectors.end(), img.vector.begin(), img.vector.end());
+    }
+    std::vector<AddResult> results = store_->add(std::move(batch));
+    QISS_ASSERT(results.size() * d == vectors.size());
+    std::vector<std::int64_t> ids;
+    std::vector<float> fresh;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        if (results[i].duplicate) continue;
+        ids.push_back(static_cast<std::int64_t>(results[i].id));
+        fresh.insert(fresh.end(), vectors.begin() + i * d, vectors.begin() + (i + 1) * d);
+    }
+    {
+        std::unique_lock lock(index_mutex_);
+        if (!ids.empty()) index_->add(fresh.data(), ids.data(), ids.size());
+        index_->set_applied_seq(store_->last_seq());
+    }
+    dirty_ = true;
+    return results;
+}
+
+bool Collection::remove(std::uint64_t id) {
+    QISS_ASSERT(!read_only_);
+    std::lock_guard writer(write_mutex_);
+    if (!store_->get(id)) return false;
+    auto sid = static_cast<std::int64_t>(id);
+    {
+        // Out of the index first: a search never returns an id whose record is gone.
+        std::unique_lock lock(index_mutex_);
+        index_->remove(&sid, 1);
+    }
+    bool removed = store_->remove(id);
+    std::unique_lock lock(index_mutex_);
+    index_->set_applied_seq(store_->last_seq());
+    dirty_ = true;
+    return removed;
+}
+
+void Collection::save_index() {
+    if (read_only_) return;
+    std::lock_guard writer(write_mutex_);
+    if (!dirty_) return;
+    std::shared_lock lock(index_mutex_);
+    index_->save(dir_ / kIndexFile);
+    dirty_ = false;
+}
+
+std::vector<Hit> Collection::search(const float* query, int k, int offset,
+                                    std::optional<std::uint64_t> exclude_id,
+                                    const SearchOptions& options) const {
+    QISS_ASSERT(k >= 1 && offset >= 0);
+    std::shared_lock lock(index_mutex_);
+    const int want = k + offset + (exclude_id ? 1 : 0);
+    auto found = index_->search(query, 1, want, options);
+    std::vector<Hit> hits;
+    int skipped = 0;
+    const auto& r = found.front();
+    for (std::size_t i = 0; i < r.ids.size() && static_cast<int>(hits.size()) < k; ++i) {
+        auto id = static_cast<std::uint64_t>(r.ids[i]);
+        if (exclude_id && id == *exclude_id) continue;
+        if (skipped < offset) {
+            ++skipped;
+            continue;
+        }
+        auto rec = store_->get(id);
+        if (!rec) continue;  // removed by another process since the index was loaded
+        hits.push_back({id, r.scores[i], std::move(*rec)});
+    }
+    return hits;
+}
+
+torch::Tensor Collection::embed_images(const std::vector<cv::Mat>& rgb) const {
+    std::lock_guard lock(model_mutex_);
+    return model_->embed_images(rgb);
+}
+
+std::vector<float> Collection::embed_text(const std::string& text) const {
+    torch::Tensor v;
+    {
+        std::lock_guard lock(model_mutex_);
+        v = model_->embed_texts({text});
+    }
+    return {v.data_ptr<float>(), v.data_ptr<float>() + v.size(1)};
+}
+
+std::vector<float> Collection::embed_image(const cv::Mat& rgb) const {
+    torch::Tensor v = embed_images({rgb});
+    return {v.data_ptr<float>(), v.data_ptr<float>() + v.size(1)};
+}
+
+std::optional<std::vector<float>> Collection::vector_of(std::uint64_t id) const {
+    return store_->vector(id);
+}
+
+CollectionInfo Collection::info() const {
+    CollectionInfo i;
+    i.images = store_->count();
+    {
+        std::shared_lock lock(index_mutex_);
+        i.index_vectors = index_->size();
+        i.index_factory = index_->factory();
+    }
+    i.model_path = model_path_.string();
+    i.model_fingerprint = model_fingerprint_;
+    i.model_training = model_->training_info();
+    i.store_bytes = folder_bytes(dir_ / kStoreDir);
+    i.index_bytes = folder_bytes(dir_ / kIndexFile);
+    i.model_bytes = folder_bytes(model_path_);
+    return i;
+}
+
+}  // namespace qiss

@@ -1,0 +1,123 @@
+#pragma once
+/// @file collection.h
+/// A collection (DATADIR): the model that embeds it, the image store (LMDB) and the vector
+/// index (FAISS), kept in agreement. The store is the source of truth: every image, its vector
+/// and an operation log are committed in one LMDB transaction; the index file records the last
+/// operation it reflects and is brought up to date from the log when the collection opens.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "index/vector_index.h"
+#include "model/model.h"
+#include "store/image_store.h"
+
+namespace qiss {
+
+struct CollectionOptions {
+    /// The model to bind a new collection to; for an existing one it must be the same model
+    /// (else a clear error). Empty: the collection's own copy, or the default model.
+    std::filesystem::path model;
+    /// FAISS factory string; empty = chosen from the collection size (docs/index.md). Once given
+    /// it is remembered by the collection.
+    std::string index_factory;
+    bool read_only = false;
+    std::size_t store_map_size = 64ull << 30;
+};
+
+/// One hit of a search.
+struct Hit {
+    std::uint64_t id = 0;
+    float score = 0;
+    ImageRecord record;
+};
+
+/// Collection-wide figures for `qiss info` and /api/health.
+struct CollectionInfo {
+    std::size_t images = 0;
+    std::size_t index_vectors = 0;
+    std::string index_factory;
+    std::string model_path;
+    std::string model_fingerprint;
+    nlohmann::json model_training;
+    std::uint64_t store_bytes = 0, index_bytes = 0, model_bytes = 0;
+};
+
+/// The default model shipped with qiss: $QISS_MODEL, else models/qiss-default.qiss next to or
+/// above the running binary. Empty if none is found.
+std::filesystem::path default_model_path();
+
+class Collection {
+  public:
+    /// Opens (or creates) DATADIR. Throws qiss::Error for a model mismatch, a store or index of
+    /// another format or a newer version.
+    static std::unique_ptr<Collection> open(const std::filesystem::path& dir,
+                                            const CollectionOptions& options = {});
+    ~Collection();
+
+    /// Adds embedded images in one atomic store transaction, then to the index. Returns, per
+    /// image, its id and whether it was a duplicate (already stored, same content hash).
+    std::vector<AddResult> add(std::vector<NewImage>&& batch);
+    /// Removes an image; false if the id is unknown.
+    bool remove(std::uint64_t id);
+    /// Writes the index file (atomic) if it changed since the last save.
+    void save_index();
+    /// Rebuilds the index with the factory chosen for the current size, if it differs from the
+    /// current one (and no factory was fixed by the user). Returns true if it rebuilt.
+    bool adapt_index_to_size();
+
+    /// Nearest images of a query vector [D], best first; skips `offset` hits; excludes
+    /// `exclude_id` if set.
+    std::vector<Hit> search(const float* query, int k, int offset = 0,
+                            std::optional<std::uint64_t> exclude_id = std::nullopt,
+                            const SearchOptions& options = {}) const;
+    /// Applies what another process wrote to the store since this collection opened (a
+    /// read-only server next to a running `qiss index`). Cheap when nothing changed.
+    void refresh();
+    /// Embeds RGB images, texts, an image with the collection's model (serialised: one call at
+    /// a time). Thread-safe.
+    torch::Tensor embed_images(const std::vector<cv::Mat>& rgb) const;
+    std::vector<float> embed_text(const std::string& text) const;
+    std::vector<float> embed_image(const cv::Mat& rgb) const;
+    /// The stored vector of an image (for "similar images").
+    std::optional<std::vector<float>> vector_of(std::uint64_t id) const;
+
+    ImageStore& store() { return *store_; }
+    const ImageStore& store() const { return *store_; }
+    Model& model() { return *model_; }
+    int dim() const { return model_->dim(); }
+    CollectionInfo info() const;
+    const std::filesystem::path& dir() const { return dir_; }
+
+  private:
+    class WriterLock;
+    Collection() = default;
+    void sync_index_from_log();
+    void rebuild_index(const std::string& factory);
+
+    std::filesystem::path dir_;
+    bool read_only_ = false;
+    std::unique_ptr<WriterLock> writer_lock_;
+    /// Serialises writers (add, remove, rebuild, save, refresh) within the process.
+    mutable std::mutex write_mutex_;
+    std::filesystem::path model_path_;
+    std::string model_fingerprint_;
+    std::string fixed_factory_;
+    bool dirty_ = false;
+    std::unique_ptr<Model> model_;
+    mutable std::mutex model_mutex_;
+    std::unique_ptr<ImageStore> store_;
+    std::unique_ptr<VectorIndex> index_;
+    /// Readers (search) share it; add/remove/rebuild take it exclusively, so a search never sees
+    /// an image in the index that the store does not have yet.
+    mutable std::shared_mutex index_mutex_;
+};
+
+}  // namespace qiss

@@ -1,0 +1,112 @@
+#pragma once
+/// @file vector_index.h
+/// The vector index: FAISS behind caller-chosen 64-bit ids, inner-product similarity, deletions
+/// by tombstones, and a versioned, checksummed file (docs/index.md, docs/format.md).
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace qiss {
+
+/// Per-call search knobs. Each applies only to the index types that have it; the values are
+/// passed to FAISS with the call and never stored in the shared index.
+struct SearchOptions {
+    /// HNSW: size of the candidate list explored per query (raised to k when smaller).
+    int ef_search = 64;
+    /// IVF: number of inverted lists visited per query (clamped to [1, nlist]).
+    int nprobe = 32;
+    /// Refine (`...,RFlat`): the base index returns k·k_factor candidates, re-ranked exactly.
+    float k_factor = 4.0f;
+};
+
+/// The results of one query, best first.
+struct SearchResult {
+    std::vector<int64_t> ids;   ///< caller ids, at most k, no padding
+    std::vector<float> scores;  ///< inner products, descending
+};
+
+/// A FAISS index of float32 unit vectors of dimension dim(), searched by inner product, whose
+/// vectors carry stable 64-bit ids chosen by the caller.
+///
+/// Thread safety: search(), size() and the other const members may run concurrently from any
+/// number of threads. train(), add(), remove() and set_applied_seq() take an exclusive lock, so
+/// they wait for running searches (and searches wait for them); callers should still serialise
+/// writers so that the order of updates is theirs.
+///
+/// Deletions: remove() records a tombstone; removed vectors stay in the FAISS index and are
+/// filtered out of every search (an IDSelector for Flat, HNSW and IVF, over-fetching for other
+/// types). A removed id cannot be added again; rebuild the index to reclaim the space.
+class VectorIndex {
+  public:
+    /// A new, empty index built by faiss::index_factory(dim, factory, METRIC_INNER_PRODUCT),
+    /// e.g. "Flat", "HNSW32", "IVF1024,PQ32x8,RFlat". HNSW gets efConstruction 80 and
+    /// efSearch 64. Throws qiss::Error for an invalid factory string or dimension.
+    static VectorIndex create(const std::string& factory, int dim);
+
+    /// Reads an index written by save(). Throws qiss::Error if the file is not a qiss index,
+    /// has a newer format version, is truncated or is corrupted.
+    static VectorIndex load(const std::filesystem::path& path);
+
+    VectorIndex(VectorIndex&&) noexcept;
+    VectorIndex& operator=(VectorIndex&&) noexcept;
+    ~VectorIndex();
+
+    /// Whether add() may be called (false for IVF/PQ types until train()).
+    bool is_trained() const;
+
+    /// The fewest training vectors train() accepts for this index type (0 if none needed).
+    std::size_t min_training_vectors() const;
+
+    /// Trains the index on `n` row-major vectors. Throws qiss::Error if there are fewer than
+    /// min_training_vectors() or the index already holds vectors.
+    void train(const float* x, std::size_t n);
+
+    /// Adds `n` row-major vectors with their ids. Throws qiss::Error if the index is not
+    /// trained, an id is negative, repeated, already present or was removed.
+    void add(const float* x, const int64_t* ids, std::size_t n);
+
+    /// Removes the vectors with these ids; unknown or already removed ids are ignored.
+    /// Returns how many were removed.
+    std::size_t remove(const int64_t* ids, std::size_t n);
+
+    /// Whether `id` is a live (added, not removed) vector.
+    bool contains(int64_t id) const;
+
+    /// Number of live vectors.
+    std::size_t size() const;
+
+    /// Number of removed vectors still held by FAISS (a rebuild reclaims them).
+    std::size_t tombstone_count() const;
+
+    /// Dimension of the vectors.
+    int dim() const;
+
+    /// The FAISS factory string the index was created with.
+    std::string factory() const;
+
+    /// Position in the store's operation log that this index reflects (opaque to the index).
+    uint64_t applied_seq() const;
+
+    /// Sets the operation-log position saved with the index.
+    void set_applied_seq(uint64_t seq);
+
+    /// Searches `nq` row-major queries for their `k` best live vectors. Returns one result per
+    /// query, sorted by descending score, with fewer than k entries when fewer exist.
+    /// Throws qiss::Error if k is not positive.
+    std::vector<SearchResult> search(const float* queries, std::size_t nq, int k,
+                                     const SearchOptions& options = {}) const;
+
+    /// Writes the index atomically to `path` (format in docs/format.md).
+    void save(const std::filesystem::path& path) const;
+
+  private:
+    struct Impl;
+    explicit VectorIndex(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace qiss

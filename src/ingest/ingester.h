@@ -1,0 +1,51 @@
+#pragma once
+/// @file ingester.h
+/// `qiss index`: reads, decodes and embeds images into a collection. Reading and decoding run
+/// on worker threads while the calling thread embeds batches and commits them, so both cores
+/// work. Each committed batch is durable (one store transaction); a killed run resumes by
+/// re-running it: files already stored are recognised by their content hash and skipped.
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "image/image_io.h"
+#include "ingest/fetch.h"
+#include "ingest/source.h"
+
+namespace qiss {
+
+class Collection;
+
+/// Settings of an ingestion run; each has a safe default.
+struct IngestOptions {
+    int batch_size = 64;     ///< images embedded and committed together
+    int decode_threads = 0;  ///< reader/decoder threads; 0 = one per core
+    DecodeLimits decode;
+    FetchLimits fetch;
+    int thumbnail_side = 256;
+    int thumbnail_quality = 85;
+    double index_save_every_s = 60;  ///< the index file is also saved at the end
+    bool progress_bar = false;       ///< a redrawn bar (terminals) instead of log lines
+};
+
+/// One item that could not be ingested.
+struct IngestError {
+    std::string source;
+    std::string message;
+};
+
+struct IngestSummary {
+    std::size_t items = 0, added = 0, duplicates = 0, skipped = 0;
+    double seconds = 0;
+    std::vector<IngestError> errors;  ///< the skipped items with their reasons
+};
+
+/// Ingests the items. Skipped items are also appended, one JSON object per line, to
+/// `errors_file` ({"time":…,"source":…,"error":…}). Throws qiss::Error only for problems of the
+/// collection itself (e.g. a full disk), never for a bad image.
+IngestSummary ingest(Collection& collection, const std::vector<IngestItem>& items,
+                     const IngestOptions& options, const std::filesystem::path& errors_file);
+
+}  // namespace qiss

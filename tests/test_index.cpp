@@ -1,0 +1,302 @@
+// The vector index with real FAISS: every index type, tombstones, persistence, file errors,
+// concurrent searches, and the default factory chosen by collection size.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/error.h"
+#include "common/file_util.h"
+#include "index/index_factory.h"
+#include "index/vector_index.h"
+#include "test_support.h"
+
+namespace {
+
+using qiss::SearchOptions;
+using qiss::SearchResult;
+using qiss::VectorIndex;
+
+constexpr int kDim = 32;
+constexpr std::size_t kCount = 2000;
+
+/// `n` random unit vectors of dimension kDim (fixed seed).
+std::vector<float> unit_vectors(std::size_t n, unsigned seed = 42) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> normal;
+    std::vector<float> x(n * kDim);
+    for (std::size_t i = 0; i < n; ++i) {
+        float norm = 0;
+        for (int j = 0; j < kDim; ++j) {
+            x[i * kDim + j] = normal(rng);
+            norm += x[i * kDim + j] * x[i * kDim + j];
+        }
+        for (int j = 0; j < kDim; ++j) x[i * kDim + j] /= std::sqrt(norm);
+    }
+    return x;
+}
+
+/// Sparse, non-contiguous caller ids.
+std::vector<int64_t> make_ids(std::size_t n) {
+    std::vector<int64_t> ids(n);
+    for (std::size_t i = 0; i < n; ++i) ids[i] = 1000 + 7 * static_cast<int64_t>(i);
+    return ids;
+}
+
+/// The message of the qiss::Error that `f` throws ("" if none).
+template <typename F>
+std::string error_of(F&& f) {
+    try {
+        f();
+    } catch (const qiss::Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+/// A trained index of `factory` holding `n` of the test vectors.
+VectorIndex filled_index(const std::string& factory, const std::vector<float>& x,
+                         const std::vector<int64_t>& ids, std::size_t n) {
+    VectorIndex index = VectorIndex::create(factory, kDim);
+    if (!index.is_trained()) index.train(x.data(), kCount);
+    index.add(x.data(), ids.data(), n);
+    return index;
+}
+
+class VectorIndexTypes : public ::testing::TestWithParam<std::string> {
+  protected:
+    std::vector<float> x_ = unit_vectors(kCount);
+    std::vector<int64_t> ids_ = make_ids(kCount);
+};
+
+TEST_P(VectorIndexTypes, StoredVectorFindsItself) {
+    VectorIndex index = filled_index(GetParam(), x_, ids_, kCount);
+    EXPECT_EQ(index.size(), kCount);
+    EXPECT_EQ(index.dim(), kDim);
+    EXPECT_EQ(index.factory(), GetParam());
+    const auto results = index.search(x_.data(), 100, 10);
+    ASSERT_EQ(results.size(), 100u);
+    for (std::size_t q = 0; q < results.size(); ++q) {
+        const SearchResult& r = results[q];
+        ASSERT_EQ(r.ids.size(), 10u);
+        EXPECT_EQ(r.ids[0], ids_[q]);
+        EXPECT_NEAR(r.scores[0], 1.0f, 1e-4);
+        for (std::size_t j = 1; j < r.scores.size(); ++j) EXPECT_GE(r.scores[j - 1], r.scores[j]);
+    }
+}
+
+TEST_P(VectorIndexTypes, RemovedIdsNeverReturned) {
+    VectorIndex index = filled_index(GetParam(), x_, ids_, kCount);
+    std::set<int64_t> removed;
+    for (std::size_t i = 0; i < kCount; i += 3) removed.insert(ids_[i]);
+    const std::vector<int64_t> to_remove(removed.begin(), removed.end());
+    EXPECT_EQ(index.remove(to_remove.data(), to_remove.size()), removed.size());
+    EXPECT_EQ(index.remove(to_remove.data(), 1), 0u);
+    EXPECT_EQ(index.size(), kCount - removed.size());
+    EXPECT_FALSE(index.contains(to_remove[0]));
+    EXPECT_TRUE(index.contains(ids_[1]));
+
+    const auto results = index.search(x_.data(), kCount, 20);
+    for (std::size_t q = 0; q < kCount; ++q) {
+        for (int64_t id : results[q].ids) EXPECT_FALSE(removed.count(id)) << id;
+        if (!removed.count(ids_[q])) {
+            EXPECT_EQ(results[q].ids.at(0), ids_[q]);
+        }
+    }
+    // Asking for everything returns only live vectors (all of them for exhaustive types).
+    SearchOptions all;
+    all.ef_search = static_cast<int>(kCount);
+    const auto everything = index.search(x_.data(), 1, static_cast<int>(kCount), all);
+    for (int64_t id : everything[0].ids) EXPECT_FALSE(removed.count(id));
+    EXPECT_LE(everything[0].ids.size(), index.size());
+    if (GetParam() != "HNSW32") {
+        EXPECT_EQ(everything[0].ids.size(), index.size());
+    }
+
+    EXPECT_NE(error_of([&] { index.add(x_.data(), to_remove.data(), 1); }).find("was removed"),
+              std::string::npos);
+}
+
+TEST_P(VectorIndexTypes, FewerThanKWithoutPadding) {
+    VectorIndex index = filled_index(GetParam(), x_, ids_, 5);
+    const auto results = index.search(x_.data(), 1, 10);
+    ASSERT_EQ(results[0].ids.size(), 5u);
+    for (int64_t id : results[0].ids) EXPECT_GE(id, 1000);
+    EXPECT_EQ(results[0].ids[0], ids_[0]);
+}
+
+TEST_P(VectorIndexTypes, SaveLoadRoundTrip) {
+    qiss::test::TempDir dir("index-roundtrip");
+    VectorIndex index = filled_index(GetParam(), x_, ids_, kCount - 100);
+    const std::vector<int64_t> gone = {ids_[0], ids_[5], ids_[17]};
+    index.remove(gone.data(), gone.size());
+    index.set_applied_seq(77);
+    index.save(dir / "a.qiss-index");
+
+    VectorIndex loaded = VectorIndex::load(dir / "a.qiss-index");
+    EXPECT_EQ(loaded.factory(), GetParam());
+    EXPECT_EQ(loaded.dim(), kDim);
+    EXPECT_EQ(loaded.size(), index.size());
+    EXPECT_EQ(loaded.tombstone_count(), 3u);
+    EXPECT_EQ(loaded.applied_seq(), 77u);
+    const auto before = index.search(x_.data(), 200, 10);
+    const auto after = loaded.search(x_.data(), 200, 10);
+    for (std::size_t q = 0; q < before.size(); ++q) {
+        EXPECT_EQ(before[q].ids, after[q].ids);
+        EXPECT_EQ(before[q].scores, after[q].scores);
+    }
+    // The loaded index keeps accepting vectors and refusing removed ids.
+    loaded.add(x_.data() + (kCount - 100) * kDim, ids_.data() + kCount - 100, 100);
+    EXPECT_EQ(loaded.size(), kCount - 3);
+    EXPECT_THROW(loaded.add(x_.data(), gone.data(), 1), qiss::Error);
+}
+
+TEST_P(VectorIndexTypes, ConcurrentSearchesMatchSequential) {
+    VectorIndex index = filled_index(GetParam(), x_, ids_, kCount);
+    const std::vector<int64_t> gone = {ids_[1], ids_[2]};
+    index.remove(gone.data(), gone.size());
+    constexpr std::size_t kQueries = 200;
+    std::vector<SearchResult> expected;
+    for (std::size_t q = 0; q < kQueries; ++q)
+        expected.push_back(index.search(x_.data() + q * kDim, 1, 10)[0]);
+
+    std::vector<std::vector<SearchResult>> got(4);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (std::size_t q = 0; q < kQueries; ++q)
+                got[t].push_back(index.search(x_.data() + q * kDim, 1, 10)[0]);
+        });
+    }
+    for (auto& th : threads) th.join();
+    for (const auto& results : got) {
+        ASSERT_EQ(results.size(), kQueries);
+        for (std::size_t q = 0; q < kQueries; ++q) {
+            EXPECT_EQ(results[q].ids, expected[q].ids);
+            EXPECT_EQ(results[q].scores, expected[q].scores);
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(VectorIndex, VectorIndexTypes,
+                         ::testing::Values("Flat", "HNSW32", "IVF16,Flat"), [](const auto& info) {
+                             std::string name = info.param;
+                             for (char& c : name)
+                                 if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                             return name;
+                         });
+
+TEST(VectorIndex, RefineAndOverFetchTypes) {
+    const auto x = unit_vectors(kCount);
+    const auto ids = make_ids(kCount);
+    // IVF-PQ re-ranked exactly (per-call nprobe and k_factor), and SQ8 (no IDSelector: the
+    // index over-fetches to skip tombstones).
+    for (const std::string factory : {"IVF16,PQ8x8,RFlat", "SQ8"}) {
+        VectorIndex index = filled_index(factory, x, ids, kCount);
+        std::vector<int64_t> gone;
+        for (std::size_t i = 0; i < kCount; i += 2) gone.push_back(ids[i]);
+        index.remove(gone.data(), gone.size());
+        const std::set<int64_t> removed(gone.begin(), gone.end());
+        SearchOptions options;
+        options.nprobe = 16;
+        options.k_factor = 8;
+        const auto results = index.search(x.data(), 100, 10, options);
+        for (std::size_t q = 0; q < results.size(); ++q) {
+            ASSERT_EQ(results[q].ids.size(), 10u) << factory;
+            for (int64_t id : results[q].ids) EXPECT_FALSE(removed.count(id)) << factory;
+            if (q % 2 == 1) {
+                EXPECT_EQ(results[q].ids[0], ids[q]) << factory;
+                EXPECT_NEAR(results[q].scores[0], 1.0f, factory == "SQ8" ? 1e-2 : 1e-4);
+            }
+        }
+    }
+}
+
+TEST(VectorIndex, InvalidFactoryIsClearError) {
+    EXPECT_NE(error_of([] {
+                  VectorIndex::create("NotAnIndex", kDim);
+              }).find("invalid index factory string 'NotAnIndex'"),
+              std::string::npos);
+    EXPECT_NE(error_of([] { VectorIndex::create("IDMap,Flat", kDim); }).find("IDMap"),
+              std::string::npos);
+    EXPECT_NE(error_of([] { VectorIndex::create("Flat", 0); }).find("dimension"),
+              std::string::npos);
+}
+
+TEST(VectorIndex, TrainingAndIdErrors) {
+    const auto x = unit_vectors(100);
+    const auto ids = make_ids(100);
+    VectorIndex ivf = VectorIndex::create("IVF16,Flat", kDim);
+    EXPECT_FALSE(ivf.is_trained());
+    EXPECT_EQ(ivf.min_training_vectors(), 16u);
+    EXPECT_NE(error_of([&] { ivf.add(x.data(), ids.data(), 1); }).find("must be trained"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { ivf.train(x.data(), 10); }).find("at least 16 training vectors"),
+              std::string::npos);
+
+    VectorIndex flat = VectorIndex::create("Flat", kDim);
+    EXPECT_TRUE(flat.is_trained());
+    flat.add(x.data(), ids.data(), 10);
+    EXPECT_NE(error_of([&] { flat.add(x.data(), ids.data(), 1); }).find("already in the index"),
+              std::string::npos);
+    const std::vector<int64_t> twice = {5, 5};
+    EXPECT_NE(error_of([&] { flat.add(x.data(), twice.data(), 2); }).find("twice"),
+              std::string::npos);
+    const int64_t negative = -1;
+    EXPECT_NE(error_of([&] { flat.add(x.data(), &negative, 1); }).find("negative"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { flat.search(x.data(), 1, 0); }).find("positive"), std::string::npos);
+    EXPECT_EQ(flat.size(), 10u);
+}
+
+TEST(VectorIndex, BadFilesGiveClearErrors) {
+    qiss::test::TempDir dir("index-files");
+    const auto x = unit_vectors(kCount);
+    const auto ids = make_ids(kCount);
+    filled_index("Flat", x, ids, 300).save(dir / "good");
+    const std::string good = qiss::read_file_bytes(dir / "good");
+
+    auto load_error = [&](const std::string& bytes) {
+        qiss::write_file_atomic(dir / "bad", bytes);
+        return error_of([&] { VectorIndex::load(dir / "bad"); });
+    };
+    for (std::size_t cut :
+         {std::size_t{4}, std::size_t{10}, std::size_t{30}, good.size() / 2, good.size() - 1}) {
+        EXPECT_NE(load_error(good.substr(0, cut)).find("truncated"), std::string::npos) << cut;
+    }
+    std::string flipped = good;
+    flipped[flipped.size() - 100] ^= 0x10;
+    EXPECT_NE(load_error(flipped).find("corrupted"), std::string::npos);
+    EXPECT_NE(load_error("PNG and some more bytes that are not an index").find("not a qiss index"),
+              std::string::npos);
+    std::string newer = good;
+    newer[8] = 2;
+    EXPECT_NE(load_error(newer).find("newer than this qiss supports"), std::string::npos);
+    EXPECT_THROW(VectorIndex::load(dir / "missing"), qiss::Error);
+    EXPECT_EQ(VectorIndex::load(dir / "good").size(), 300u);
+}
+
+TEST(IndexFactory, DefaultPicksTypeBySize) {
+    EXPECT_EQ(qiss::default_index_factory(0, 256), "Flat");
+    EXPECT_EQ(qiss::default_index_factory(49'999, 256), "Flat");
+    EXPECT_EQ(qiss::default_index_factory(50'000, 256), "HNSW32");
+    EXPECT_EQ(qiss::default_index_factory(5'000'000, 256), "HNSW32");
+    EXPECT_EQ(qiss::default_index_factory(5'000'001, 256), "IVF8192,PQ32x8,RFlat");
+    EXPECT_EQ(qiss::default_index_factory(100'000'000, 256), "IVF32768,PQ32x8,RFlat");
+    EXPECT_EQ(qiss::default_index_factory(10'000'000'000, 256), "IVF65536,PQ32x8,RFlat");
+    EXPECT_EQ(qiss::default_index_factory(6'000'000, 100), "IVF8192,PQ10x8,RFlat");
+    EXPECT_THROW(qiss::default_index_factory(10, 0), qiss::Error);
+    for (std::size_t n : {std::size_t{1}, std::size_t{1000}, std::size_t{123'456'789}}) {
+        const int nlist = qiss::default_ivf_nlist(n);
+        EXPECT_EQ(nlist & (nlist - 1), 0) << n;
+    }
+    // Every default string is a valid factory string.
+    for (std::size_t n : {std::size_t{10}, std::size_t{100'000}, std::size_t{6'000'000}})
+        EXPECT_NO_THROW(VectorIndex::create(qiss::default_index_factory(n, 64), 64));
+}
+
+}  // namespace

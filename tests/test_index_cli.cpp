@@ -1,0 +1,222 @@
+// `qiss index`, `qiss search`, `qiss rm`, `qiss info` end to end: the real binary, a real LMDB
+// store and FAISS index, the tiny model of the fixture, emoji PNGs and bad files made here.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+using namespace qiss;
+
+namespace {
+
+std::string tiny_model() {
+    return std::string(QISS_TEST_DATA) + "/tiny.qiss";
+}
+
+/// Copies the first n twitter emoji PNGs into dir/good (sorted names) and returns them.
+std::vector<fs::path> copy_emoji(const fs::path& dir, std::size_t n) {
+    fs::path src = test::source_dir() / "node_modules/emoji-datasource-twitter/img/twitter/64";
+    std::vector<fs::path> all;
+    for (const auto& e : fs::directory_iterator(src)) all.push_back(e.path());
+    std::sort(all.begin(), all.end());
+    fs::create_directories(dir);
+    std::vector<fs::path> out;
+    for (std::size_t i = 0; i < n && i < all.size(); ++i) {
+        fs::copy_file(all[i], dir / all[i].filename());
+        out.push_back(dir / all[i].filename());
+    }
+    return out;
+}
+
+/// Bad files of every kind the issue names.
+void write_bad_files(const fs::path& dir, const fs::path& a_good_png) {
+    fs::create_directories(dir);
+    std::ofstream(dir / "empty.jpg", std::ios::binary);
+    std::ofstream(dir / "notes.jpg") << "this is a text file, not a JPEG\n";
+    // A JPEG cut in half: encode one by hand is not needed, cut the PNG and a real JPEG header.
+    std::string png;
+    {
+        std::ifstream in(a_good_png, std::ios::binary);
+        png.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    std::ofstream(dir / "truncated.png", std::ios::binary) << png.substr(0, png.size() / 2);
+    std::string jpeg = "\xFF\xD8\xFF\xE0";
+    jpeg += std::string("\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00", 16);
+    std::ofstream(dir / "truncated.jpg", std::ios::binary) << jpeg;
+    // A PNG whose header declares 100000 x 100000 pixels (correct IHDR CRC, no data).
+    const unsigned char bomb[] = {0x89, 'P',  'N',  'G',  0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00,
+                                  0x0D, 'I',  'H',  'D',  'R',  0x00, 0x01, 0x86, 0xA0, 0x00, 0x01,
+                                  0x86, 0xA0, 0x08, 0x02, 0x00, 0x00, 0x00, 0x63, 0x8C, 0x1B, 0x9F};
+    std::ofstream(dir / "bomb.png", std::ios::binary)
+        .write(reinterpret_cast<const char*>(bomb), sizeof(bomb));
+}
+
+nlohmann::json info(const fs::path& data) {
+    auto r = test::run_qiss("info --json --data " + data.string(), /*with_stderr=*/false);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return nlohmann::json::parse(r.output);
+}
+
+nlohmann::json search(const fs::path& data, const std::string& query_args) {
+    auto r = test::run_qiss("search --json --data " + data.string() + " " + query_args,
+                            /*with_stderr=*/false);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return nlohmann::json::parse(r.output);
+}
+
+}  // namespace
+
+TEST(IndexCli, IngestsGoodFilesSkipsBadOnesAndFindsAnImageFirst) {
+    test::TempDir dir("index");
+    auto good = copy_emoji(dir / "in" / "good", 60);
+    fs::copy_file(good[3], dir / "in" / "copy-of-3.png");  // an exact duplicate
+    write_bad_files(dir / "in" / "bad", good[0]);
+    fs::path data = dir / "data";
+
+    auto r = test::run_qiss("index --data " + data.string() + " --model " + tiny_model() + " " +
+                            (dir / "in").string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("added 60, duplicates 1, skipped 5"), std::string::npos) << r.output;
+    for (const char* bad : {"empty.jpg", "notes.jpg", "truncated.png", "truncated.jpg", "bomb.png"})
+        EXPECT_NE(r.output.find(bad), std::string::npos) << bad << "\n" << r.output;
+    EXPECT_NE(r.output.find("100000x100000"), std::string::npos) << r.output;
+    std::ifstream errors(data / "ingest-errors.jsonl");
+    std::size_t lines = 0;
+    for (std::string l; std::getline(errors, l); ++lines)
+        EXPECT_TRUE(nlohmann::json::parse(l).contains("error"));
+    EXPECT_EQ(lines, 5u);
+
+    auto i = info(data);
+    EXPECT_EQ(i["images"], 60);
+    EXPECT_EQ(i["index_vectors"], 60);
+    EXPECT_EQ(i["index_factory"], "Flat");
+
+    // Each image queried by its own file comes back first, with a score of about 1.
+    for (std::size_t k : {0u, 17u, 42u}) {
+        auto j = search(data, "--image " + good[k].string() + " -k 5");
+        ASSERT_FALSE(j["results"].empty());
+        EXPECT_EQ(j["results"][0]["source"], fs::absolute(good[k]).string());
+        EXPECT_NEAR(j["results"][0]["score"].get<double>(), 1.0, 1e-3);
+        EXPECT_EQ(j["results"][0]["width"], 64);
+    }
+    // Text: the detected language is reported; paging continues where the first page ended.
+    auto t = search(data, "--text 'un chat qui dort sur le canapé' -k 4");
+    EXPECT_EQ(t["query"]["language"]["code"], "fr");
+    ASSERT_EQ(t["results"].size(), 4u);
+    auto page2 = search(data, "--text 'un chat qui dort sur le canapé' -k 2 --offset 2");
+    EXPECT_EQ(page2["results"][0]["id"], t["results"][2]["id"]);
+    // --id: similar images, the image itself excluded.
+    std::uint64_t first = t["results"][0]["id"];
+    auto sim = search(data, "--id " + std::to_string(first) + " -k 3");
+    for (const auto& h : sim["results"]) EXPECT_NE(h["id"], first);
+
+    // Re-running adds nothing new.
+    auto again = test::run_qiss("index --data " + data.string() + " " + (dir / "in" / "good").string());
+    ASSERT_EQ(again.exit_code, 0) << again.output;
+    EXPECT_NE(again.output.find("added 0, duplicates 60"), std::string::npos) << again.output;
+
+    // rm: gone from search and counts; an unknown id is an error.
+    auto rm = test::run_qiss("rm --data " + data.string() + " " + std::to_string(first));
+    ASSERT_EQ(rm.exit_code, 0) << rm.output;
+    EXPECT_EQ(info(data)["index_vectors"], 59);
+    auto after = search(data, "--text 'un chat qui dort sur le canapé' -k 10");
+    for (const auto& h : after["results"]) EXPECT_NE(h["id"], first);
+    auto bad_rm = test::run_qiss("rm --data " + data.string() + " 999999");
+    EXPECT_NE(bad_rm.exit_code, 0);
+    EXPECT_NE(bad_rm.output.find("no image with id 999999"), std::string::npos) << bad_rm.output;
+}
+
+TEST(IndexCli, BadQueriesAndModelMismatchGiveClearErrors) {
+    test::TempDir dir("index-bad");
+    auto good = copy_emoji(dir / "in", 5);
+    fs::path data = dir / "data";
+    ASSERT_EQ(test::run_qiss("index --data " + data.string() + " --model " + tiny_model() + " " +
+                             (dir / "in").string())
+                  .exit_code,
+              0);
+    struct Case {
+        std::string args, message;
+    };
+    for (const auto& c : std::vector<Case>{
+             {"--text ''", "empty"},
+             {"--text '   '", "empty"},
+             {"--image " + (dir / "nothing.png").string(), "nothing.png"},
+             {"--id 424242", "no image with id 424242"},
+             {"--text cat -k 0", "k must be"},
+             {"--text cat", ""}}) {
+        auto r = test::run_qiss("search --data " + data.string() + " " + c.args);
+        if (c.message.empty()) {
+            EXPECT_EQ(r.exit_code, 0) << r.output;
+            continue;
+        }
+        EXPECT_EQ(r.exit_code, 1) << c.args << ": " << r.output;
+        EXPECT_NE(r.output.find(c.message), std::string::npos) << c.args << ": " << r.output;
+    }
+    auto missing = test::run_qiss("search --data " + (dir / "nope").string() + " --text cat");
+    EXPECT_NE(missing.exit_code, 0);
+    EXPECT_NE(missing.output.find("not a qiss collection"), std::string::npos) << missing.output;
+
+    // Another model for the same collection is refused.
+    fs::path other = dir / "other.qiss";
+    {
+        std::ifstream in(tiny_model(), std::ios::binary);
+        std::string bytes(std::istreambuf_iterator<char>(in), {});
+        std::ofstream(other, std::ios::binary) << bytes;
+    }
+    auto same = test::run_qiss("index --data " + data.string() + " --model " + other.string() + " " +
+                               (dir / "in").string());
+    EXPECT_EQ(same.exit_code, 0) << same.output;  // same bytes: same model
+    auto foreign = test::run_qiss("index --data " + data.string() + " --model " +
+                                  std::string(QISS_SOURCE_DIR) + "/models/qiss-default.qiss " +
+                                  (dir / "in").string());
+    EXPECT_EQ(foreign.exit_code, 1);
+    EXPECT_NE(foreign.output.find("another model"), std::string::npos) << foreign.output;
+    auto nothing = test::run_qiss("index --data " + data.string() + " " + (dir / "void").string());
+    EXPECT_EQ(nothing.exit_code, 1);
+    EXPECT_NE(nothing.output.find("void"), std::string::npos) << nothing.output;
+}
+
+TEST(IndexCli, KilledIngestResumesAndStoreAndIndexAgree) {
+    test::TempDir dir("index-kill");
+    auto good = copy_emoji(dir / "in", 900);
+    fs::path data = dir / "data";
+    const std::string cmd = std::string(QISS_BINARY) + " index --batch 16 --data " +
+                            data.string() + " --model " + tiny_model() + " " +
+                            (dir / "in").string();
+    for (int round = 0; round < 2; ++round) {
+        pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            std::string sh = "exec " + cmd + " >/dev/null 2>&1";
+            ::execl("/bin/sh", "sh", "-c", sh.c_str(), static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        // Let it commit some batches, then kill it without warning.
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (!fs::exists(data / "store" / "data.mdb") && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500 + 700 * round));
+        ::kill(pid, SIGKILL);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        auto i = info(data);
+        EXPECT_EQ(i["images"], i["index_vectors"]) << "after kill " << round;
+        EXPECT_LT(i["images"].get<int>(), 900) << "the run finished before it was killed";
+    }
+    auto r = test::run_qiss(cmd.substr(std::string(QISS_BINARY).size() + 1));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    auto i = info(data);
+    EXPECT_EQ(i["images"], 900);
+    EXPECT_EQ(i["index_vectors"], 900);
+    auto j = search(data, "--image " + good[777].string() + " -k 1");
+    EXPECT_EQ(j["results"][0]["source"], fs::absolute(good[777]).string());
+}
