@@ -120,7 +120,8 @@ TEST(IndexCli, IngestsGoodFilesSkipsBadOnesAndFindsAnImageFirst) {
     for (const auto& h : sim["results"]) EXPECT_NE(h["id"], first);
 
     // Re-running adds nothing new.
-    auto again = test::run_qiss("index --data " + data.string() + " " + (dir / "in" / "good").string());
+    auto again =
+        test::run_qiss("index --data " + data.string() + " " + (dir / "in" / "good").string());
     ASSERT_EQ(again.exit_code, 0) << again.output;
     EXPECT_NE(again.output.find("added 0, duplicates 60"), std::string::npos) << again.output;
 
@@ -146,13 +147,13 @@ TEST(IndexCli, BadQueriesAndModelMismatchGiveClearErrors) {
     struct Case {
         std::string args, message;
     };
-    for (const auto& c : std::vector<Case>{
-             {"--text ''", "empty"},
-             {"--text '   '", "empty"},
-             {"--image " + (dir / "nothing.png").string(), "nothing.png"},
-             {"--id 424242", "no image with id 424242"},
-             {"--text cat -k 0", "k must be"},
-             {"--text cat", ""}}) {
+    for (const auto& c :
+         std::vector<Case>{{"--text ''", "empty"},
+                           {"--text '   '", "empty"},
+                           {"--image " + (dir / "nothing.png").string(), "nothing.png"},
+                           {"--id 424242", "no image with id 424242"},
+                           {"--text cat -k 0", "k must be"},
+                           {"--text cat", ""}}) {
         auto r = test::run_qiss("search --data " + data.string() + " " + c.args);
         if (c.message.empty()) {
             EXPECT_EQ(r.exit_code, 0) << r.output;
@@ -172,8 +173,8 @@ TEST(IndexCli, BadQueriesAndModelMismatchGiveClearErrors) {
         std::string bytes(std::istreambuf_iterator<char>(in), {});
         std::ofstream(other, std::ios::binary) << bytes;
     }
-    auto same = test::run_qiss("index --data " + data.string() + " --model " + other.string() + " " +
-                               (dir / "in").string());
+    auto same = test::run_qiss("index --data " + data.string() + " --model " + other.string() +
+                               " " + (dir / "in").string());
     EXPECT_EQ(same.exit_code, 0) << same.output;  // same bytes: same model
     auto foreign = test::run_qiss("index --data " + data.string() + " --model " +
                                   std::string(QISS_SOURCE_DIR) + "/models/qiss-default.qiss " +
@@ -189,9 +190,8 @@ TEST(IndexCli, KilledIngestResumesAndStoreAndIndexAgree) {
     test::TempDir dir("index-kill");
     auto good = copy_emoji(dir / "in", 900);
     fs::path data = dir / "data";
-    const std::string cmd = std::string(QISS_BINARY) + " index --batch 16 --data " +
-                            data.string() + " --model " + tiny_model() + " " +
-                            (dir / "in").string();
+    const std::string cmd = std::string(QISS_BINARY) + " index --batch 16 --data " + data.string() +
+                            " --model " + tiny_model() + " " + (dir / "in").string();
     for (int round = 0; round < 2; ++round) {
         pid_t pid = ::fork();
         ASSERT_GE(pid, 0);
@@ -202,7 +202,8 @@ TEST(IndexCli, KilledIngestResumesAndStoreAndIndexAgree) {
         }
         // Let it commit some batches, then kill it without warning.
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-        while (!fs::exists(data / "store" / "data.mdb") && std::chrono::steady_clock::now() < deadline)
+        while (!fs::exists(data / "store" / "data.mdb") &&
+               std::chrono::steady_clock::now() < deadline)
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         std::this_thread::sleep_for(std::chrono::milliseconds(1500 + 700 * round));
         ::kill(pid, SIGKILL);

@@ -9,6 +9,7 @@
 #include "common/file_util.h"
 #include "model/model.h"
 #include "model/model_file.h"
+#include "model/sru.h"
 #include "train/losses.h"
 
 namespace fs = std::filesystem;
@@ -111,4 +112,29 @@ TEST(Losses, PerfectAlignmentCostsLessThanShuffled) {
     // Orthogonal, perfectly matched pairs: every hinge is 0.2 - (1 - 0) < 0, so zero loss.
     auto eye = torch::eye(8);
     EXPECT_FLOAT_EQ(vse_loss(eye, eye, 0.2f, true).item<float>(), 0.0f);
+}
+
+TEST(TextEncoder, PaddingNeverChangesAText) {
+    // A text embedded alone and inside a batch of longer and shorter texts gets the same vector,
+    // for both recurrent encoders (the SRU's backward scan reverses each row within its length).
+    for (const char* rnn : {"sru", "gru"}) {
+        TokenizerTrainOptions to;
+        to.vocab_size = 60;
+        ModelConfig c = model_preset("tiny");
+        c.rnn = rnn;
+        c.gru_layers = 2;
+        Model m(c, Tokenizer::train(sample_sentences(), to));
+        auto alone = m.embed_texts({"chat qui dort"});
+        auto batch = m.embed_texts({"a", "chat qui dort", "grinning face visage rieur Katze 3"});
+        EXPECT_TRUE(torch::allclose(alone[0], batch[1], 1e-5, 1e-5)) << rnn;
+        EXPECT_NEAR(batch.norm(2, 1).sub(1).abs().max().item<float>(), 0.f, 1e-4) << rnn;
+    }
+}
+
+TEST(TextEncoder, ReverseWithinLengthIsAnInvolutionThatKeepsPadding) {
+    auto idx = reverse_within_length(torch::tensor({3, 1, 5}, torch::kInt64), 5);
+    auto expected =
+        torch::tensor({2, 1, 0, 3, 4, 0, 1, 2, 3, 4, 4, 3, 2, 1, 0}, torch::kInt64).view({3, 5});
+    EXPECT_TRUE(torch::equal(idx, expected));
+    EXPECT_TRUE(torch::equal(idx.gather(1, idx), torch::arange(5).expand({3, 5})));
 }

@@ -297,7 +297,7 @@ TEST(ImageStore, ReadersRunConcurrentlyWithAWriter) {
         });
     }
     for (int b = 0; b < 30; ++b)
-        store.add(batch_of({"k" + std::to_string(b) + "x", "k" + std::to_string(b) + "y"}));
+        store.add(batch_of({fmt::format("k{}x", b), fmt::format("k{}y", b)}));
     done = true;
     for (auto& t : readers) t.join();
     EXPECT_EQ(failures, 0);
@@ -314,8 +314,8 @@ constexpr std::size_t kBatch = 8;
         for (int b = 0;; ++b) {
             std::vector<std::string> keys;
             for (std::size_t i = 0; i < kBatch; ++i)
-                keys.push_back("r" + std::to_string(round) + "b" + std::to_string(b) + "i" +
-                               std::to_string(i) + static_cast<char>('a' + (b + i) % 26));
+                keys.push_back(
+                    fmt::format("r{}b{}i{}{}", round, b, i, static_cast<char>('a' + (b + i) % 26)));
             store.add(batch_of(keys));
             if (::write(progress, "+", 1) != 1) ::_exit(3);
         }

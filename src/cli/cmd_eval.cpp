@@ -12,11 +12,31 @@
 
 namespace qiss::cli {
 
+namespace {
+
+void print_markdown(const EvalReport& r) {
+    const auto& m = r.text_to_image_mean;
+    const auto& i = r.image_to_image;
+    std::cout << fmt::format(
+        "Gallery: {} images. Text→image: the locale's primary name as the query.\n\n"
+        "| | R@1 | R@5 | R@10 | median rank |\n|---|---|---|---|---|\n"
+        "| text→image, mean of {} locales | {:.3f} | {:.3f} | {:.3f} | {:.1f} |\n"
+        "| image→image ({} queries) | {:.3f} | {:.3f} | {:.3f} | |\n\n",
+        r.gallery_size, r.text_to_image.size(), m.r1, m.r5, m.r10, m.median_rank, i.queries, i.r1,
+        i.r5, i.r10);
+    std::cout << "| locale | R@1 | R@5 | R@10 | median rank |\n|---|---|---|---|---|\n";
+    for (const auto& [loc, s] : r.text_to_image)
+        std::cout << fmt::format("| {} | {:.3f} | {:.3f} | {:.3f} | {:.1f} |\n", loc, s.r1, s.r5,
+                                 s.r10, s.median_rank);
+}
+
+}  // namespace
+
 Command register_eval(CLI::App& app) {
     auto* sub = app.add_subcommand("eval", "Evaluate a model on the corpus's test gallery");
     struct Args {
         std::string model, corpus, locales, query_vendor = "apple";
-        bool json = false;
+        bool json = false, markdown = false;
         int threads = 0;
     };
     auto a = std::make_shared<Args>();
@@ -27,6 +47,7 @@ Command register_eval(CLI::App& app) {
     sub->add_option("--query-vendor", a->query_vendor, "Vendor of the image->image queries")
         ->capture_default_str();
     sub->add_flag("--json", a->json, "Print one JSON object");
+    sub->add_flag("--markdown", a->markdown, "Print Markdown tables (for the model card)");
     sub->add_option("--threads", a->threads, "Threads (0 = all cores)");
     return {sub, [a] {
                 if (a->threads > 0) torch::set_num_threads(a->threads);
@@ -40,6 +61,10 @@ Command register_eval(CLI::App& app) {
                 EvalReport r = evaluate(model, manifest.entries, opt);
                 if (a->json) {
                     std::cout << r.to_json().dump() << std::endl;
+                    return 0;
+                }
+                if (a->markdown) {
+                    print_markdown(r);
                     return 0;
                 }
                 std::cout << fmt::format(

@@ -60,7 +60,7 @@ Command register_index(CLI::App& app) {
                 IngestSummary s = ingest(*collection, items, a->ingest, errors_file);
                 for (const auto& p : problems) {
                     spdlog::warn("skipped source {}: {}", p.source, p.message);
-                    s.errors.push_back({p.source, p.message});
+                    s.errors.push_back({p.source, p.source + ": " + p.message});
                     ++s.skipped;
                 }
                 std::cout << fmt::format(
@@ -71,8 +71,7 @@ Command register_index(CLI::App& app) {
                     collection->store().count());
                 const std::size_t shown = 20;
                 for (std::size_t i = 0; i < s.errors.size() && i < shown; ++i)
-                    std::cout << fmt::format("  skipped {}: {}\n", s.errors[i].source,
-                                             s.errors[i].message);
+                    std::cout << fmt::format("  skipped: {}\n", s.errors[i].message);
                 if (s.errors.size() > shown)
                     std::cout << fmt::format("  … and {} more\n", s.errors.size() - shown);
                 if (!s.errors.empty())

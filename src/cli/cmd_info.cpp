@@ -15,37 +15,40 @@ Command register_info(CLI::App& app) {
         bool json = false;
     };
     auto a = std::make_shared<Args>();
-    sub->add_option("--data", a->data, "Collection folder")->required()->check(CLI::ExistingDirectory);
+    sub->add_option("--data", a->data, "Collection folder")
+        ->required()
+        ->check(CLI::ExistingDirectory);
     sub->add_flag("--json", a->json, "Print one JSON object");
-    return {sub, [a] {
-                CollectionOptions co;
-                co.read_only = true;
-                auto c = Collection::open(a->data, co);
-                CollectionInfo i = c->info();
-                if (a->json) {
-                    std::cout << nlohmann::json{{"images", i.images},
-                                                {"index_vectors", i.index_vectors},
-                                                {"index_factory", i.index_factory},
-                                                {"dim", c->dim()},
-                                                {"model", i.model_path},
-                                                {"model_fingerprint", i.model_fingerprint},
-                                                {"store_bytes", i.store_bytes},
-                                                {"index_bytes", i.index_bytes},
-                                                {"model_bytes", i.model_bytes}}
-                                     .dump()
-                              << std::endl;
-                    return 0;
-                }
-                auto mb = [](std::uint64_t b) { return static_cast<double>(b) / 1e6; };
-                std::cout << fmt::format(
-                    "collection  {}\nimages      {}\nindex       {} ({} vectors, dim {})\nmodel     "
-                    "  {} (sha256 {}…)\non disk     store {:.1f} MB, index {:.1f} MB, model {:.1f} "
-                    "MB\n",
-                    a->data, i.images, i.index_factory, i.index_vectors, c->dim(), i.model_path,
-                    i.model_fingerprint.substr(0, 12), mb(i.store_bytes), mb(i.index_bytes),
-                    mb(i.model_bytes));
+    return {
+        sub, [a] {
+            CollectionOptions co;
+            co.read_only = true;
+            auto c = Collection::open(a->data, co);
+            CollectionInfo i = c->info();
+            if (a->json) {
+                std::cout << nlohmann::json{{"images", i.images},
+                                            {"index_vectors", i.index_vectors},
+                                            {"index_factory", i.index_factory},
+                                            {"dim", c->dim()},
+                                            {"model", i.model_path},
+                                            {"model_fingerprint", i.model_fingerprint},
+                                            {"store_bytes", i.store_bytes},
+                                            {"index_bytes", i.index_bytes},
+                                            {"model_bytes", i.model_bytes}}
+                                 .dump()
+                          << std::endl;
                 return 0;
-            }};
+            }
+            auto mb = [](std::uint64_t b) { return static_cast<double>(b) / 1e6; };
+            std::cout << fmt::format(
+                "collection  {}\nimages      {}\nindex       {} ({} vectors, dim {})\nmodel     "
+                "  {} (sha256 {}…)\non disk     store {:.1f} MB, index {:.1f} MB, model {:.1f} "
+                "MB\n",
+                a->data, i.images, i.index_factory, i.index_vectors, c->dim(), i.model_path,
+                i.model_fingerprint.substr(0, 12), mb(i.store_bytes), mb(i.index_bytes),
+                mb(i.model_bytes));
+            return 0;
+        }};
 }
 
 }  // namespace qiss::cli

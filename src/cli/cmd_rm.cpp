@@ -16,7 +16,9 @@ Command register_rm(CLI::App& app) {
         std::vector<std::uint64_t> ids;
     };
     auto a = std::make_shared<Args>();
-    sub->add_option("--data", a->data, "Collection folder")->required()->check(CLI::ExistingDirectory);
+    sub->add_option("--data", a->data, "Collection folder")
+        ->required()
+        ->check(CLI::ExistingDirectory);
     sub->add_option("ids", a->ids, "Image ids")->required();
     return {sub, [a] {
                 auto c = Collection::open(a->data);

@@ -63,11 +63,9 @@ Command register_search(CLI::App& app) {
                 }
                 int rank = a->offset;
                 for (const auto& h : r.hits)
-                    std::cout << fmt::format("{:>4}  {:.4f}  id {:<8} {}{}\n", ++rank, h.score, h.id,
-                                             h.record.source,
-                                             h.record.caption.empty()
-                                                 ? ""
-                                                 : fmt::format("  \"{}\"", h.record.caption));
+                    std::cout << fmt::format(
+                        "{:>4}  {:.4f}  id {:<8} {}{}\n", ++rank, h.score, h.id, h.record.source,
+                        h.record.caption.empty() ? "" : fmt::format("  \"{}\"", h.record.caption));
                 std::cout << fmt::format("{} results in {:.1f} ms\n", r.hits.size(), r.took_ms);
                 return 0;
             }};

@@ -47,9 +47,10 @@ class Collection::WriterLock {
         QISS_CHECK(fd_ >= 0, "{}: cannot create the lock file", file.string());
         if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
             ::close(fd_);
-            QISS_THROW("{} is being written by another process (qiss index, qiss rm or qiss "
-                       "serve with write access); try again when it has finished",
-                       file.parent_path().string());
+            QISS_THROW(
+                "{} is being written by another process (qiss index, qiss rm or qiss "
+                "serve with write access); try again when it has finished",
+                file.parent_path().string());
         }
     }
     ~WriterLock() { ::close(fd_); }
@@ -115,7 +116,8 @@ std::unique_ptr<Collection> Collection::open(const fs::path& dir, const Collecti
         c->model_ = std::make_unique<Model>(Model::from_bytes(model_bytes, src.string()));
         write_file_atomic(stored_model, model_bytes);
     }
-    if (!c->model_) c->model_ = std::make_unique<Model>(Model::from_bytes(model_bytes, stored_model.string()));
+    if (!c->model_)
+        c->model_ = std::make_unique<Model>(Model::from_bytes(model_bytes, stored_model.string()));
     c->model_path_ = stored_model;
 
     StoreOptions so;
@@ -160,16 +162,16 @@ void Collection::sync_index_from_log() {
     std::uint64_t applied = index_->applied_seq();
     if (store_->last_seq() <= applied) return;
     std::size_t ops = 0;
-    store_->for_each_op_after(applied, [&](std::uint64_t seq, StoreOp op, std::uint64_t id,
-                                           const float* vec) {
-        auto sid = static_cast<std::int64_t>(id);
-        if (op == StoreOp::Add && vec)
-            index_->add(vec, &sid, 1);
-        else if (op == StoreOp::Remove)
-            index_->remove(&sid, 1);
-        index_->set_applied_seq(seq);
-        ++ops;
-    });
+    store_->for_each_op_after(
+        applied, [&](std::uint64_t seq, StoreOp op, std::uint64_t id, const float* vec) {
+            auto sid = static_cast<std::int64_t>(id);
+            if (op == StoreOp::Add && vec)
+                index_->add(vec, &sid, 1);
+            else if (op == StoreOp::Remove)
+                index_->remove(&sid, 1);
+            index_->set_applied_seq(seq);
+            ++ops;
+        });
     index_->set_applied_seq(store_->last_seq());
     dirty_ = true;
     spdlog::debug("index brought up to date with {} logged operations", ops);
@@ -208,8 +210,8 @@ bool Collection::adapt_index_to_size() {
     if (!fixed_factory_.empty()) return false;
     std::string want = default_index_factory(store_->count(), dim());
     if (want == index_->factory()) return false;
-    spdlog::info("{} images: switching the index from {} to {}", store_->count(),
-                 index_->factory(), want);
+    spdlog::info("{} images: switching the index from {} to {}", store_->count(), index_->factory(),
+                 want);
     rebuild_index(want);
     return true;
 }
@@ -221,8 +223,8 @@ std::vector<AddResult> Collection::add(std::vector<NewImage>&& batch) {
     std::vector<float> vectors;
     vectors.reserve(batch.size() * d);
     for (const auto& img : batch) {
-        QISS_CHECK(img.vector.size() == d, "vector of dimension {} for a collection of dimension {}",
-                   img.vector.size(), d);
+        QISS_CHECK(img.vector.size() == d,
+                   "vector of dimension {} for a collection of dimension {}", img.vector.size(), d);
         vectors.insert(vectors.end(), img.vector.begin(), img.vector.end());
     }
     std::vector<AddResult> results = store_->add(std::move(batch));

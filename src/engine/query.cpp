@@ -13,8 +13,8 @@ nlohmann::json to_json(const DetectedLanguage& l) {
 
 QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& limits) {
     const auto t0 = std::chrono::steady_clock::now();
-    QISS_CHECK(q.k >= 1 && q.k <= limits.max_k, "k must be between 1 and {} (got {})",
-               limits.max_k, q.k);
+    QISS_CHECK(q.k >= 1 && q.k <= limits.max_k, "k must be between 1 and {} (got {})", limits.max_k,
+               q.k);
     QISS_CHECK(q.offset >= 0 && q.offset <= limits.max_offset,
                "offset must be between 0 and {} (got {})", limits.max_offset, q.offset);
     QueryResult r;
@@ -28,9 +28,8 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
             QISS_CHECK(q.text.size() <= limits.max_text_bytes,
                        "the query text has {} bytes; the limit is {}", q.text.size(),
                        limits.max_text_bytes);
-            r.query = {{"type", "text"},
-                       {"text", q.text},
-                       {"language", to_json(detect_language(q.text))}};
+            r.query = {
+                {"type", "text"}, {"text", q.text}, {"language", to_json(detect_language(q.text))}};
             vec = c.embed_text(q.text);
             break;
         }

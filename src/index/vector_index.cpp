@@ -383,16 +383,25 @@ std::vector<SearchResult> VectorIndex::search(const float* queries, std::size_t 
     // Tombstones are skipped by the selector when the index type accepts one, else by asking
     // for n_dead more results and dropping the removed ones below.
     const LiveSelector live(impl_->dead);
-    const bool selects = supports_selector(map.index);
-    const faiss::IDSelector* sel = n_dead > 0 && selects ? &live : nullptr;
-    const idx_t extra = n_dead > 0 && !selects ? static_cast<idx_t>(n_dead) : 0;
-    const idx_t kf = std::min<idx_t>(k + extra, map.ntotal);
-
-    std::vector<float> distances(nq * kf);
-    std::vector<idx_t> labels(nq * kf);
+    std::vector<float> distances;
+    std::vector<idx_t> labels;
+    idx_t kf = 0;
+    auto run = [&](bool use_selector) {
+        const idx_t extra = n_dead > 0 && !use_selector ? static_cast<idx_t>(n_dead) : 0;
+        kf = std::min<idx_t>(k + extra, map.ntotal);
+        distances.resize(nq * kf);
+        labels.resize(nq * kf);
+        search_raw(map.index, static_cast<idx_t>(nq), queries, kf, distances.data(),
+                   labels.data(), options, n_dead > 0 && use_selector ? &live : nullptr);
+    };
+    const bool selects = n_dead > 0 && supports_selector(map.index);
     try {
-        search_raw(map.index, static_cast<idx_t>(nq), queries, kf, distances.data(), labels.data(),
-                   options, sel);
+        try {
+            run(selects);
+        } catch (const faiss::FaissException&) {
+            if (!selects) throw;
+            run(false);  // a variant of these types that rejects selectors: over-fetch instead
+        }
     } catch (const faiss::FaissException& e) {
         QISS_THROW("searching the '{}' index failed: {}", impl_->factory, faiss_message(e));
     }

@@ -39,9 +39,10 @@ void Progress::draw(std::size_t done, std::size_t added, std::size_t duplicates,
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
     double eta = rate > 0 && total_ > done ? static_cast<double>(total_ - done) / rate : 0;
-    std::string counts = fmt::format("{}/{} images, {:.0f} images/s, ETA {}, {} added, {} "
-                                     "duplicates, {} skipped",
-                                     done, total_, rate, eta_text(eta), added, duplicates, skipped);
+    std::string counts = fmt::format(
+        "{}/{} images, {:.0f} images/s, ETA {}, {} added, {} "
+        "duplicates, {} skipped",
+        done, total_, rate, eta_text(eta), added, duplicates, skipped);
     if (!bar_) {
         spdlog::info("{}", counts);
         return;

@@ -8,8 +8,10 @@ namespace fs = std::filesystem;
 
 bool has_image_extension(const fs::path& p) {
     std::string ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    static const std::vector<std::string> known = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"};
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    static const std::vector<std::string> known = {".jpg",  ".jpeg", ".png",
+                                                   ".webp", ".gif",  ".bmp"};
     return std::find(known.begin(), known.end(), ext) != known.end();
 }
 
@@ -23,7 +25,8 @@ std::string first_caption(const nlohmann::json& captions) {
     if (!captions.is_object()) return "";
     auto pick = [](const nlohmann::json& v) -> std::string {
         if (v.is_string()) return v.get<std::string>();
-        if (v.is_array() && !v.empty() && v.front().is_string()) return v.front().get<std::string>();
+        if (v.is_array() && !v.empty() && v.front().is_string())
+            return v.front().get<std::string>();
         return "";
     };
     if (captions.contains("en")) return pick(captions.at("en"));
@@ -85,7 +88,9 @@ std::vector<IngestItem> expand_sources(const std::vector<std::string>& sources,
         fs::path p(s);
         if (fs::is_directory(p, ec)) {
             std::vector<fs::path> files;
-            fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
+            fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied,
+                                                ec),
+                end;
             for (; !ec && it != end; it.increment(ec))
                 if (it->is_regular_file(ec) && has_image_extension(it->path()))
                     files.push_back(fs::absolute(it->path()).lexically_normal());
@@ -95,8 +100,8 @@ std::vector<IngestItem> expand_sources(const std::vector<std::string>& sources,
         } else if (fs::is_regular_file(p, ec) && p.extension() == ".jsonl") {
             expand_manifest(p, out, problems);
         } else if (fs::is_regular_file(p, ec)) {
-            out.push_back({fs::absolute(p).lexically_normal().string(), false, "",
-                           nlohmann::json::object()});
+            out.push_back(
+                {fs::absolute(p).lexically_normal().string(), false, "", nlohmann::json::object()});
         } else {
             problems.push_back({s, "no such file, folder or http(s) URL"});
         }

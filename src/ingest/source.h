@@ -15,7 +15,7 @@ namespace qiss {
 struct IngestItem {
     std::string source;  ///< absolute file path or http(s) URL, as stored in the record
     bool is_url = false;
-    std::string caption;                                   ///< optional
+    std::string caption;                                 ///< optional
     nlohmann::json metadata = nlohmann::json::object();  ///< free fields of a manifest line
 };
 

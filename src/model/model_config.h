@@ -26,9 +26,9 @@ struct ModelConfig {
     ImagePreprocess preprocess;
     // Image branch: residual CNN, WELDON top/bottom-k pooling, linear, L2 norm.
     std::vector<int> cnn_channels{24, 48, 96, 192};  ///< one stage each; stages 2.. halve the size
-    int cnn_blocks = 1;                               ///< residual blocks per stage
-    int weldon_k = 3;                                 ///< top-k and bottom-k positions per channel
-    float weldon_alpha = 0.7f;                        ///< weight of the bottom-k mean
+    int cnn_blocks = 1;                              ///< residual blocks per stage
+    int weldon_k = 3;                                ///< top-k and bottom-k positions per channel
+    float weldon_alpha = 0.7f;                       ///< weight of the bottom-k mean
     // Text branch: SentencePiece tokens, embeddings, a bidirectional recurrent encoder
     // ("sru": Simple Recurrent Units, several times cheaper on CPU; "gru"), mean+max pooling.
     std::string rnn = "sru";

@@ -4,7 +4,7 @@ namespace qiss {
 
 torch::Tensor reverse_within_length(const torch::Tensor& lengths, int64_t steps) {
     auto t = torch::arange(steps, torch::kInt64).unsqueeze(0);  // [1,T]
-    auto len = lengths.unsqueeze(1);                              // [B,1]
+    auto len = lengths.unsqueeze(1);                            // [B,1]
     return torch::where(t < len, len - 1 - t, t);
 }
 

@@ -48,7 +48,7 @@ TextEncoderImpl::TextEncoderImpl(const ModelConfig& c) {
 
 torch::Tensor TextEncoderImpl::forward(const TokenBatch& batch) {
     auto x = dropout_(embed_(batch.ids));  // [B,T,E]
-    torch::Tensor h;  // [B,T,2H]
+    torch::Tensor h;                       // [B,T,2H]
     if (sru_) {
         h = x;
         for (std::size_t l = 0; l < sru_->size(); ++l) {

@@ -29,7 +29,7 @@ class TextEncoderImpl : public torch::nn::Module {
   private:
     torch::nn::Embedding embed_{nullptr};
     torch::nn::Dropout dropout_{nullptr};
-    torch::nn::GRU gru_{nullptr};       ///< rnn == "gru"
+    torch::nn::GRU gru_{nullptr};         ///< rnn == "gru"
     torch::nn::ModuleList sru_{nullptr};  ///< rnn == "sru": BiSruLayer per layer
     torch::nn::Linear fc_{nullptr};
 };

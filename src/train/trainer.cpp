@@ -312,11 +312,11 @@ void train_model(const TrainOptions& o) {
                 }
                 if (tc.proxy_weight > 0) {
                     auto lab = torch::tensor(labels, torch::kInt64);
-                    loss = loss + 0.5 * tc.proxy_weight *
-                                      (proxy_loss(img, proxies, lab.repeat({2}),
-                                                  tc.proxy_temperature) +
-                                       proxy_loss(t, proxies, lab.repeat({k_texts}),
-                                                  tc.proxy_temperature));
+                    loss =
+                        loss +
+                        0.5 * tc.proxy_weight *
+                            (proxy_loss(img, proxies, lab.repeat({2}), tc.proxy_temperature) +
+                             proxy_loss(t, proxies, lab.repeat({k_texts}), tc.proxy_temperature));
                 }
                 loss.backward();
                 opt.step();

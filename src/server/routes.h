@@ -1,0 +1,89 @@
+#pragma once
+// Internal to src/server: what the route handlers (routes_*.cpp) share with server.cpp.
+#include <atomic>
+#include <cstdint>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/query.h"
+#include "image/image_io.h"
+#include "server/metrics.h"
+#include "server/server.h"
+
+namespace qiss::server {
+
+/// The collection, options and bookkeeping every handler uses.
+class ServerContext {
+  public:
+    ServerContext(Collection& collection, const ServerOptions& options, bool writable,
+                  Metrics& metrics, httplib::Server& http);
+
+    /// Registers a handler for METHOD (GET, POST or DELETE) and a path regex. It is named
+    /// `name` in metrics; an exception it throws becomes a JSON error (json_error.h).
+    void add_route(const std::string& method, const std::string& pattern, const std::string& name,
+                   httplib::Server::Handler handler);
+    /// The name of the route for a request, or "unmatched".
+    std::string route_name(const std::string& method, const std::string& path) const;
+    /// The methods that have a route for `path` (empty: an unknown path).
+    std::vector<std::string> methods_for(const std::string& path) const;
+
+    /// Read-only: applies what another process added or deleted, at most once per
+    /// refresh_interval_s. Never throws (a failure is logged; the search goes on).
+    void refresh_if_due();
+    /// Writable: saves the index if index_save_interval_s passed since the last save.
+    void save_if_due();
+    /// Throws HttpError 403 if additions and deletions are disabled, 401 if the request does
+    /// not carry the token (constant-time comparison).
+    void require_write_access(const httplib::Request& req) const;
+
+    Collection& collection;
+    const ServerOptions& options;
+    const bool writable;
+    Metrics& metrics;
+
+  private:
+    struct Route {
+        std::string method, name;
+        std::regex pattern;
+    };
+    httplib::Server& http_;
+    std::vector<Route> routes_;
+    std::atomic<std::int64_t> last_refresh_ms_{0};
+    std::atomic<std::int64_t> last_save_ms_{0};
+};
+
+/// An integer parameter from the query string or a multipart field; `fallback` if absent.
+/// Throws HttpError 400 if it is not an integer.
+int int_param(const httplib::Request& req, const std::string& name, int fallback);
+/// An integer member of a JSON object; `fallback` if absent. Throws HttpError 400 otherwise.
+int int_member(const nlohmann::json& object, const std::string& name, int fallback);
+/// The id captured by a route's `(\d+)`. Throws HttpError 404 if it is out of range.
+std::uint64_t id_from_path(const httplib::Request& req);
+/// The body as a JSON object. Throws HttpError 415 for another Content-Type, 400 for an empty
+/// body, invalid JSON or a value that is not an object.
+nlohmann::json json_body(const httplib::Request& req);
+
+/// Decodes uploaded or downloaded bytes with the server's limits. Throws HttpError 413 over
+/// max_upload_bytes, 415 if the bytes are not an image format qiss reads, qiss::Error (400)
+/// for a corrupt or over-large image.
+DecodedImage decode_upload(const std::string& bytes, const ServerOptions& options,
+                           const std::string& what);
+/// Downloads {"image_url": …} with the server's limits. Throws HttpError 403 if the server
+/// does not download, qiss::Error (400) for a bad URL or a failed download.
+std::string download_image(const std::string& url, const ServerOptions& options);
+
+/// The API paths of an image.
+std::string image_url(std::uint64_t id);
+/// A record as GET /api/images/{id} answers it.
+nlohmann::json record_json(const ImageRecord& record);
+
+/// GET/POST /api/search, GET /api/images/{id}/similar.
+void register_search_routes(ServerContext& ctx);
+/// GET /api/images/{id}, …/thumbnail, POST /api/images, DELETE /api/images/{id}.
+void register_image_routes(ServerContext& ctx);
+
+}  // namespace qiss::server

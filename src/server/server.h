@@ -1,0 +1,78 @@
+#pragma once
+/// @file server.h
+/// `qiss serve`: the HTTP API (docs/api.md) and the search page over one collection, with
+/// cpp-httplib. Searches run on a pool of worker threads concurrently with additions and
+/// deletions (Collection is thread-safe for that). Every limit has a safe default.
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "engine/collection.h"
+#include "engine/query.h"
+#include "image/image_io.h"
+#include "ingest/fetch.h"
+
+namespace qiss::server {
+
+/// Settings of the server; each has a safe default.
+struct ServerOptions {
+    std::string host = "127.0.0.1";  ///< loopback only unless told otherwise
+    int port = 8080;                 ///< 0: any free port (start() returns it)
+    int threads = 0;                 ///< worker threads; 0 = max(8, cores)
+    /// Bearer token that allows POST /api/images and DELETE /api/images/{id}; empty: both
+    /// are refused with 403 (the collection is then opened read-only).
+    std::string token;
+    std::filesystem::path web_dir;  ///< empty: embedded page, else web/ found near the binary
+
+    std::size_t max_upload_bytes = 20000000;  ///< an image upload or download (20 MB); beyond: 413
+    std::size_t max_caption_bytes = 2000;
+    int default_k = 20;
+    QueryLimits query;  ///< k 1..1000, offset 0..10000, text 2000 bytes
+    DecodeLimits decode;
+    FetchLimits fetch;  ///< for {"image_url": …}; max_bytes is set from max_upload_bytes
+    bool allow_image_url = true;  ///< whether the server may download {"image_url": …}
+
+    int read_timeout_s = 10;   ///< a client that sends nothing this long is dropped
+    int write_timeout_s = 10;  ///< a client that reads nothing this long is dropped
+    int keep_alive_timeout_s = 5;
+    std::size_t keep_alive_max = 100;  ///< requests per connection
+
+    double refresh_interval_s = 1;  ///< read-only: how often the store's new entries are applied
+    /// Writable: how often the index is saved (and re-typed for its size, as `qiss index` does)
+    /// while images are added or deleted.
+    double index_save_interval_s = 60;
+    int thumbnail_side = 256;
+    int thumbnail_quality = 85;
+};
+
+/// The server over one open collection (which must outlive it).
+class Server {
+  public:
+    /// Checks the options and sets the routes; `writable` tells whether the collection was
+    /// opened for writing (POST/DELETE need it and a token).
+    Server(Collection& collection, bool writable, ServerOptions options);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// Binds host:port and returns the port (the chosen one for port 0). Throws qiss::Error if
+    /// the address cannot be bound.
+    int start();
+    /// Serves until stop(); returns once every worker has finished.
+    void listen();
+    /// Makes listen() return, from any thread except a request handler (also when listen()
+    /// has not begun yet). Blocks until listen() has returned if it was running.
+    void stop();
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// The first line of a token file, without surrounding whitespace. Throws qiss::Error if the
+/// file cannot be read or the line is empty.
+std::string read_token_file(const std::filesystem::path& file);
+
+}  // namespace qiss::server

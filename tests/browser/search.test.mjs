@@ -1,0 +1,179 @@
+// The search page in a real browser: `qiss serve` over a collection built here, driven with
+// playwright-core and Debian's chromium. Run with `node --test tests/browser/`.
+// Environment: QISS_BINARY (default build/qiss), QISS_TEST_DATA (folder holding tiny.qiss,
+// default build/test-data). Screenshots go to tests/artifacts/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const binary = process.env.QISS_BINARY || path.join(repo, 'build/qiss');
+const testData = process.env.QISS_TEST_DATA || path.join(repo, 'build/test-data');
+const chromiumPath = process.env.QISS_CHROMIUM || '/usr/bin/chromium';
+const artifacts = path.join(repo, 'tests/artifacts');
+const emojiDir = path.join(repo, 'node_modules/emoji-datasource-twitter/img/twitter/64');
+
+let tmp;
+let server;
+let baseUrl;
+let browser;
+let page;
+let files;
+
+/// Starts `qiss serve --port 0` and resolves with the URL it prints.
+function startServer(data) {
+  return new Promise((resolve, reject) => {
+    server = spawn(binary, ['serve', '--data', data, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`qiss serve did not start:\n${out}`)), 120000);
+    const onData = (chunk) => {
+      out += chunk;
+      const m = out.match(/at (http:\/\/127\.0\.0\.1:\d+\/)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    server.stdout.on('data', onData);
+    server.stderr.on('data', onData);
+    server.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`qiss serve exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+async function shot(name) {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(binary), `no qiss binary at ${binary} (set QISS_BINARY)`);
+  const model = path.join(testData, 'tiny.qiss');
+  assert.ok(fs.existsSync(model), `no test model at ${model} (set QISS_TEST_DATA)`);
+  fs.mkdirSync(artifacts, { recursive: true });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qiss-browser-'));
+  files = fs.readdirSync(emojiDir).sort().slice(0, 40);
+  fs.mkdirSync(path.join(tmp, 'in'));
+  for (const f of files) fs.copyFileSync(path.join(emojiDir, f), path.join(tmp, 'in', f));
+  const data = path.join(tmp, 'data');
+  const index = spawnSync(binary, ['index', '--data', data, '--model', model, path.join(tmp, 'in')],
+    { encoding: 'utf8' });
+  assert.equal(index.status, 0, index.stdout + index.stderr);
+  baseUrl = await startServer(data);
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
+  });
+  page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+  page.setDefaultTimeout(30000);
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server && server.exitCode === null) {
+    server.removeAllListeners('exit');
+    const exited = new Promise((resolve) => server.on('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('typing a French query shows results and the detected language', async () => {
+  await page.goto(baseUrl);
+  await page.locator('#q').pressSequentially('un chat qui dort', { delay: 20 });
+  await page.locator('#results li').first().waitFor();
+  await assert.doesNotReject(page.waitForFunction(
+    () => document.getElementById('language').textContent.includes('French')));
+  assert.match(await page.locator('#language').textContent(), /French \(fr\)/);
+  assert.ok(await page.locator('#results li').count() > 0);
+  assert.match(page.url(), /\?q=un\+chat\+qui\+dort$/);
+  const title = await page.locator('#results a').first().getAttribute('title');
+  assert.match(title, /score \d\.\d{3}/);
+  await shot('text-search');
+
+  // Enter searches at once; the More button pages on.
+  await page.locator('#q').fill('smile');
+  await page.locator('#q').press('Enter');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'smile');
+  await page.locator('#more').waitFor();
+  const before = await page.locator('#results li').count();
+  assert.equal(before, 24);
+  await page.locator('#more').click();
+  await page.waitForFunction((n) => document.querySelectorAll('#results li').length > n, before);
+  assert.equal(await page.locator('#results li').count(), 40);
+  assert.equal(await page.locator('#more').isHidden(), true);
+
+  // The back button returns to the previous query.
+  await page.goBack();
+  await page.waitForFunction(() => document.getElementById('q').value === 'un chat qui dort');
+});
+
+test('an image chosen with the file input comes back first', async () => {
+  const name = files[17];
+  await page.goto(baseUrl);
+  await page.locator('#file').setInputFiles(path.join(emojiDir, name));
+  await page.waitForFunction(
+    (n) => document.querySelector('#results li .caption')?.textContent === n, name);
+  assert.equal(await page.locator('#query-image').isVisible(), true);
+  assert.match(await page.locator('#status').textContent(), /results?/);
+  await shot('image-search');
+});
+
+test('a result opens the detail with similar images; Escape closes it', async () => {
+  await page.goto(`${baseUrl}?q=heart`);
+  const first = page.locator('#results a').first();
+  await first.waitFor();
+  const id = await first.getAttribute('data-id');
+  await first.focus();
+  await page.keyboard.press('Enter');
+  await page.locator('#detail[open]').waitFor();
+  await page.locator('#similar li a').first().waitFor();
+  assert.ok(await page.locator('#similar li a').count() > 0);
+  assert.match(await page.locator('#detail-meta').textContent(), new RegExp(`Id${id}`));
+  assert.match(page.url(), new RegExp(`id=${id}$`));
+  await shot('detail');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => !document.getElementById('detail').open);
+  await page.waitForFunction(() => !new URL(location.href).searchParams.has('id'));
+  assert.match(page.url(), /\?q=heart$/);
+
+  // A shared link with ?id= opens the detail directly.
+  await page.goto(`${baseUrl}?id=${id}`);
+  await page.locator('#detail[open] #similar li a').first().waitFor();
+});
+
+test('empty and error states, and a 360 px wide screen', async () => {
+  const isSearch = (url) => url.pathname === '/api/search';
+  await page.route(isSearch, (route) => route.fulfill({
+    status: 200,
+    contentType: 'application/json',
+    body: JSON.stringify({ query: { type: 'text', text: 'zzz' }, results: [], took_ms: 1 }),
+  }));
+  await page.goto(`${baseUrl}?q=zzz`);
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('No results'));
+  await page.unroute(isSearch);
+
+  await page.goto(`${baseUrl}?q=cat`);
+  await page.locator('#results li').first().waitFor();
+  await page.locator('#q').fill(`cat${'\u00e9'.repeat(1000)}`);  // 2003 bytes: over the limit
+  await page.locator('#q').press('Enter');
+  await page.locator('#error').waitFor();
+  assert.match(await page.locator('#error').textContent(), /limit is 2000/);
+  await shot('error');
+
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.goto(`${baseUrl}?q=cat`);
+  await page.locator('#results li').first().waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(overflow <= 360, `the page is ${overflow} px wide at 360 px`);
+  await shot('narrow');
+});

@@ -1,0 +1,402 @@
+// The qiss search page: text search as you type, search by image (drop, paste, file picker),
+// paging, and a detail view with similar images. The URL holds the state (?q=TEXT, ?id=ID) so
+// links can be shared and the back button works. Talks to the JSON API of docs/api.md.
+
+const PAGE_SIZE = 24;
+const SIMILAR_K = 12;
+const DEBOUNCE_MS = 300;
+const MAX_OFFSET = 10000;
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  form: $('search-form'),
+  q: $('q'),
+  language: $('language'),
+  dropZone: $('drop-zone'),
+  file: $('file'),
+  chooseFile: $('choose-file'),
+  queryImage: $('query-image'),
+  queryImageImg: $('query-image-img'),
+  queryImageName: $('query-image-name'),
+  status: $('status'),
+  error: $('error'),
+  results: $('results'),
+  more: $('more'),
+  detail: $('detail'),
+  detailTitle: $('detail-title'),
+  detailImg: $('detail-img'),
+  detailMeta: $('detail-meta'),
+  detailError: $('detail-error'),
+  detailClose: $('detail-close'),
+  similar: $('similar'),
+  template: $('result-template'),
+};
+
+/// The search on screen: {type: 'text', text} or {type: 'image', file}; its results so far.
+let current = null;
+let shown = 0;
+let requestSeq = 0;
+let controller = null;
+let debounceTimer = 0;
+let typingEntry = false;  // the history entry of the text being typed already exists
+let queryImageUrl = null;
+
+class ApiError extends Error {}
+
+/// Calls the API; throws ApiError with the server's message for an error status.
+async function api(path, options = {}) {
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    throw new ApiError('The server cannot be reached. Is `qiss serve` running?');
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    throw new ApiError((body && body.error) || `${response.status} ${response.statusText}`);
+  }
+  return body;
+}
+
+function basename(source) {
+  const s = String(source || '');
+  return s.slice(s.lastIndexOf('/') + 1) || s;
+}
+
+function labelOf(hit) {
+  return hit.caption || basename(hit.source) || `image ${hit.id}`;
+}
+
+function showError(message) {
+  els.error.textContent = message;
+  els.error.hidden = !message;
+}
+
+function setStatus(text) {
+  els.status.textContent = text;
+}
+
+// ---- URL and history ---------------------------------------------------------------------
+
+function urlState() {
+  const p = new URLSearchParams(location.search);
+  const id = p.get('id');
+  return { q: p.get('q') || '', id: id && /^\d+$/.test(id) ? id : null };
+}
+
+function urlFor({ q, id }) {
+  const p = new URLSearchParams();
+  if (q) p.set('q', q);
+  if (id) p.set('id', id);
+  const s = p.toString();
+  return s ? `?${s}` : location.pathname;
+}
+
+function navigate(state, mode, depth = 0) {
+  const url = urlFor(state);
+  if (mode === 'push' && url !== (location.search || location.pathname)) {
+    history.pushState({ depth }, '', url);
+  } else {
+    history.replaceState({ depth }, '', url);
+  }
+}
+
+// ---- Results -----------------------------------------------------------------------------
+
+function resultItem(hit) {
+  const li = els.template.content.firstElementChild.cloneNode(true);
+  const a = li.querySelector('a');
+  const img = li.querySelector('img');
+  const label = labelOf(hit);
+  a.href = urlFor({ q: urlState().q, id: String(hit.id) });
+  a.dataset.id = hit.id;
+  a.title = `${label}, score ${hit.score.toFixed(3)}`;
+  img.src = hit.thumbnail_url;
+  img.alt = label;
+  li.querySelector('.caption').textContent = label;
+  a.addEventListener('click', (event) => {
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    openDetail(String(hit.id), 'push');
+  });
+  return li;
+}
+
+function describeLanguage(query) {
+  if (!query || query.type !== 'text' || !query.language) return '';
+  const l = query.language;
+  if (!l.code || l.code === 'und') return 'Language: not detected';
+  return `Language: ${l.name} (${l.code})${l.reliable ? '' : ', uncertain'}`;
+}
+
+function render(answer, append) {
+  if (!append) els.results.replaceChildren();
+  for (const hit of answer.results) els.results.append(resultItem(hit));
+  shown += answer.results.length;
+  if (answer.query.type === 'text') els.language.textContent = describeLanguage(answer.query);
+  const full = answer.results.length === PAGE_SIZE && shown + PAGE_SIZE <= MAX_OFFSET;
+  els.more.hidden = !full;
+  if (shown === 0) {
+    setStatus(current.type === 'text' ? `No results for “${current.text}”.` : 'No results.');
+  } else {
+    setStatus(`${shown} result${shown === 1 ? '' : 's'}${full ? ' so far' : ''} ` +
+              `(${Math.round(answer.took_ms)} ms)`);
+  }
+}
+
+function clearResults() {
+  current = null;
+  shown = 0;
+  els.results.replaceChildren();
+  els.more.hidden = true;
+  els.language.textContent = '';
+  setStatus('');
+  showError('');
+}
+
+/// Runs the current search from `offset`; drops answers of searches replaced meanwhile.
+async function runSearch(offset) {
+  const seq = ++requestSeq;
+  if (controller) controller.abort();
+  controller = new AbortController();
+  const signal = controller.signal;
+  els.more.disabled = true;
+  setStatus('Searching…');
+  try {
+    let answer;
+    if (current.type === 'text') {
+      const p = new URLSearchParams({ q: current.text, k: PAGE_SIZE, offset });
+      answer = await api(`/api/search?${p}`, { signal });
+    } else {
+      const form = new FormData();
+      form.append('image', current.file, current.file.name || 'image');
+      form.append('k', String(PAGE_SIZE));
+      form.append('offset', String(offset));
+      answer = await api('/api/search', { method: 'POST', body: form, signal });
+    }
+    if (seq !== requestSeq) return;
+    showError('');
+    render(answer, offset > 0);
+  } catch (e) {
+    if (e.name === 'AbortError' || seq !== requestSeq) return;
+    setStatus('');
+    if (offset === 0) {
+      els.results.replaceChildren();
+      els.more.hidden = true;
+    }
+    showError(e.message);
+  } finally {
+    if (seq === requestSeq) els.more.disabled = false;
+  }
+}
+
+function searchText(text, mode) {
+  const q = text.trim();
+  hideQueryImage();
+  if (!q) {
+    clearResults();
+    if (mode) navigate({ q: '' }, 'replace');
+    return;
+  }
+  if (current && current.type === 'text' && current.text === q && mode !== 'force') return;
+  current = { type: 'text', text: q };
+  shown = 0;
+  if (mode === 'typing') {
+    navigate({ q }, typingEntry ? 'replace' : 'push');
+    typingEntry = true;
+  } else if (mode === 'push') {
+    navigate({ q }, 'push');
+  }
+  runSearch(0);
+}
+
+function hideQueryImage() {
+  els.queryImage.hidden = true;
+  if (queryImageUrl) URL.revokeObjectURL(queryImageUrl);
+  queryImageUrl = null;
+}
+
+function searchImage(file) {
+  if (!file) return;
+  if (file.type && !file.type.startsWith('image/')) {
+    showError(`${file.name} is not an image.`);
+    return;
+  }
+  clearTimeout(debounceTimer);
+  hideQueryImage();
+  queryImageUrl = URL.createObjectURL(file);
+  els.queryImageImg.src = queryImageUrl;
+  els.queryImageName.textContent = file.name || 'pasted image';
+  els.queryImage.hidden = false;
+  els.q.value = '';
+  els.language.textContent = `Searching by image: ${file.name || 'pasted image'}`;
+  current = { type: 'image', file };
+  shown = 0;
+  typingEntry = false;
+  navigate({ q: '' }, 'push');
+  runSearch(0);
+}
+
+// ---- Detail ------------------------------------------------------------------------------
+
+function metaRow(term, value, href) {
+  if (value === undefined || value === null || value === '') return;
+  const dt = document.createElement('dt');
+  dt.textContent = term;
+  const dd = document.createElement('dd');
+  if (href) {
+    const a = document.createElement('a');
+    a.href = href;
+    a.rel = 'noreferrer noopener';
+    a.target = '_blank';
+    a.textContent = value;
+    dd.append(a);
+  } else {
+    dd.textContent = value;
+  }
+  els.detailMeta.append(dt, dd);
+}
+
+let detailSeq = 0;
+
+async function openDetail(id, mode) {
+  const seq = ++detailSeq;
+  typingEntry = false;
+  if (mode === 'push') {
+    const depth = (history.state && history.state.depth) || 0;
+    navigate({ q: urlState().q, id }, 'push', depth + 1);
+  }
+  els.detailTitle.textContent = `Image ${id}`;
+  els.detailImg.src = `/api/images/${id}/thumbnail`;
+  els.detailImg.alt = '';
+  els.detailMeta.replaceChildren();
+  els.similar.replaceChildren();
+  els.detailError.hidden = true;
+  if (!els.detail.open) els.detail.showModal();
+  try {
+    const [record, similar] = await Promise.all([
+      api(`/api/images/${id}`),
+      api(`/api/images/${id}/similar?k=${SIMILAR_K}`),
+    ]);
+    if (seq !== detailSeq) return;
+    const label = labelOf(record);
+    els.detailTitle.textContent = label;
+    els.detailImg.alt = label;
+    metaRow('Id', String(record.id));
+    metaRow('Caption', record.caption);
+    const isUrl = /^https?:\/\//i.test(record.source);
+    metaRow('Source', record.source, isUrl ? record.source : null);
+    metaRow('Size', `${record.width} × ${record.height} px`);
+    metaRow('Format', record.format);
+    if (record.added_unix_ms) metaRow('Added', new Date(record.added_unix_ms).toLocaleString());
+    for (const [key, value] of Object.entries(record.metadata || {})) {
+      metaRow(key, typeof value === 'string' ? value : JSON.stringify(value));
+    }
+    for (const hit of similar.results) els.similar.append(resultItem(hit));
+    if (similar.results.length === 0) {
+      const li = document.createElement('li');
+      li.textContent = 'No similar images.';
+      els.similar.append(li);
+    }
+  } catch (e) {
+    if (seq !== detailSeq) return;
+    els.detailError.textContent = e.message;
+    els.detailError.hidden = false;
+  }
+}
+
+/// Closes the detail and goes back to the entry before the first detail was opened.
+function leaveDetail() {
+  const depth = (history.state && history.state.depth) || 0;
+  if (depth > 0) {
+    history.go(-depth);
+  } else {
+    navigate({ q: urlState().q }, 'replace');
+  }
+}
+
+// ---- Events ------------------------------------------------------------------------------
+
+function applyUrl() {
+  const { q, id } = urlState();
+  typingEntry = false;
+  if (els.q.value.trim() !== q && !(current && current.type === 'image' && !q)) els.q.value = q;
+  if (q) searchText(q, null);
+  else if (current && current.type === 'text') clearResults();
+  if (id) {
+    openDetail(id, null);
+  } else if (els.detail.open) {
+    els.detail.close();
+  }
+}
+
+els.form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  clearTimeout(debounceTimer);
+  typingEntry = false;
+  searchText(els.q.value, current && current.type === 'text' && current.text === els.q.value.trim()
+    ? 'force' : 'push');
+});
+
+els.q.addEventListener('input', () => {
+  clearTimeout(debounceTimer);
+  debounceTimer = setTimeout(() => searchText(els.q.value, 'typing'), DEBOUNCE_MS);
+});
+
+els.more.addEventListener('click', () => {
+  if (current) runSearch(shown);
+});
+
+els.chooseFile.addEventListener('click', () => els.file.click());
+els.file.addEventListener('change', () => {
+  searchImage(els.file.files[0]);
+  els.file.value = '';
+});
+
+for (const type of ['dragenter', 'dragover']) {
+  document.addEventListener(type, (event) => {
+    if (!event.dataTransfer || !Array.from(event.dataTransfer.types).includes('Files')) return;
+    event.preventDefault();
+    els.dropZone.classList.add('dragging');
+  });
+}
+document.addEventListener('dragleave', (event) => {
+  if (!event.relatedTarget) els.dropZone.classList.remove('dragging');
+});
+document.addEventListener('drop', (event) => {
+  els.dropZone.classList.remove('dragging');
+  const file = event.dataTransfer && event.dataTransfer.files[0];
+  if (!file) return;
+  event.preventDefault();
+  searchImage(file);
+});
+document.addEventListener('paste', (event) => {
+  const file = event.clipboardData && Array.from(event.clipboardData.files)
+    .find((f) => f.type.startsWith('image/'));
+  if (file) searchImage(file);
+});
+
+els.detailClose.addEventListener('click', () => els.detail.close());
+els.detail.addEventListener('close', () => {
+  ++detailSeq;
+  if (urlState().id) leaveDetail();
+});
+// A click on the backdrop (outside the dialog's box) closes it too.
+els.detail.addEventListener('click', (event) => {
+  if (event.target !== els.detail) return;
+  const r = els.detail.getBoundingClientRect();
+  const inside = event.clientX >= r.left && event.clientX <= r.right &&
+                 event.clientY >= r.top && event.clientY <= r.bottom;
+  if (!inside) els.detail.close();
+});
+
+window.addEventListener('popstate', applyUrl);
+
+applyUrl();
+if (!urlState().id) els.q.focus();
