@@ -23,6 +23,7 @@ constexpr const char* kModelFile = "model.qiss";
 constexpr const char* kIndexFile = "index.qiss-index";
 constexpr const char* kStoreDir = "store";
 constexpr const char* kLockFile = "write.lock";
+constexpr std::size_t kMaxTrainingVectors = 2'560'000;  ///< 39 per list at 65,536 lists
 
 std::uint64_t folder_bytes(const fs::path& p) {
     std::error_code ec;
@@ -192,8 +193,15 @@ void Collection::rebuild_index(const std::string& factory) {
         vectors.insert(vectors.end(), v, v + dim());
     });
     if (!fresh->is_trained() && !ids.empty()) {
-        spdlog::info("training the {} index on {} vectors", factory, ids.size());
-        fresh->train(vectors.data(), ids.size());
+        // A strided sample is enough to train the coarse quantizer and PQ codebooks.
+        const std::size_t d = static_cast<std::size_t>(dim());
+        const std::size_t stride = std::max<std::size_t>(1, ids.size() / kMaxTrainingVectors);
+        std::vector<float> sample;
+        for (std::size_t i = 0; i < ids.size(); i += stride)
+            sample.insert(sample.end(), vectors.begin() + i * d, vectors.begin() + (i + 1) * d);
+        spdlog::info("training the {} index on {} of {} vectors", factory, sample.size() / d,
+                     ids.size());
+        fresh->train(sample.data(), sample.size() / d);
     }
     if (!ids.empty()) fresh->add(vectors.data(), ids.data(), ids.size());
     fresh->set_applied_seq(seq);

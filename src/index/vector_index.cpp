@@ -391,8 +391,8 @@ std::vector<SearchResult> VectorIndex::search(const float* queries, std::size_t 
         kf = std::min<idx_t>(k + extra, map.ntotal);
         distances.resize(nq * kf);
         labels.resize(nq * kf);
-        search_raw(map.index, static_cast<idx_t>(nq), queries, kf, distances.data(),
-                   labels.data(), options, n_dead > 0 && use_selector ? &live : nullptr);
+        search_raw(map.index, static_cast<idx_t>(nq), queries, kf, distances.data(), labels.data(),
+                   options, n_dead > 0 && use_selector ? &live : nullptr);
     };
     const bool selects = n_dead > 0 && supports_selector(map.index);
     try {

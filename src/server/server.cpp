@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -279,6 +281,12 @@ void Server::Impl::set_up() {
     // Room for the multipart framing and a caption around an image of the largest size.
     const std::size_t max_payload = options.max_upload_bytes + (64u << 10);
     http.set_payload_max_length(max_payload);
+    // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second server
+    // could bind the same port and silently share its connections.
+    http.set_socket_options([](socket_t sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
     http.set_default_headers(
         {{"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}});
 
