@@ -60,7 +60,9 @@ std::optional<MDB_dbi> Txn::open_db(const char* name, bool create) {
     MDB_dbi dbi = 0;
     const int rc = mdb_dbi_open(txn_, name, create ? MDB_CREATE : 0, &dbi);
     if (rc == MDB_NOTFOUND) return std::nullopt;
-    check(rc, fmt::format("cannot open the '{}' table of the image store", name ? name : "main"));
+    if (rc != MDB_SUCCESS)
+        check(rc,
+              fmt::format("cannot open the '{}' table of the image store", name ? name : "main"));
     return dbi;
 }
 
