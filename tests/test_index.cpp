@@ -195,7 +195,7 @@ TEST(VectorIndex, RefineAndOverFetchTypes) {
     const auto ids = make_ids(kCount);
     // IVF-PQ re-ranked exactly (per-call nprobe and k_factor), and SQ8 (no IDSelector: the
     // index over-fetches to skip tombstones).
-    for (const std::string factory : {"IVF16,PQ8x8,RFlat", "SQ8"}) {
+    for (const std::string factory : {"IVF16,PQ8x8np,RFlat", "SQ8"}) {
         VectorIndex index = filled_index(factory, x, ids, kCount);
         std::vector<int64_t> gone;
         for (std::size_t i = 0; i < kCount; i += 2) gone.push_back(ids[i]);
@@ -285,10 +285,10 @@ TEST(IndexFactory, DefaultPicksTypeBySize) {
     EXPECT_EQ(qiss::default_index_factory(49'999, 256), "Flat");
     EXPECT_EQ(qiss::default_index_factory(50'000, 256), "HNSW32");
     EXPECT_EQ(qiss::default_index_factory(5'000'000, 256), "HNSW32");
-    EXPECT_EQ(qiss::default_index_factory(5'000'001, 256), "IVF8192,PQ32x8,RFlat");
-    EXPECT_EQ(qiss::default_index_factory(100'000'000, 256), "IVF32768,PQ32x8,RFlat");
-    EXPECT_EQ(qiss::default_index_factory(10'000'000'000, 256), "IVF65536,PQ32x8,RFlat");
-    EXPECT_EQ(qiss::default_index_factory(6'000'000, 100), "IVF8192,PQ10x8,RFlat");
+    EXPECT_EQ(qiss::default_index_factory(5'000'001, 256), "IVF8192,PQ32x8np,RFlat");
+    EXPECT_EQ(qiss::default_index_factory(100'000'000, 256), "IVF32768,PQ32x8np,RFlat");
+    EXPECT_EQ(qiss::default_index_factory(10'000'000'000, 256), "IVF65536,PQ32x8np,RFlat");
+    EXPECT_EQ(qiss::default_index_factory(6'000'000, 100), "IVF8192,PQ10x8np,RFlat");
     EXPECT_THROW(qiss::default_index_factory(10, 0), qiss::Error);
     for (std::size_t n : {std::size_t{1}, std::size_t{1000}, std::size_t{123'456'789}}) {
         const int nlist = qiss::default_ivf_nlist(n);

@@ -308,7 +308,9 @@ TEST_F(ServerTest, EveryErrorIsAJsonBodyWithTheRightStatus) {
     expect_error(cli.Get("/api/images/abc"), 404, "no such route");
     auto put = cli.Put("/api/search", "{}", "application/json");
     expect_error(put, 405, "not allowed");
-    if (put) EXPECT_EQ(put->get_header_value("Allow"), "GET, POST");
+    if (put) {
+        EXPECT_EQ(put->get_header_value("Allow"), "GET, POST");
+    }
     expect_error(cli.Delete("/api/health"), 405, "not allowed");
 
     // Uploads: not an image, a truncated image, over the limit (in the handler, and before).
@@ -350,7 +352,9 @@ TEST_F(ServerTest, TokenProtectsAdditionsAndDeletions) {
 
     auto missing = cli.Post("/api/images", form);
     expect_error(missing, 401, "Authorization: Bearer");
-    if (missing) EXPECT_EQ(missing->get_header_value("WWW-Authenticate"), "Bearer realm=\"qiss\"");
+    if (missing) {
+        EXPECT_EQ(missing->get_header_value("WWW-Authenticate"), "Bearer realm=\"qiss\"");
+    }
     expect_error(cli.Post("/api/images", {{"Authorization", "Bearer wrong"}}, form), 401,
                  "wrong token");
     expect_error(cli.Post("/api/images", {{"Authorization", "Basic s3cret-token"}}, form), 401,

@@ -187,8 +187,8 @@ void Collection::rebuild_index(const std::string& factory) {
     auto fresh = std::make_unique<VectorIndex>(VectorIndex::create(factory, dim()));
     std::vector<float> vectors;
     std::vector<std::int64_t> ids;
-    const std::uint64_t seq = store_->last_seq();
-    store_->for_each_vector([&](std::uint64_t id, const float* v) {
+    // The log position of the very snapshot the vectors come from (another process may write).
+    const std::uint64_t seq = store_->for_each_vector([&](std::uint64_t id, const float* v) {
         ids.push_back(static_cast<std::int64_t>(id));
         vectors.insert(vectors.end(), v, v + dim());
     });

@@ -18,7 +18,7 @@ int default_ivf_nlist(std::size_t n_vectors);
 
 /// The default FAISS factory string for a collection of `n_vectors` vectors of dimension `dim`:
 /// `Flat` below kFlatMaxVectors, `HNSW32` up to kHnswMaxVectors, else
-/// `IVF{nlist},PQ{m}x8,RFlat` with nlist = default_ivf_nlist(n) and m = the largest divisor of
+/// `IVF{nlist},PQ{m}x8np,RFlat` with nlist = default_ivf_nlist(n) and m = the largest divisor of
 /// `dim` not above dim/8. Throws qiss::Error if `dim` is not positive.
 std::string default_index_factory(std::size_t n_vectors, int dim);
 

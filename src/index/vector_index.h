@@ -43,7 +43,7 @@ struct SearchResult {
 class VectorIndex {
   public:
     /// A new, empty index built by faiss::index_factory(dim, factory, METRIC_INNER_PRODUCT),
-    /// e.g. "Flat", "HNSW32", "IVF1024,PQ32x8,RFlat". HNSW gets efConstruction 80 and
+    /// e.g. "Flat", "HNSW32", "IVF1024,PQ32x8np,RFlat". HNSW gets efConstruction 80 and
     /// efSearch 64. Throws qiss::Error for an invalid factory string or dimension.
     static VectorIndex create(const std::string& factory, int dim);
 
