@@ -1,8 +1,11 @@
 // `qiss serve` end to end: the real binary as a child process on a free port of 127.0.0.1, a
 // collection built here with the tiny model, and httplib::Client for every endpoint and error.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -171,6 +174,30 @@ struct Served {
     std::unique_ptr<ServeProcess> serve;
     int port = 0;
 };
+
+/// A TCP connection to the server that sends only what it is told to.
+int connect_to(int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    timeval tv{30, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+}
+
+/// Sends raw bytes and returns everything the server answers until it closes.
+std::string raw_request(int port, const std::string& request) {
+    const int fd = connect_to(port);
+    EXPECT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+    std::string answer;
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;) answer.append(buf, n);
+    ::close(fd);
+    return answer;
+}
 
 const httplib::Headers kAuth = {{"Authorization", "Bearer s3cret-token"}};
 
@@ -527,4 +554,26 @@ TEST_F(ServerTest, ReadOnlyServerSeesImagesIndexedMeanwhileAndPortsAreExclusive)
     auto no_data = test::run_qiss("serve --data " + (s.dir / "nothing").string() + " --port 0");
     EXPECT_EQ(no_data.exit_code, 1);
     EXPECT_NE(no_data.output.find("not a qiss collection"), std::string::npos) << no_data.output;
+}
+
+TEST_F(ServerTest, SilentClientsAreDroppedAndBodilessPostsAnsweredAtOnce) {
+    Served& s = start("server-slow",
+                      {"--threads", "2", "--read-timeout", "1", "--keep-alive-timeout", "1"});
+    ASSERT_GT(s.port, 0);
+    // No Content-Length: no body (RFC 9112); answered at once instead of after a read timeout.
+    std::string r =
+        raw_request(s.port, "POST /api/search HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(r.rfind("HTTP/1.1 411", 0), 0u) << r;
+    r = raw_request(s.port, "PATCH /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(r.rfind("HTTP/1.1 405", 0), 0u) << r;
+    // Two clients that send nothing hold both workers only until the timeouts drop them.
+    const int a = connect_to(s.port), b = connect_to(s.port);
+    auto cli = s.serve->client();
+    auto health = cli.Get("/api/health");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200);
+    char byte;
+    EXPECT_EQ(::recv(a, &byte, 1, 0), 0) << "the silent connection was not closed";
+    ::close(a);
+    ::close(b);
 }

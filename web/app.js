@@ -189,6 +189,7 @@ async function runSearch(offset) {
     if (offset === 0) {
       els.results.replaceChildren();
       els.more.hidden = true;
+      if (current.type === 'text') els.language.textContent = '';
     }
     showError(e.message);
   } finally {

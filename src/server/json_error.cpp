@@ -19,7 +19,7 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
 std::string default_error_message(int status) {
     switch (status) {
         case 400:
-            return "bad request";
+            return "bad request (a malformed request line, header or body)";
         case 401:
             return "authentication required";
         case 403:
@@ -30,6 +30,8 @@ std::string default_error_message(int status) {
             return "method not allowed";
         case 408:
             return "request timeout";
+        case 411:
+            return "a request body needs a Content-Length";
         case 413:
             return "the request body is too large";
         case 414:

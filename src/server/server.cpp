@@ -221,6 +221,8 @@ struct Server::Impl {
 
     void set_up();
     void add_service_routes();
+    /// 405 with Allow for a known path, else 404.
+    void answer_unrouted(const Request& req, Response& res) const;
 
     ServerOptions options;
     Metrics metrics;
@@ -230,6 +232,18 @@ struct Server::Impl {
     std::atomic<bool> stop_requested{false};
     std::atomic<bool> listening{false};
 };
+
+void Server::Impl::answer_unrouted(const Request& req, Response& res) const {
+    const auto methods = ctx.methods_for(req.path);
+    if (methods.empty()) {
+        send_error(res, 404, fmt::format("no such route: {} {}", req.method, req.path));
+        return;
+    }
+    res.set_header("Allow", fmt::format("{}", fmt::join(methods, ", ")));
+    send_error(res, 405,
+               fmt::format("{} is not allowed on {}; use {}", req.method, req.path,
+                           fmt::join(methods, " or ")));
+}
 
 void Server::Impl::add_service_routes() {
     ctx.add_route("GET", "/api/health", "health", [this](const Request&, Response& res) {
@@ -290,10 +304,21 @@ void Server::Impl::set_up() {
     http.set_default_headers(
         {{"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}});
 
-    http.set_pre_routing_handler([](const Request&, Response&) {
+    http.set_pre_routing_handler([this](const Request& req, Response& res) {
         t_request.start = Clock::now();
         t_request.started = true;
         t_request.endpoint.clear();
+        // A request without Content-Length or chunking has no body (RFC 9112, 6.3), but httplib
+        // waits for one on POST, PUT and PATCH until the read timeout: answer at once.
+        if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
+            !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+            const auto methods = ctx.methods_for(req.path);
+            if (std::find(methods.begin(), methods.end(), req.method) == methods.end())
+                answer_unrouted(req, res);
+            else
+                send_error(res, 411, "send the request body with a Content-Length");
+            return httplib::Server::HandlerResponse::Handled;
+        }
         return httplib::Server::HandlerResponse::Unhandled;
     });
     // Called for every answer with a status >= 400; fills in a JSON body where no handler
@@ -303,16 +328,10 @@ void Server::Impl::set_up() {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
         std::string message = default_error_message(res.status);
         if (res.status == 404) {
-            auto methods = ctx.methods_for(req.path);
-            if (!methods.empty()) {
-                res.status = 405;
-                res.set_header("Allow", fmt::format("{}", fmt::join(methods, ", ")));
-                message = fmt::format("{} is not allowed on {}; use {}", req.method, req.path,
-                                      fmt::join(methods, " or "));
-            } else {
-                message = fmt::format("no such route: {} {}", req.method, req.path);
-            }
-        } else if (res.status == 413) {
+            answer_unrouted(req, res);
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        if (res.status == 413) {
             message = fmt::format(
                 "the request body is larger than the limit of {} bytes "
                 "(--max-upload-mb)",
