@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: dependencies, build, the emoji corpus, the model (the committed one, or trained
 # if missing), its evaluation on the twitter gallery, and a demo collection of every emoji image
-# (all four vendors) ready to search.
+# (all four vendors), then the search server on it (web page and API) until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -16,7 +16,12 @@ if [ ! -f "$MODEL" ]; then
   $QISS train --corpus "$DATA/emoji" --out "$MODEL" --config default --seed 1
 fi
 $QISS eval --model "$MODEL" --corpus "$DATA/emoji" --locales en,fr,de,es,ja,zh,ar,ru
-# The demo collection: re-running adds only what is new.
+# The demo collection: re-running adds only what is new. It is derived data: built with
+# another model (an older checkout's), it is rebuilt.
+if [ -f "$DATA/demo/model.qiss" ] && ! cmp -s "$DATA/demo/model.qiss" "$MODEL"; then
+  echo "main: $DATA/demo was indexed with another model; rebuilding it"
+  rm -rf "$DATA/demo"
+fi
 $QISS index --data "$DATA/demo" --model "$MODEL" "$DATA/emoji/manifest.jsonl"
 $QISS info --data "$DATA/demo"
 cat <<MSG
@@ -25,4 +30,7 @@ Try a search (any language, or an image):
   $QISS search --data $DATA/demo --text "un chat qui dort"
   $QISS search --data $DATA/demo --text "rotes Herz"
   $QISS search --data $DATA/demo --image node_modules/emoji-datasource-google/img/google/64/1f408.png
+
+Starting the search server (web page and JSON API, docs/api.md); Ctrl-C stops it.
 MSG
+exec $QISS serve --data "$DATA/demo" --host "${QISS_HOST:-127.0.0.1}" --port "${QISS_PORT:-8080}"

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "common/content_hash.h"
 #include "common/error.h"
@@ -260,6 +261,31 @@ TEST(ImageIo, JpegExifOrientationIsApplied) {
     EXPECT_LT(top[2], 60);
     EXPECT_GT(bottom[2], 200);
     EXPECT_LT(bottom[0], 60);
+}
+
+TEST(ImageIo, LargeJpegsDecodeReducedWithTheirFullSize) {
+    const Bytes jpeg = encode(test_picture(2000, 1200), ".jpg");
+    DecodeLimits reduce;
+    reduce.reduce_jpeg_to = 256;  // 1200 / 4 = 300 >= 256, 1200 / 8 = 150 < 256: a quarter
+    DecodedImage img = decode_image(jpeg, reduce);
+    EXPECT_EQ(img.rgb.cols, 500);
+    EXPECT_EQ(img.rgb.rows, 300);
+    EXPECT_EQ(img.width, 2000);
+    EXPECT_EQ(img.height, 1200);
+    // The same picture as a full decode scaled down.
+    DecodedImage full = decode_image(jpeg);
+    ASSERT_EQ(full.rgb.cols, 2000);
+    cv::Mat scaled;
+    cv::resize(full.rgb, scaled, img.rgb.size(), 0, 0, cv::INTER_AREA);
+    EXPECT_LT(cv::norm(scaled, img.rgb, cv::NORM_L1) / scaled.total() / 3, 8.0);
+    // The EXIF orientation is still applied, and the size reported as displayed.
+    DecodedImage turned = decode_image(with_exif_orientation(jpeg, 6), reduce);
+    EXPECT_EQ(turned.rgb.cols, 300);
+    EXPECT_EQ(turned.width, 1200);
+    EXPECT_EQ(turned.height, 2000);
+    // A small JPEG and other formats are decoded at full size.
+    EXPECT_EQ(decode_image(encode(test_picture(400, 300), ".jpg"), reduce).rgb.cols, 400);
+    EXPECT_EQ(decode_image(encode(test_picture(2000, 1200), ".png"), reduce).rgb.cols, 2000);
 }
 
 TEST(ImageIo, TruncatedFilesAreRefused) {

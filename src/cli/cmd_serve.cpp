@@ -92,8 +92,8 @@ Command register_serve(CLI::App& app) {
                     "DELETE (without it the collection is served read-only)")
         ->check(CLI::ExistingFile);
     sub->add_option("--web-dir", a->web_dir,
-                    "Serve the page from this folder (default: embedded, else web/ near the "
-                    "binary)")
+                    "Serve the page from this folder, read at each request (default: the copy "
+                    "embedded in the binary)")
         ->check(CLI::ExistingDirectory);
     sub->add_option("--max-upload-mb", a->max_upload_mb, "Largest image upload or download")
         ->check(CLI::PositiveNumber)
@@ -146,13 +146,7 @@ Command register_serve(CLI::App& app) {
                     spdlog::info(
                         "{} images; {}", collection->store().count(),
                         writable ? "additions and deletions allowed with the token" : "read-only");
-                    const std::string page = server::WebAssets::open(o.web_dir).origin();
-                    if (page.empty())
-                        spdlog::warn(
-                            "no search page: none embedded and no web/ folder found "
-                            "(use --web-dir); the API works");
-                    else
-                        spdlog::info("search page: {}", page);
+                    spdlog::info("search page: {}", server::WebAssets::open(o.web_dir).origin());
                     srv.listen();
                 }
                 if (writable) collection->save_index();

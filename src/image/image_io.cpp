@@ -51,13 +51,39 @@ cv::Mat to_rgb_on_white(const cv::Mat& img, const std::string& what) {
     return out;
 }
 
+/// The IMREAD flags: JPEG has no alpha, so IMREAD_COLOR (which also applies the EXIF
+/// orientation), reduced by `jpeg_scale` (1, 2, 4 or 8). The others keep their alpha channel (and
+/// 16 bits) with IMREAD_UNCHANGED.
+int imread_flags(const std::string& format, int jpeg_scale) {
+    if (format != "jpeg") return cv::IMREAD_UNCHANGED;
+    switch (jpeg_scale) {
+        case 2:
+            return cv::IMREAD_REDUCED_COLOR_2;
+        case 4:
+            return cv::IMREAD_REDUCED_COLOR_4;
+        case 8:
+            return cv::IMREAD_REDUCED_COLOR_8;
+        default:
+            return cv::IMREAD_COLOR;
+    }
+}
+
+/// The largest JPEG scale divisor (1, 2, 4, 8) that keeps the shorter side at least `min_side`.
+int jpeg_scale_for(const ImageSize& size, int min_side) {
+    if (min_side <= 0) return 1;
+    const std::uint32_t shorter = std::min(size.width, size.height);
+    int scale = 1;
+    while (scale < 8 &&
+           shorter / static_cast<std::uint32_t>(scale * 2) >= static_cast<std::uint32_t>(min_side))
+        scale *= 2;
+    return scale;
+}
+
 cv::Mat decode_with_opencv(std::span<const std::uint8_t> bytes, const std::string& format,
-                           const std::string& what) {
+                           int jpeg_scale, const std::string& what) {
     QISS_CHECK(bytes.size() <= INT_MAX, "{}: file too large to decode", what);
     cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8U, const_cast<std::uint8_t*>(bytes.data()));
-    // JPEG has no alpha: IMREAD_COLOR, which also applies the EXIF orientation. The others keep
-    // their alpha channel (and 16 bits) with IMREAD_UNCHANGED.
-    const int flags = format == "jpeg" ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED;
+    const int flags = imread_flags(format, jpeg_scale);
     cv::Mat img;
     try {
         img = cv::imdecode(buf, flags);
@@ -198,14 +224,21 @@ DecodedImage decode_image(std::span<const std::uint8_t> bytes, const DecodeLimit
     QISS_CHECK(reaches_end_marker(bytes, format), "{}: corrupt or truncated {} (data ends early)",
                what, format);
 
-    cv::Mat rgb =
-        format == "gif" ? decode_gif(bytes, limits, what) : decode_with_opencv(bytes, format, what);
+    const int jpeg_scale = format == "jpeg" ? jpeg_scale_for(*declared, limits.reduce_jpeg_to) : 1;
+    cv::Mat rgb = format == "gif" ? decode_gif(bytes, limits, what)
+                                  : decode_with_opencv(bytes, format, jpeg_scale, what);
     QISS_ASSERT(rgb.type() == CV_8UC3 && !rgb.empty());
     QISS_CHECK(static_cast<std::uint64_t>(rgb.cols) * rgb.rows <= limits.max_pixels,
                "{}: {}x{} pixels exceed the limit of {}", what, rgb.cols, rgb.rows,
                limits.max_pixels);
-    const int width = rgb.cols;
-    const int height = rgb.rows;
+    int width = rgb.cols;
+    int height = rgb.rows;
+    if (jpeg_scale > 1) {
+        // The full size as displayed: the header's, turned if the EXIF orientation did.
+        const bool turned = (rgb.cols > rgb.rows) != (declared->width > declared->height);
+        width = static_cast<int>(turned ? declared->height : declared->width);
+        height = static_cast<int>(turned ? declared->width : declared->height);
+    }
     return {std::move(rgb), format, width, height};
 }
 

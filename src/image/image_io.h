@@ -16,10 +16,14 @@ struct DecodeLimits {
     std::uint64_t max_file_bytes = 64ull << 20;  ///< larger files are refused unread
     std::uint64_t max_pixels = 64ull
                                << 20;  ///< width*height above this is refused (decompression bombs)
+    /// JPEG only: decode at 1/2, 1/4 or 1/8 of the size (libjpeg's DCT scaling, several times
+    /// faster) as long as the shorter side stays at least this many pixels; 0 = full size.
+    int reduce_jpeg_to = 0;
 };
 
 /// A decoded image: RGB, 8 bits per channel, alpha already composited onto white, JPEG EXIF
-/// orientation applied. For an animated GIF, the first frame.
+/// orientation applied. For an animated GIF, the first frame. `rgb` may be smaller than
+/// width x height when DecodeLimits::reduce_jpeg_to allowed a reduced decode.
 struct DecodedImage {
     cv::Mat rgb;         ///< CV_8UC3, RGB order
     std::string format;  ///< "png", "jpeg", "webp", "gif", "bmp"

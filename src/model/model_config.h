@@ -43,12 +43,12 @@ struct ModelConfig {
 
 /// Training hyper-parameters.
 struct TrainConfig {
-    int epochs = 22;
+    int epochs = 20;
     int batch_size = 128;
     float lr = 2e-3f;
     float weight_decay = 1e-4f;
     int warmup_epochs = 1;
-    std::string loss = "vse_max";    ///< "vse_max" (max of hinges) or "infonce"
+    std::string loss = "infonce";    ///< "infonce" (symmetric) or "vse_max" (max of hinges)
     float margin = 0.2f;             ///< for vse_max
     float temperature = 0.05f;       ///< for infonce
     float image_pair_weight = 1.0f;  ///< weight of the image-image term (two vendors of one id)

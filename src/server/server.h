@@ -24,7 +24,7 @@ struct ServerOptions {
     /// Bearer token that allows POST /api/images and DELETE /api/images/{id}; empty: both
     /// are refused with 403 (the collection is then opened read-only).
     std::string token;
-    std::filesystem::path web_dir;  ///< empty: embedded page, else web/ found near the binary
+    std::filesystem::path web_dir;  ///< empty: the page embedded in the binary
 
     std::size_t max_upload_bytes = 20000000;  ///< an image upload or download (20 MB); beyond: 413
     std::size_t max_caption_bytes = 2000;

@@ -19,18 +19,19 @@ const artifacts = path.join(repo, 'tests/artifacts');
 const emojiDir = path.join(repo, 'node_modules/emoji-datasource-twitter/img/twitter/64');
 
 let tmp;
-let server;
+const servers = [];
 let baseUrl;
 let browser;
 let page;
 let files;
 
-/// Starts `qiss serve --port 0` and resolves with the URL it prints.
+/// Starts `qiss serve --port 0` on `data` and resolves with the URL it prints.
 function startServer(data) {
   return new Promise((resolve, reject) => {
-    server = spawn(binary, ['serve', '--data', data, '--port', '0'], {
+    const server = spawn(binary, ['serve', '--data', data, '--port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    servers.push(server);
     let out = '';
     const timer = setTimeout(() => reject(new Error(`qiss serve did not start:\n${out}`)), 120000);
     const onData = (chunk) => {
@@ -50,6 +51,13 @@ function startServer(data) {
   });
 }
 
+/// Runs the qiss binary to completion and checks that it succeeded.
+function qiss(...args) {
+  const r = spawnSync(binary, args, { encoding: 'utf8' });
+  assert.equal(r.status, 0, `qiss ${args.join(' ')}:\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
 async function shot(name) {
   await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
 }
@@ -64,9 +72,7 @@ before(async () => {
   fs.mkdirSync(path.join(tmp, 'in'));
   for (const f of files) fs.copyFileSync(path.join(emojiDir, f), path.join(tmp, 'in', f));
   const data = path.join(tmp, 'data');
-  const index = spawnSync(binary, ['index', '--data', data, '--model', model, path.join(tmp, 'in')],
-    { encoding: 'utf8' });
-  assert.equal(index.status, 0, index.stdout + index.stderr);
+  qiss('index', '--data', data, '--model', model, path.join(tmp, 'in'));
   baseUrl = await startServer(data);
   browser = await chromium.launch({
     executablePath: chromiumPath,
@@ -78,7 +84,7 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
-  if (server && server.exitCode === null) {
+  for (const server of servers.filter((s) => s.exitCode === null)) {
     server.removeAllListeners('exit');
     const exited = new Promise((resolve) => server.on('exit', resolve));
     server.kill('SIGTERM');
@@ -152,15 +158,17 @@ test('a result opens the detail with similar images; Escape closes it', async ()
 });
 
 test('empty and error states, and a 360 px wide screen', async () => {
-  const isSearch = (url) => url.pathname === '/api/search';
-  await page.route(isSearch, (route) => route.fulfill({
-    status: 200,
-    contentType: 'application/json',
-    body: JSON.stringify({ query: { type: 'text', text: 'zzz' }, results: [], took_ms: 1 }),
-  }));
-  await page.goto(`${baseUrl}?q=zzz`);
+  // A real empty collection: one image indexed, then removed.
+  const empty = path.join(tmp, 'empty');
+  qiss('index', '--data', empty, '--model', path.join(testData, 'tiny.qiss'),
+    path.join(tmp, 'in', files[0]));
+  const [, id] = qiss('search', '--data', empty, '--text', 'x', '--json').match(/"id":\s*(\d+)/);
+  qiss('rm', '--data', empty, id);
+  const emptyUrl = await startServer(empty);
+  await page.goto(`${emptyUrl}?q=zzz`);
   await page.waitForFunction(() => document.getElementById('status').textContent.includes('No results'));
-  await page.unroute(isSearch);
+  assert.equal(await page.locator('#results li').count(), 0);
+  await shot('empty');
 
   await page.goto(`${baseUrl}?q=cat`);
   await page.locator('#results li').first().waitFor();

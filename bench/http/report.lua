@@ -1,0 +1,16 @@
+-- Shared by the wrk scripts: prints one JSON line with throughput and latency percentiles
+-- (microseconds) when the run ends; bench/http/run.sh collects it.
+local report = {}
+
+function report.done(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.status + summary.errors.timeout
+  io.write(string.format(
+    '{"requests": %d, "seconds": %.3f, "qps": %.1f, "p50_us": %d, "p90_us": %d, "p99_us": %d, ' ..
+    '"max_us": %d, "mean_us": %.1f, "errors": %d, "non_2xx": %d}\n',
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    latency.mean, errors, summary.errors.status))
+end
+
+return report

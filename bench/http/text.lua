@@ -1,0 +1,33 @@
+-- Text searches in many languages, one after the other from a fixed list (no two consecutive
+-- requests share a query, so a cache of the last query would not help).
+package.path = package.path .. ';' .. debug.getinfo(1, 'S').source:match('@(.*/)') .. '?.lua'
+local report = require('report')
+
+local queries = {
+  'un chat qui dort', 'Katze', 'a sleeping cat', 'red heart', 'corazón rojo', 'rotes Herz',
+  'smiling face with sunglasses', 'visage souriant', 'lachendes Gesicht', 'gato', 'кошка', '猫',
+  '犬', 'собака', 'dog face', 'chien', 'Hund', 'perro', 'pizza', 'birthday cake',
+  'gâteau d’anniversaire', 'Geburtstagskuchen', 'flag of Japan', 'drapeau de la France',
+  'Flagge Deutschland', 'bandera de España', 'thumbs up', 'pouce levé', 'Daumen hoch',
+  'fire', 'feu', 'Feuer', 'fuego', 'rocket', 'fusée', 'Rakete', 'soccer ball', 'ballon de football',
+  'Fußball', 'car', 'voiture', 'Auto', 'coche', 'sun', 'soleil', 'Sonne', 'sol', 'moon', 'lune',
+  'Mond', 'tree', 'arbre', 'Baum', 'árbol', 'rain', 'pluie', 'Regen', 'lluvia', 'hot beverage',
+  'café', 'Kaffee', 'ice cream', 'glace', 'Eis', 'helado',
+}
+
+local function urlencode(s)
+  return (s:gsub('[^%w%-_%.~]', function(c) return string.format('%%%02X', string.byte(c)) end))
+end
+
+local requests = {}
+for i, q in ipairs(queries) do
+  requests[i] = wrk.format('GET', '/api/search?k=10&q=' .. urlencode(q))
+end
+
+local n = 0
+function request()
+  n = n + 1
+  return requests[(n % #requests) + 1]
+end
+
+done = report.done
