@@ -40,7 +40,9 @@ std::vector<std::vector<float>> seed_vectors(const qiss::Collection& like) {
 
 int run(const Options& o) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto like = qiss::Collection::open(o.like, {.read_only = true});
+    qiss::CollectionOptions read_only;
+    read_only.read_only = true;
+    auto like = qiss::Collection::open(o.like, read_only);
     const auto seeds = seed_vectors(*like);
     qiss::CollectionOptions co;
     co.model = like->dir() / "model.qiss";

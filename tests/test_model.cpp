@@ -1,6 +1,7 @@
 // Model file format, tokenizer and losses, with real libtorch and SentencePiece.
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
@@ -137,4 +138,31 @@ TEST(TextEncoder, ReverseWithinLengthIsAnInvolutionThatKeepsPadding) {
         torch::tensor({2, 1, 0, 3, 4, 0, 1, 2, 3, 4, 4, 3, 2, 1, 0}, torch::kInt64).view({3, 5});
     EXPECT_TRUE(torch::equal(idx, expected));
     EXPECT_TRUE(torch::equal(idx.gather(1, idx), torch::arange(5).expand({3, 5})));
+}
+
+// The server embeds queries from many threads at once, without a lock.
+TEST(Model, ConcurrentEmbeddingsMatchSequentialOnes) {
+    Model m = Model::load(fs::path(QISS_TEST_DATA) / "tiny.qiss");
+    const std::vector<std::string> texts = {"un chat qui dort",  "Katze",        "red heart", "猫",
+                                            "bandera de España", "grinning face"};
+    cv::Mat image(64, 64, CV_8UC3);
+    cv::randu(image, 0, 255);
+    std::vector<torch::Tensor> expected;
+    for (const auto& t : texts) expected.push_back(m.embed_texts({t}));
+    const torch::Tensor expected_image = m.embed_images({image});
+
+    std::vector<std::thread> threads;
+    std::vector<int> mismatches(4, 0);
+    for (int w = 0; w < 4; ++w)
+        threads.emplace_back([&, w] {
+            for (int round = 0; round < 20; ++round) {
+                const std::size_t i = (w + round) % texts.size();
+                if (!torch::allclose(m.embed_texts({texts[i]}), expected[i], 1e-5, 1e-6))
+                    ++mismatches[w];
+                if (!torch::allclose(m.embed_images({image}), expected_image, 1e-5, 1e-6))
+                    ++mismatches[w];
+            }
+        });
+    for (auto& t : threads) t.join();
+    for (int w = 0; w < 4; ++w) EXPECT_EQ(mismatches[w], 0) << "thread " << w;
 }

@@ -304,16 +304,11 @@ std::vector<Hit> Collection::search(const float* query, int k, int offset,
 }
 
 torch::Tensor Collection::embed_images(const std::vector<cv::Mat>& rgb) const {
-    std::lock_guard lock(model_mutex_);
     return model_->embed_images(rgb);
 }
 
 std::vector<float> Collection::embed_text(const std::string& text) const {
-    torch::Tensor v;
-    {
-        std::lock_guard lock(model_mutex_);
-        v = model_->embed_texts({text});
-    }
+    torch::Tensor v = model_->embed_texts({text});
     return {v.data_ptr<float>(), v.data_ptr<float>() + v.size(1)};
 }
 

@@ -81,8 +81,8 @@ class Collection {
     /// Applies what another process wrote to the store since this collection opened (a
     /// read-only server next to a running `qiss index`). Cheap when nothing changed.
     void refresh();
-    /// Embeds RGB images, texts, an image with the collection's model (serialised: one call at
-    /// a time). Thread-safe.
+    /// Embeds RGB images, texts, an image with the collection's model. Thread-safe: calls run
+    /// concurrently (inference only reads the weights).
     torch::Tensor embed_images(const std::vector<cv::Mat>& rgb) const;
     std::vector<float> embed_text(const std::string& text) const;
     std::vector<float> embed_image(const cv::Mat& rgb) const;
@@ -112,7 +112,6 @@ class Collection {
     std::string fixed_factory_;
     bool dirty_ = false;
     std::unique_ptr<Model> model_;
-    mutable std::mutex model_mutex_;
     std::unique_ptr<ImageStore> store_;
     std::unique_ptr<VectorIndex> index_;
     /// Readers (search) share it; add/remove/rebuild take it exclusively, so a search never sees

@@ -93,15 +93,15 @@ TokenBatch Model::tokenize(const std::vector<std::string>& texts) const {
 
 torch::Tensor Model::embed_images(const std::vector<cv::Mat>& rgb_images) {
     QISS_ASSERT(!rgb_images.empty());
+    QISS_ASSERT(!net_->is_training());  // the trainer switches to eval() around validation
     torch::NoGradGuard no_grad;
-    net_->eval();
     return net_->image->forward(preprocess(rgb_images));
 }
 
 torch::Tensor Model::embed_texts(const std::vector<std::string>& texts) {
     QISS_ASSERT(!texts.empty());
+    QISS_ASSERT(!net_->is_training());
     torch::NoGradGuard no_grad;
-    net_->eval();
     return net_->text->forward(tokenize(texts));
 }
 
