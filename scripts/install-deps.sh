@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian and npm dependency of qiss on a fresh Debian bookworm machine.
-# Idempotent: re-running it only installs what is missing.
+# Idempotent: re-running it only installs what is missing. `--bench` adds what the benchmarks
+# (bench/run.sh) need on top.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,16 @@ DEBS=(
   libgtest-dev libgmock-dev libbenchmark-dev                 # tests, benchmarks
   chromium                           # browser test (playwright-core drives Debian's chromium)
 )
+
+if [ "${1:-}" = "--bench" ]; then
+  DEBS+=(
+    wrk                                              # HTTP load (bench/http/)
+    libjpeg-turbo-progs                              # djpeg: the decoder's own limit (bench/ingest/)
+    plasma-workspace-wallpapers gnome-backgrounds    # real photographs (bench/ingest/)
+    python3-pil python3-numpy python3-matplotlib     # photo derivation, plots
+    python3-faiss python3-hnswlib                    # the bare libraries as peers (bench/ann/)
+  )
+fi
 
 missing=()
 for p in "${DEBS[@]}"; do

@@ -53,15 +53,7 @@ Bytes encode(const cv::Mat& img, const std::string& ext) {
     return out;
 }
 
-// The qiss::Error message `f` throws, or "" when it does not throw.
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using qiss::test::error_of;
 
 // ---- GIF writing with giflib, into memory.
 

@@ -47,16 +47,7 @@ std::vector<int64_t> make_ids(std::size_t n) {
     return ids;
 }
 
-/// The message of the qiss::Error that `f` throws ("" if none).
-template <typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const qiss::Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using qiss::test::error_of;
 
 /// A trained index of `factory` holding `n` of the test vectors.
 VectorIndex filled_index(const std::string& factory, const std::vector<float>& x,

@@ -81,15 +81,7 @@ std::string key_of(const qiss::ImageRecord& r) {
     return r.source.substr(7, r.source.size() - 11);
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const qiss::Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using qiss::test::error_of;
 
 TEST(ImageStore, AddGetThumbnailRemoveRoundTrip) {
     qiss::test::TempDir dir("store-roundtrip");

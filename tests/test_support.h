@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <string>
 
+#include "common/error.h"
+
 namespace qiss::test {
 
 /// A fresh folder under the system temp dir, removed at scope exit.
@@ -34,7 +36,8 @@ struct RunResult {
 /// Runs `qiss ARGS` through the shell and captures its output (stdout only when
 /// `with_stderr` is false).
 inline RunResult run_qiss(const std::string& args, bool with_stderr = true) {
-    std::string cmd = std::string(QISS_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
+    std::string cmd =
+        std::string(QISS_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
     RunResult r;
     FILE* p = ::popen(cmd.c_str(), "r");
     if (!p) return r;
@@ -43,6 +46,17 @@ inline RunResult run_qiss(const std::string& args, bool with_stderr = true) {
     int status = ::pclose(p);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return r;
+}
+
+/// The message of the qiss::Error that `f` throws ("" if it throws none).
+template <typename F>
+std::string error_of(F&& f) {
+    try {
+        f();
+    } catch (const qiss::Error& e) {
+        return e.what();
+    }
+    return "";
 }
 
 inline std::filesystem::path source_dir() {

@@ -1,7 +1,7 @@
 -- Image searches: POST /api/search with a multipart upload, cycling through the PNG files given
 -- as arguments (after --). Each request decodes and embeds the image on the server.
 package.path = package.path .. ';' .. debug.getinfo(1, 'S').source:match('@(.*/)') .. '?.lua'
-local report = require('report')
+local common = require('common')
 
 local boundary = 'qissbenchboundary7d1e'
 local requests = {}
@@ -23,10 +23,6 @@ function init(args)
   assert(#requests > 0, 'image.lua: give PNG files after --')
 end
 
-local n = 0
-function request()
-  n = n + 1
-  return requests[(n % #requests) + 1]
-end
+request = common.cycle(requests)
 
-done = report.done
+done = common.done

@@ -1,7 +1,7 @@
 -- Text searches in many languages, one after the other from a fixed list (no two consecutive
 -- requests share a query, so a cache of the last query would not help).
 package.path = package.path .. ';' .. debug.getinfo(1, 'S').source:match('@(.*/)') .. '?.lua'
-local report = require('report')
+local common = require('common')
 
 local queries = {
   'un chat qui dort', 'Katze', 'a sleeping cat', 'red heart', 'corazón rojo', 'rotes Herz',
@@ -24,10 +24,6 @@ for i, q in ipairs(queries) do
   requests[i] = wrk.format('GET', '/api/search?k=10&q=' .. urlencode(q))
 end
 
-local n = 0
-function request()
-  n = n + 1
-  return requests[(n % #requests) + 1]
-end
+request = common.cycle(requests)
 
-done = report.done
+done = common.done

@@ -24,7 +24,8 @@ RESULTS="$OUT/ingest.jsonl"
 photos="$OUT/photos-$N_PHOTOS"
 if [ ! -f "$photos/.complete" ]; then
   rm -rf "$photos"
-  python3 bench/ingest/make_photos.py --out "$photos" --count "$N_PHOTOS"
+  # Debian's python3 (python3-pil), whatever python3 comes first on the PATH.
+  /usr/bin/python3 bench/ingest/make_photos.py --out "$photos" --count "$N_PHOTOS"
   touch "$photos/.complete"
 fi
 

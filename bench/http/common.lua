@@ -1,8 +1,18 @@
--- Shared by the wrk scripts: prints one JSON line with throughput and latency percentiles
--- (microseconds) when the run ends; bench/http/run.sh collects it.
-local report = {}
+-- Shared by the wrk scripts: cycling through prepared requests, and one JSON line with
+-- throughput and latency percentiles (microseconds) when the run ends, which
+-- bench/http/run.sh collects.
+local common = {}
 
-function report.done(summary, latency, requests)
+-- A wrk request() function that sends the prepared requests in turn.
+function common.cycle(requests)
+  local n = 0
+  return function()
+    n = n + 1
+    return requests[(n % #requests) + 1]
+  end
+end
+
+function common.done(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.status + summary.errors.timeout
   io.write(string.format(
@@ -13,4 +23,4 @@ function report.done(summary, latency, requests)
     latency.mean, errors, summary.errors.status))
 end
 
-return report
+return common
