@@ -2,7 +2,8 @@
 // "Ingestion"): read, hash, decode (as the ingester does it), thumbnail + model input, and
 // embedding alone, each as images/s over all cores. Comparing them with the end-to-end rate
 // of `qiss index` tells which stage bounds ingestion.
-//   build/bench/ingest_stages --model models/qiss-default.qiss [--json] [--list FILE] FILES_OR_FOLDERS...
+//   build/bench/ingest_stages --model models/qiss-default.qiss [--json] [--list FILE]
+//   FILES_OR_FOLDERS...
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -37,7 +38,8 @@ std::vector<fs::path> list_files(const std::vector<std::string>& inputs) {
     for (const auto& in : inputs) {
         if (fs::is_directory(in)) {
             for (const auto& e : fs::recursive_directory_iterator(in))
-                if (e.is_regular_file()) files.push_back(e.path());
+                if (e.is_regular_file() && e.path().filename().string()[0] != '.')
+                    files.push_back(e.path());
         } else {
             files.emplace_back(in);
         }
@@ -54,7 +56,13 @@ double rate(std::size_t n, int threads, const std::function<void(std::size_t)>& 
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t)
         pool.emplace_back([&] {
-            for (std::size_t i; (i = next.fetch_add(1)) < n;) work(i);
+            for (std::size_t i; (i = next.fetch_add(1)) < n;) {
+                try {
+                    work(i);
+                } catch (const std::exception& e) {  // as the ingester: skip the file, go on
+                    std::cerr << "ingest_stages: skipped: " << e.what() << "\n";
+                }
+            }
         });
     for (auto& t : pool) t.join();
     return static_cast<double>(n) / std::chrono::duration<double>(Clock::now() - t0).count();
@@ -67,12 +75,12 @@ int main(int argc, char** argv) {
     std::string model_path = "models/qiss-default.qiss";
     std::vector<std::string> inputs;
     int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    int batch = 64;
+    int batch = 32;
     bool json = false;
     app.add_option("--model", model_path, "Model file")->check(CLI::ExistingFile);
     app.add_option("--threads", threads, "Threads for the per-file stages")
         ->check(CLI::PositiveNumber);
-    app.add_option("--batch", batch, "Embedding batch size (the ingester's default: 64)")
+    app.add_option("--batch", batch, "Embedding batch size (the ingester's default: 32)")
         ->check(CLI::PositiveNumber);
     app.add_flag("--json", json, "Print one JSON object");
     std::string list;
@@ -115,17 +123,20 @@ int main(int argc, char** argv) {
         out["mean_megapixels"] = static_cast<double>(pixels) / n / 1e6;
         std::vector<cv::Mat> inputs_rgb(n);
         out["thumbnail_and_input"] = rate(n, threads, [&](std::size_t i) {
+            if (decoded[i].empty()) return;
             qiss::make_thumbnail(decoded[i]);
             inputs_rgb[i] = qiss::fit_square(decoded[i], input_size);
         });
         decoded.clear();
         const auto t0 = Clock::now();
-        for (std::size_t i = 0; i < n; i += batch) {
+        std::erase_if(inputs_rgb, [](const cv::Mat& m) { return m.empty(); });
+        const std::size_t m = inputs_rgb.size();
+        for (std::size_t i = 0; i < m; i += batch) {
             std::vector<cv::Mat> b(inputs_rgb.begin() + i,
-                                   inputs_rgb.begin() + std::min(n, i + batch));
+                                   inputs_rgb.begin() + std::min(m, i + batch));
             model.embed_images(b);
         }
-        out["embed"] = n / std::chrono::duration<double>(Clock::now() - t0).count();
+        out["embed"] = m / std::chrono::duration<double>(Clock::now() - t0).count();
         if (json) {
             std::cout << out.dump() << "\n";
         } else {

@@ -8,7 +8,6 @@
 #include <iostream>
 #include <thread>
 
-#include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -79,7 +78,6 @@ Command register_serve(CLI::App& app) {
         server::ServerOptions o;
         double max_upload_mb = 20;
         bool no_image_url = false;
-        int embed_threads = 1;
     };
     auto a = std::make_shared<Args>();
     sub->add_option("--data", a->data, "Collection folder")->required();
@@ -122,7 +120,7 @@ Command register_serve(CLI::App& app) {
                     "Seconds an idle connection is kept")
         ->check(CLI::Range(1, 3600))
         ->capture_default_str();
-    sub->add_option("--embed-threads", a->embed_threads,
+    sub->add_option("--embed-threads", a->o.embed_threads,
                     "Threads one query's embedding may use (requests already run in parallel; "
                     "more helps single large-image latency, costs throughput)")
         ->check(CLI::Range(1, 256))
@@ -134,7 +132,6 @@ Command register_serve(CLI::App& app) {
                 o.max_upload_bytes = static_cast<std::size_t>(a->max_upload_mb * 1e6);
                 o.allow_image_url = !a->no_image_url;
                 o.web_dir = a->web_dir;
-                at::set_num_threads(a->embed_threads);
                 if (!a->token_file.empty()) o.token = server::read_token_file(a->token_file);
                 const bool writable = !o.token.empty();
                 CollectionOptions co;

@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <dlfcn.h>
+#include <omp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <limits>
 #include <thread>
 
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -283,7 +286,23 @@ void Server::Impl::add_service_routes() {
                   });
 }
 
+namespace {
+
+/// Caps the threads of one embedding: ATen's and this thread's OpenMP team, and OpenBLAS's pool
+/// when the BLAS is OpenBLAS (found at run time: another BLAS has no such call).
+void limit_compute_threads(int n) {
+    at::set_num_threads(n);
+    omp_set_num_threads(n);
+    using SetThreads = void (*)(int);
+    if (auto set_blas =
+            reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+        set_blas(n);
+}
+
+}  // namespace
+
 void Server::Impl::set_up() {
+    limit_compute_threads(options.embed_threads);
     const int threads = options.threads > 0
                             ? options.threads
                             : std::max(8, static_cast<int>(std::thread::hardware_concurrency()));
@@ -308,6 +327,9 @@ void Server::Impl::set_up() {
         {{"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}});
 
     http.set_pre_routing_handler([this](const Request& req, Response& res) {
+        // OpenMP's thread count is per thread: set it once on each worker.
+        static thread_local const bool limited = (omp_set_num_threads(options.embed_threads), true);
+        (void)limited;
         t_request.start = Clock::now();
         t_request.started = true;
         t_request.endpoint.clear();

@@ -21,6 +21,9 @@ struct ServerOptions {
     std::string host = "127.0.0.1";  ///< loopback only unless told otherwise
     int port = 8080;                 ///< 0: any free port (start() returns it)
     int threads = 0;                 ///< worker threads; 0 = max(8, cores)
+    /// Threads one request's embedding may use (OpenMP and BLAS): requests already run in
+    /// parallel, and nested thread teams on every worker cost 5-10× the throughput.
+    int embed_threads = 1;
     /// Bearer token that allows POST /api/images and DELETE /api/images/{id}; empty: both
     /// are refused with 403 (the collection is then opened read-only).
     std::string token;
