@@ -8,7 +8,6 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <string>
@@ -25,6 +24,7 @@
 #include "image/image_io.h"
 #include "image/resize.h"
 #include "image/thumbnail.h"
+#include "ingest/source.h"
 #include "model/model.h"
 
 namespace fs = std::filesystem;
@@ -33,18 +33,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::vector<fs::path> list_files(const std::vector<std::string>& inputs) {
+/// The files `qiss index SOURCES` would take (folders, manifests, files; URLs are left out).
+std::vector<fs::path> list_files(const std::vector<std::string>& sources) {
+    std::vector<qiss::SourceProblem> problems;
     std::vector<fs::path> files;
-    for (const auto& in : inputs) {
-        if (fs::is_directory(in)) {
-            for (const auto& e : fs::recursive_directory_iterator(in))
-                if (e.is_regular_file() && e.path().filename().string()[0] != '.')
-                    files.push_back(e.path());
-        } else {
-            files.emplace_back(in);
-        }
-    }
-    std::sort(files.begin(), files.end());
+    for (const auto& item : qiss::expand_sources(sources, problems))
+        if (!item.is_url) files.emplace_back(item.source);
     QISS_CHECK(!files.empty(), "no input files");
     return files;
 }
@@ -83,16 +77,10 @@ int main(int argc, char** argv) {
     app.add_option("--batch", batch, "Embedding batch size (the ingester's default: 32)")
         ->check(CLI::PositiveNumber);
     app.add_flag("--json", json, "Print one JSON object");
-    std::string list;
-    app.add_option("--list", list, "A file naming one image per line")->check(CLI::ExistingFile);
-    app.add_option("inputs", inputs, "Image files or folders");
+    app.add_option("inputs", inputs, "Image files, folders or manifests (as for qiss index)")
+        ->required();
     CLI11_PARSE(app, argc, argv);
     try {
-        if (!list.empty()) {
-            std::ifstream in(list);
-            for (std::string line; std::getline(in, line);)
-                if (!line.empty()) inputs.push_back(line);
-        }
         const auto files = list_files(inputs);
         const std::size_t n = files.size();
         qiss::Model model = qiss::Model::load(model_path);

@@ -32,7 +32,7 @@ fi
 seconds() { date +%s.%N; }
 
 for corpus in emoji photos; do
-  if [ $corpus = emoji ]; then src="$CORPUS/manifest.jsonl"; files=$(dirname "$src"); else src="$photos"; files="$photos"; fi
+  if [ $corpus = emoji ]; then src="$CORPUS/manifest.jsonl"; else src="$photos"; fi
   data="$OUT/ingest/$corpus"
   rm -rf "$data"
   sync
@@ -42,14 +42,7 @@ for corpus in emoji photos; do
   end_to_end=$(echo "$line" | grep -oE '\(([0-9]+) images/s\)' | grep -oE '[0-9]+')
   wall=$(python3 -c "print(round($t1 - $t0, 2))")
   # The stages alone, on the very files the collection took.
-  if [ $corpus = emoji ]; then
-    list="$OUT/ingest/emoji-files.txt"
-    python3 -c "import json,os,sys; [print(os.path.join('$files', json.loads(l)['path'])) for l in open('$src')]" > "$list"
-    stage_args=(--list "$list")
-  else
-    stage_args=("$photos")
-  fi
-  stages=$("$BUILD/bench/ingest_stages" --model "$MODEL" --json "${stage_args[@]}")
+  stages=$("$BUILD/bench/ingest_stages" --model "$MODEL" --json "$src")
   djpeg_scaled=null; djpeg_full=null
   if [ $corpus = photos ]; then
     n=$(find "$photos" -name '*.jpg' | wc -l)
