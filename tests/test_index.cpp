@@ -108,8 +108,18 @@ TEST_P(VectorIndexTypes, RemovedIdsNeverReturned) {
         EXPECT_EQ(everything[0].ids.size(), index.size());
     }
 
-    EXPECT_NE(error_of([&] { index.add(x_.data(), to_remove.data(), 1); }).find("was removed"),
-              std::string::npos);
+    if (index.has_native_ids()) {
+        // IVF removed the vector for real: the id may come back.
+        EXPECT_EQ(index.tombstone_count(), 0u);
+        index.add(x_.data(), to_remove.data(), 1);
+        EXPECT_TRUE(index.contains(to_remove[0]));
+        EXPECT_EQ(index.search(x_.data(), 1, 1)[0].ids.at(0), to_remove[0]);
+    } else {
+        EXPECT_EQ(index.tombstone_count(), removed.size());
+        EXPECT_NE(
+            error_of([&] { index.add(x_.data(), to_remove.data(), 1); }).find("was removed"),
+            std::string::npos);
+    }
 }
 
 TEST_P(VectorIndexTypes, FewerThanKWithoutPadding) {
@@ -132,7 +142,10 @@ TEST_P(VectorIndexTypes, SaveLoadRoundTrip) {
     EXPECT_EQ(loaded.factory(), GetParam());
     EXPECT_EQ(loaded.dim(), kDim);
     EXPECT_EQ(loaded.size(), index.size());
-    EXPECT_EQ(loaded.tombstone_count(), 3u);
+    EXPECT_EQ(loaded.tombstone_count(), index.has_native_ids() ? 0u : 3u);
+    EXPECT_EQ(loaded.has_native_ids(), index.has_native_ids());
+    EXPECT_FALSE(loaded.contains(gone[1]));
+    EXPECT_TRUE(loaded.contains(ids_[1]));
     EXPECT_EQ(loaded.applied_seq(), 77u);
     const auto before = index.search(x_.data(), 200, 10);
     const auto after = loaded.search(x_.data(), 200, 10);
@@ -140,10 +153,14 @@ TEST_P(VectorIndexTypes, SaveLoadRoundTrip) {
         EXPECT_EQ(before[q].ids, after[q].ids);
         EXPECT_EQ(before[q].scores, after[q].scores);
     }
-    // The loaded index keeps accepting vectors and refusing removed ids.
+    // The loaded index keeps accepting vectors, and refusing ids it holds (and, with tombstones,
+    // removed ones).
     loaded.add(x_.data() + (kCount - 100) * kDim, ids_.data() + kCount - 100, 100);
     EXPECT_EQ(loaded.size(), kCount - 3);
-    EXPECT_THROW(loaded.add(x_.data(), gone.data(), 1), qiss::Error);
+    EXPECT_THROW(loaded.add(x_.data(), ids_.data() + 1, 1), qiss::Error);
+    if (!loaded.has_native_ids()) {
+        EXPECT_THROW(loaded.add(x_.data(), gone.data(), 1), qiss::Error);
+    }
 }
 
 TEST_P(VectorIndexTypes, ConcurrentSearchesMatchSequential) {
@@ -174,7 +191,8 @@ TEST_P(VectorIndexTypes, ConcurrentSearchesMatchSequential) {
 }
 
 INSTANTIATE_TEST_SUITE_P(VectorIndex, VectorIndexTypes,
-                         ::testing::Values("Flat", "HNSW32", "IVF16,Flat"), [](const auto& info) {
+                         ::testing::Values("Flat", "HNSW32", "IVF16,Flat", "IVF16_HNSW32,Flat"),
+                         [](const auto& info) {
                              std::string name = info.param;
                              for (char& c : name)
                                  if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
@@ -205,6 +223,84 @@ TEST(VectorIndex, RefineAndOverFetchTypes) {
             }
         }
     }
+}
+
+TEST(VectorIndex, IvfPqKeepsIdsInItsListsWithoutExactScores) {
+    const auto x = unit_vectors(kCount);
+    const auto ids = make_ids(kCount);
+    VectorIndex index = filled_index("IVF16,PQ8x8np", x, ids, kCount);
+    EXPECT_TRUE(index.has_native_ids());
+    EXPECT_FALSE(index.has_exact_scores());
+    std::vector<int64_t> gone;
+    for (std::size_t i = 0; i < kCount; i += 4) gone.push_back(ids[i]);
+    EXPECT_EQ(index.remove(gone.data(), gone.size()), gone.size());
+    EXPECT_EQ(index.size(), kCount - gone.size());
+    EXPECT_EQ(index.tombstone_count(), 0u);
+    const std::set<int64_t> removed(gone.begin(), gone.end());
+    SearchOptions options;
+    options.nprobe = 16;
+    const auto results = index.search(x.data(), 200, 10, options);
+    std::size_t self_first = 0, live_queries = 0;
+    for (std::size_t q = 0; q < results.size(); ++q) {
+        ASSERT_EQ(results[q].ids.size(), 10u);
+        for (int64_t id : results[q].ids) EXPECT_FALSE(removed.count(id));
+        if (removed.count(ids[q])) continue;
+        ++live_queries;
+        self_first += results[q].ids[0] == ids[q];
+    }
+    // 8-byte codes of 32 dimensions rank well but not exactly.
+    EXPECT_GE(self_first, live_queries * 9 / 10);
+
+    // Which types give exact scores (and so need no re-ranking by the caller).
+    for (const auto& [factory, exact] : std::vector<std::pair<std::string, bool>>{
+             {"Flat", true},
+             {"HNSW32", true},
+             {"IVF16,Flat", true},
+             {"IVF16,PQ8x8np,RFlat", true},
+             {"IVF16_HNSW32,PQ8x8np", false},
+             {"SQ8", false}}) {
+        EXPECT_EQ(VectorIndex::create(factory, kDim).has_exact_scores(), exact) << factory;
+        EXPECT_EQ(VectorIndex::create(factory, kDim).has_native_ids(),
+                  factory.starts_with("IVF") && !factory.ends_with("RFlat"))
+            << factory;
+    }
+}
+
+/// recall@10 of `index` against exact search, for 200 queries.
+double recall_at_10(const VectorIndex& index, const VectorIndex& exact,
+                    const std::vector<float>& queries, const SearchOptions& options) {
+    const auto got = index.search(queries.data(), 200, 10, options);
+    const auto truth = exact.search(queries.data(), 200, 10);
+    std::size_t hits = 0;
+    for (std::size_t q = 0; q < got.size(); ++q) {
+        const std::set<int64_t> want(truth[q].ids.begin(), truth[q].ids.end());
+        for (int64_t id : got[q].ids) hits += want.count(id);
+    }
+    return static_cast<double>(hits) / (10.0 * got.size());
+}
+
+TEST(VectorIndex, HnswHonoursEfSearchPerCall) {
+    // Hard data (uniform directions in 32 dimensions) so that recall depends on ef_search.
+    constexpr std::size_t n = 20'000;
+    const auto x = unit_vectors(n, 7);
+    const auto queries = unit_vectors(200, 8);
+    std::vector<int64_t> ids(n);
+    for (std::size_t i = 0; i < n; ++i) ids[i] = static_cast<int64_t>(i);
+    VectorIndex hnsw = VectorIndex::create("HNSW32", kDim);
+    hnsw.add(x.data(), ids.data(), n);
+    VectorIndex exact = VectorIndex::create("Flat", kDim);
+    exact.add(x.data(), ids.data(), n);
+    auto recall = [&](int ef) {
+        SearchOptions options;
+        options.ef_search = ef;
+        return recall_at_10(hnsw, exact, queries, options);
+    };
+    const double r10 = recall(10), r64 = recall(64), r512 = recall(512);
+    // Both directions from the stored value (64) change the work done.
+    EXPECT_LT(r10, r64);
+    EXPECT_LT(r64, r512);
+    EXPECT_GE(r512, 0.99);
+    EXPECT_EQ(recall(64), r64);  // the stored value was restored
 }
 
 TEST(VectorIndex, InvalidFactoryIsClearError) {
@@ -265,7 +361,7 @@ TEST(VectorIndex, BadFilesGiveClearErrors) {
     EXPECT_NE(load_error("PNG and some more bytes that are not an index").find("not a qiss index"),
               std::string::npos);
     std::string newer = good;
-    newer[8] = 2;
+    newer[8] = 3;
     EXPECT_NE(load_error(newer).find("newer than this qiss supports"), std::string::npos);
     EXPECT_THROW(VectorIndex::load(dir / "missing"), qiss::Error);
     EXPECT_EQ(VectorIndex::load(dir / "good").size(), 300u);
@@ -276,10 +372,10 @@ TEST(IndexFactory, DefaultPicksTypeBySize) {
     EXPECT_EQ(qiss::default_index_factory(49'999, 256), "Flat");
     EXPECT_EQ(qiss::default_index_factory(50'000, 256), "HNSW32");
     EXPECT_EQ(qiss::default_index_factory(5'000'000, 256), "HNSW32");
-    EXPECT_EQ(qiss::default_index_factory(5'000'001, 256), "IVF8192,PQ32x8np,RFlat");
-    EXPECT_EQ(qiss::default_index_factory(100'000'000, 256), "IVF32768,PQ32x8np,RFlat");
-    EXPECT_EQ(qiss::default_index_factory(10'000'000'000, 256), "IVF65536,PQ32x8np,RFlat");
-    EXPECT_EQ(qiss::default_index_factory(6'000'000, 100), "IVF8192,PQ10x8np,RFlat");
+    EXPECT_EQ(qiss::default_index_factory(5'000'001, 256), "IVF8192_HNSW32,PQ32x8np");
+    EXPECT_EQ(qiss::default_index_factory(100'000'000, 256), "IVF32768_HNSW32,PQ32x8np");
+    EXPECT_EQ(qiss::default_index_factory(10'000'000'000, 256), "IVF65536_HNSW32,PQ32x8np");
+    EXPECT_EQ(qiss::default_index_factory(6'000'000, 100), "IVF8192_HNSW32,PQ10x8np");
     EXPECT_THROW(qiss::default_index_factory(10, 0), qiss::Error);
     for (std::size_t n : {std::size_t{1}, std::size_t{1000}, std::size_t{123'456'789}}) {
         const int nlist = qiss::default_ivf_nlist(n);

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <random>
 
@@ -23,7 +24,8 @@ constexpr const char* kModelFile = "model.qiss";
 constexpr const char* kIndexFile = "index.qiss-index";
 constexpr const char* kStoreDir = "store";
 constexpr const char* kLockFile = "write.lock";
-constexpr std::size_t kMaxTrainingVectors = 2'560'000;  ///< 39 per list at 65,536 lists
+constexpr std::size_t kMaxTrainingVectors = 2'621'440;  ///< 40 per list at 65,536 lists
+constexpr std::size_t kAddChunk = 65'536;  ///< vectors per add() when (re)building the index
 
 std::uint64_t folder_bytes(const fs::path& p) {
     std::error_code ec;
@@ -183,34 +185,53 @@ void Collection::refresh() {
     sync_index_from_log();
 }
 
+void Collection::train_index(VectorIndex& index) const {
+    // A strided sample of the stored vectors, about 40 per IVF list (FAISS wants 39), is enough
+    // for the coarse quantizer and the PQ codebooks.
+    const std::size_t d = static_cast<std::size_t>(dim());
+    const std::size_t n = store_->count();
+    const std::size_t want = std::min(kMaxTrainingVectors,
+                                      std::max<std::size_t>(index.min_training_vectors() * 40, 1));
+    const std::size_t stride = std::max<std::size_t>(1, n / want);
+    std::vector<float> sample;
+    std::size_t i = 0;
+    store_->for_each_vector([&](std::uint64_t, const float* v) {
+        if (i++ % stride == 0 && sample.size() < want * d) sample.insert(sample.end(), v, v + d);
+    });
+    spdlog::info("training the {} index on {} of {} vectors", index.factory(), sample.size() / d,
+                 n);
+    index.train(sample.data(), sample.size() / d);
+}
+
 void Collection::rebuild_index(const std::string& factory) {
     auto fresh = std::make_unique<VectorIndex>(VectorIndex::create(factory, dim()));
+    if (!fresh->is_trained() && store_->count() > 0) train_index(*fresh);
+    // Streams the vectors into the index in chunks: the whole collection never sits in memory.
+    const std::size_t d = static_cast<std::size_t>(dim());
     std::vector<float> vectors;
     std::vector<std::int64_t> ids;
+    std::size_t added = 0;
+    auto flush = [&] {
+        if (ids.empty()) return;
+        fresh->add(vectors.data(), ids.data(), ids.size());
+        added += ids.size();
+        vectors.clear();
+        ids.clear();
+    };
     // The log position of the very snapshot the vectors come from (another process may write).
     const std::uint64_t seq = store_->for_each_vector([&](std::uint64_t id, const float* v) {
         ids.push_back(static_cast<std::int64_t>(id));
-        vectors.insert(vectors.end(), v, v + dim());
+        vectors.insert(vectors.end(), v, v + d);
+        if (ids.size() == kAddChunk) flush();
     });
-    if (!fresh->is_trained() && !ids.empty()) {
-        // A strided sample is enough to train the coarse quantizer and PQ codebooks.
-        const std::size_t d = static_cast<std::size_t>(dim());
-        const std::size_t stride = std::max<std::size_t>(1, ids.size() / kMaxTrainingVectors);
-        std::vector<float> sample;
-        for (std::size_t i = 0; i < ids.size(); i += stride)
-            sample.insert(sample.end(), vectors.begin() + i * d, vectors.begin() + (i + 1) * d);
-        spdlog::info("training the {} index on {} of {} vectors", factory, sample.size() / d,
-                     ids.size());
-        fresh->train(sample.data(), sample.size() / d);
-    }
-    if (!ids.empty()) fresh->add(vectors.data(), ids.data(), ids.size());
+    flush();
     fresh->set_applied_seq(seq);
     {
         std::unique_lock lock(index_mutex_);
         index_ = std::move(fresh);
     }
     dirty_ = true;
-    spdlog::debug("index {} built with {} vectors", factory, ids.size());
+    spdlog::debug("index {} built with {} vectors", factory, added);
 }
 
 bool Collection::adapt_index_to_size() {
@@ -285,10 +306,16 @@ std::vector<Hit> Collection::search(const float* query, int k, int offset,
     QISS_ASSERT(k >= 1 && offset >= 0);
     std::shared_lock lock(index_mutex_);
     const int want = k + offset + (exclude_id ? 1 : 0);
-    auto found = index_->search(query, 1, want, options);
+    // Compressed codes (IVF-PQ) only rank candidates: k·k_factor of them are re-scored with
+    // the vectors the store holds (on disk, memory-mapped), so the index needs no full copy.
+    const bool rerank = !index_->has_exact_scores();
+    const int fetch =
+        rerank ? static_cast<int>(std::ceil(want * std::max(1.0f, options.k_factor))) : want;
+    auto found = index_->search(query, 1, fetch, options);
+    SearchResult& r = found.front();
+    if (rerank) r = rerank_with_store(query, r, want);
     std::vector<Hit> hits;
     int skipped = 0;
-    const auto& r = found.front();
     for (std::size_t i = 0; i < r.ids.size() && static_cast<int>(hits.size()) < k; ++i) {
         auto id = static_cast<std::uint64_t>(r.ids[i]);
         if (exclude_id && id == *exclude_id) continue;
@@ -301,6 +328,29 @@ std::vector<Hit> Collection::search(const float* query, int k, int offset,
         hits.push_back({id, r.scores[i], std::move(*rec)});
     }
     return hits;
+}
+
+SearchResult Collection::rerank_with_store(const float* query, const SearchResult& candidates,
+                                           int keep) const {
+    const std::size_t d = static_cast<std::size_t>(dim());
+    std::vector<std::uint64_t> ids(candidates.ids.begin(), candidates.ids.end());
+    std::vector<std::pair<float, std::int64_t>> scored;
+    scored.reserve(ids.size());
+    store_->for_vectors(ids, [&](std::uint64_t id, const float* v) {
+        float dot = 0;
+        for (std::size_t j = 0; j < d; ++j) dot += query[j] * v[j];
+        scored.emplace_back(dot, static_cast<std::int64_t>(id));
+    });
+    std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    if (scored.size() > static_cast<std::size_t>(keep)) scored.resize(keep);
+    SearchResult out;
+    for (const auto& [score, id] : scored) {
+        out.ids.push_back(id);
+        out.scores.push_back(score);
+    }
+    return out;
 }
 
 torch::Tensor Collection::embed_images(const std::vector<cv::Mat>& rgb) const {

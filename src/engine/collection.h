@@ -101,6 +101,10 @@ class Collection {
     Collection() = default;
     void sync_index_from_log();
     void rebuild_index(const std::string& factory);
+    void train_index(VectorIndex& index) const;
+    /// Re-scores candidates with the stored vectors; the `keep` best, by descending score.
+    SearchResult rerank_with_store(const float* query, const SearchResult& candidates,
+                                   int keep) const;
 
     std::filesystem::path dir_;
     bool read_only_ = false;

@@ -26,7 +26,8 @@ std::string default_index_factory(std::size_t n_vectors, int dim) {
     // PQ with one byte per 8 dimensions; m must divide dim.
     int m = std::max(1, dim / 8);
     while (dim % m != 0) --m;
-    return fmt::format("IVF{},PQ{}x8np,RFlat", default_ivf_nlist(n_vectors), m);
+    // An HNSW graph over the centroids finds the nprobe nearest lists without scanning them all.
+    return fmt::format("IVF{}_HNSW32,PQ{}x8np", default_ivf_nlist(n_vectors), m);
 }
 
 }  // namespace qiss

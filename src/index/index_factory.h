@@ -9,7 +9,8 @@ namespace qiss {
 
 /// Collections below this many vectors get an exact `Flat` index.
 inline constexpr std::size_t kFlatMaxVectors = 50'000;
-/// Collections up to this many vectors get `HNSW32`; larger ones get IVF-PQ with re-ranking.
+/// Collections up to this many vectors get `HNSW32`; larger ones get IVF-PQ, re-ranked with the
+/// stored vectors.
 inline constexpr std::size_t kHnswMaxVectors = 5'000'000;
 
 /// Number of IVF lists for `n_vectors`: about 4·√n rounded to the nearest power of two, at least
@@ -18,8 +19,8 @@ int default_ivf_nlist(std::size_t n_vectors);
 
 /// The default FAISS factory string for a collection of `n_vectors` vectors of dimension `dim`:
 /// `Flat` below kFlatMaxVectors, `HNSW32` up to kHnswMaxVectors, else
-/// `IVF{nlist},PQ{m}x8np,RFlat` with nlist = default_ivf_nlist(n) and m = the largest divisor of
-/// `dim` not above dim/8. Throws qiss::Error if `dim` is not positive.
+/// `IVF{nlist}_HNSW32,PQ{m}x8np` with nlist = default_ivf_nlist(n) and m = the largest divisor
+/// of `dim` not above dim/8. Throws qiss::Error if `dim` is not positive.
 std::string default_index_factory(std::size_t n_vectors, int dim);
 
 }  // namespace qiss

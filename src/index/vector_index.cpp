@@ -10,15 +10,9 @@
 #include <unordered_set>
 #include <utility>
 
-#include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
-#include <faiss/IndexIVFPQ.h>
-#include <faiss/IndexPQ.h>
-#include <faiss/IndexPreTransform.h>
-#include <faiss/IndexRefine.h>
-#include <faiss/impl/DistanceComputer.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/impl/io.h>
@@ -28,6 +22,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "index/faiss_ops.h"
 
 namespace qiss {
 namespace {
@@ -38,8 +33,11 @@ static_assert(std::is_same_v<faiss::Index::idx_t, int64_t>);
 using idx_t = faiss::Index::idx_t;
 
 constexpr std::string_view kMagic = "QISSINDX";
-constexpr uint32_t kFormatVersion = 1;
-constexpr int kDefaultEfConstruction = 80;
+/// Version 2: the FAISS part is an IndexIDMap2 or, for IVF types, the IndexIVF itself holding
+/// the caller ids in its lists. Version 1 files (always an IndexIDMap2) are read as before.
+constexpr uint32_t kFormatVersion = 2;
+
+using faiss_ops::message;
 
 /// Accepts internal (FAISS) ids that are not tombstoned.
 class LiveSelector : public faiss::IDSelector {
@@ -76,14 +74,6 @@ struct SpanReader : faiss::IOReader {
     std::string_view data;
     size_t pos = 0;
 };
-
-/// FAISS's message without its "Error in FUNCTION at FILE:LINE: " prefix.
-std::string faiss_message(const faiss::FaissException& e) {
-    const std::string& msg = e.msg;
-    const auto at = msg.find(" at ");
-    const auto colon = at == std::string::npos ? at : msg.find(": ", at);
-    return colon == std::string::npos ? msg : msg.substr(colon + 2);
-}
 
 uint32_t crc32_of(std::string_view data) {
     uLong crc = crc32(0L, Z_NULL, 0);
@@ -123,127 +113,133 @@ class FileReader {
     std::size_t pos_ = 0;
 };
 
-/// The index below wrappers that only pre-process queries or re-rank results.
-const faiss::Index* unwrap(const faiss::Index* index) {
-    if (auto* pt = dynamic_cast<const faiss::IndexPreTransform*>(index)) return unwrap(pt->index);
-    if (auto* rf = dynamic_cast<const faiss::IndexRefine*>(index)) return unwrap(rf->base_index);
-    return index;
-}
-
-/// Whether search_raw() applies an IDSelector for this index type in FAISS 1.7.3.
-bool supports_selector(const faiss::Index* index) {
-    const faiss::Index* base = unwrap(index);
-    return dynamic_cast<const faiss::IndexFlat*>(base) ||
-           dynamic_cast<const faiss::IndexHNSW*>(base) ||
-           dynamic_cast<const faiss::IndexIVF*>(base);
-}
-
-std::size_t min_training(const faiss::Index* index) {
-    if (index->is_trained) return 0;
-    if (auto* pt = dynamic_cast<const faiss::IndexPreTransform*>(index))
-        return std::max<std::size_t>(1, min_training(pt->index));
-    if (auto* rf = dynamic_cast<const faiss::IndexRefine*>(index))
-        return std::max(min_training(rf->base_index), min_training(rf->refine_index));
-    if (auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(index))
-        return hnsw->storage ? min_training(hnsw->storage) : 1;
-    if (auto* ivfpq = dynamic_cast<const faiss::IndexIVFPQ*>(index))
-        return std::max<std::size_t>(ivfpq->nlist, ivfpq->pq.ksub);
-    if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(index))
-        return std::max<std::size_t>(1, ivf->nlist);
-    if (auto* pq = dynamic_cast<const faiss::IndexPQ*>(index)) return pq->pq.ksub;
-    return 1;
-}
-
-/// Sets the stored defaults of a new index to those of SearchOptions (they only matter for
-/// index types whose parameters search_raw() cannot pass per call).
-void set_defaults(faiss::Index* index) {
-    const SearchOptions defaults;
-    if (auto* pt = dynamic_cast<faiss::IndexPreTransform*>(index)) return set_defaults(pt->index);
-    if (auto* rf = dynamic_cast<faiss::IndexRefine*>(index)) {
-        rf->k_factor = defaults.k_factor;
-        return set_defaults(rf->base_index);
-    }
-    if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index)) {
-        hnsw->hnsw.efConstruction = kDefaultEfConstruction;
-        hnsw->hnsw.efSearch = defaults.ef_search;
-    }
-    if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(index))
-        ivf->nprobe = std::clamp<std::size_t>(defaults.nprobe, 1, ivf->nlist);
-}
-
-/// Searches `index` (without the id map) for the k best internal ids per query, passing the
-/// per-call options and the selector (when not null) to the index types that accept them.
-void search_raw(const faiss::Index* index, idx_t n, const float* x, idx_t k, float* distances,
-                idx_t* labels, const SearchOptions& opt, const faiss::IDSelector* sel) {
-    if (auto* rf = dynamic_cast<const faiss::IndexRefine*>(index)) {
-        const float factor = std::max(1.0f, opt.k_factor);
-        const idx_t kb = std::min<idx_t>(
-            std::max<idx_t>(k, static_cast<idx_t>(std::ceil(k * factor))), rf->base_index->ntotal);
-        std::vector<float> base_d(n * kb);
-        std::vector<idx_t> base_l(n * kb);
-        search_raw(rf->base_index, n, x, kb, base_d.data(), base_l.data(), opt, sel);
-        std::unique_ptr<faiss::DistanceComputer> dc(rf->refine_index->get_distance_computer());
-        std::vector<std::pair<float, idx_t>> cand;
-        for (idx_t q = 0; q < n; ++q) {
-            dc->set_query(x + q * index->d);
-            cand.clear();
-            for (idx_t j = 0; j < kb; ++j) {
-                const idx_t label = base_l[q * kb + j];
-                if (label >= 0) cand.emplace_back((*dc)(label), label);
-            }
-            const auto keep = std::min<std::size_t>(k, cand.size());
-            std::partial_sort(cand.begin(), cand.begin() + keep, cand.end(),
-                              [](const auto& a, const auto& b) { return a.first > b.first; });
-            for (idx_t j = 0; j < k; ++j) {
-                const bool has = static_cast<std::size_t>(j) < keep;
-                distances[q * k + j] = has ? cand[j].first : 0.0f;
-                labels[q * k + j] = has ? cand[j].second : -1;
-            }
-        }
-        return;
-    }
-    if (auto* pt = dynamic_cast<const faiss::IndexPreTransform*>(index)) {
-        const float* xt = pt->apply_chain(n, x);
-        std::unique_ptr<const float[]> owned(xt != x ? xt : nullptr);
-        return search_raw(pt->index, n, xt, k, distances, labels, opt, sel);
-    }
-    if (dynamic_cast<const faiss::IndexHNSW*>(index)) {
-        faiss::SearchParametersHNSW params;
-        params.efSearch = std::max<int>(opt.ef_search, static_cast<int>(k));
-        params.sel = const_cast<faiss::IDSelector*>(sel);
-        return index->search(n, x, k, distances, labels, &params);
-    }
-    if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(index)) {
-        faiss::SearchParametersIVF params;
-        params.nprobe = std::clamp<std::size_t>(std::max(opt.nprobe, 1), 1, ivf->nlist);
-        params.sel = const_cast<faiss::IDSelector*>(sel);
-        return index->search(n, x, k, distances, labels, &params);
-    }
-    if (dynamic_cast<const faiss::IndexFlat*>(index)) {
-        faiss::SearchParameters params;
-        params.sel = const_cast<faiss::IDSelector*>(sel);
-        return index->search(n, x, k, distances, labels, &params);
-    }
-    index->search(n, x, k, distances, labels);
-}
-
 }  // namespace
+
 
 struct VectorIndex::Impl {
     std::string factory;
     int dim = 0;
     uint64_t applied_seq = 0;
-    std::unique_ptr<faiss::IndexIDMap2> index;
-    std::unordered_set<int64_t> tombstones;  ///< caller ids removed
-    std::vector<bool> dead;                  ///< per FAISS internal id: removed
+    /// What is saved: an IndexIDMap2 around the factory's index or, for IVF types, the IndexIVF
+    /// itself, whose inverted lists hold the caller ids (8 bytes per vector, no map).
+    std::unique_ptr<faiss::Index> index;
+    faiss::IndexIDMap2* map = nullptr;       ///< `index` as an id map; null with native ids
+    std::unordered_set<int64_t> tombstones;  ///< id map: caller ids removed
+    std::vector<bool> dead;                  ///< id map: per FAISS position, removed
+    std::vector<int64_t> native_ids;         ///< native ids: the ids held, sorted
     mutable std::shared_mutex mutex;
 
-    /// The internal id of a caller id, or -1.
-    idx_t internal_id(int64_t id) const {
-        auto it = index->rev_map.find(id);
-        return it == index->rev_map.end() ? -1 : it->second;
+    /// Takes `top` as the saved index; an id map unless `top` is an IVF index.
+    void attach(std::unique_ptr<faiss::Index> top) {
+        map = dynamic_cast<faiss::IndexIDMap2*>(top.get());
+        index = std::move(top);
     }
+    const faiss::Index* inner() const { return map ? map->index : index.get(); }
+    faiss::Index* inner() { return map ? map->index : index.get(); }
+
+    /// The FAISS position of a caller id (id map only), or -1.
+    idx_t position(int64_t id) const {
+        auto it = map->rev_map.find(id);
+        return it == map->rev_map.end() ? -1 : it->second;
+    }
+    /// Whether `id` was added (removed or not).
+    bool added(int64_t id) const {
+        return map ? position(id) >= 0
+                   : std::binary_search(native_ids.begin(), native_ids.end(), id);
+    }
+    bool live(int64_t id) const { return added(id) && !tombstones.count(id); }
+    std::size_t live_count() const {
+        return static_cast<std::size_t>(index->ntotal) - tombstones.size();
+    }
+
+    void add_native_ids(std::vector<int64_t> sorted) {
+        const auto mid = native_ids.size();
+        native_ids.insert(native_ids.end(), sorted.begin(), sorted.end());
+        if (mid > 0 && !sorted.empty() && sorted.front() < native_ids[mid - 1])
+            std::inplace_merge(native_ids.begin(), native_ids.begin() + mid, native_ids.end());
+    }
+    /// Collects the ids held by the IVF lists (after loading a file with native ids).
+    void read_native_ids(const std::string& name) {
+        const auto* ivf = dynamic_cast<const faiss::IndexIVF*>(index.get());
+        QISS_ASSERT(ivf && ivf->invlists);
+        native_ids.clear();
+        native_ids.reserve(ivf->ntotal);
+        for (std::size_t l = 0; l < ivf->nlist; ++l) {
+            faiss::InvertedLists::ScopedIds ids(ivf->invlists, l);
+            native_ids.insert(native_ids.end(), ids.get(), ids.get() + ivf->invlists->list_size(l));
+        }
+        std::sort(native_ids.begin(), native_ids.end());
+        QISS_CHECK(native_ids.size() == static_cast<std::size_t>(ivf->ntotal) &&
+                       std::adjacent_find(native_ids.begin(), native_ids.end()) ==
+                           native_ids.end() &&
+                       (native_ids.empty() || native_ids.front() >= 0),
+                   "index file {} is corrupted (bad ids in the inverted lists)", name);
+    }
+
+    std::vector<SearchResult> search(const float* queries, std::size_t nq, int k,
+                                     const SearchOptions& options) const;
 };
+
+std::vector<SearchResult> VectorIndex::Impl::search(const float* queries, std::size_t nq, int k,
+                                                    const SearchOptions& options) const {
+    std::vector<SearchResult> results(nq);
+    const std::size_t n_dead = tombstones.size();
+    if (nq == 0 || index->ntotal == static_cast<idx_t>(n_dead)) return results;
+
+    // Tombstones (id map only) are skipped by the selector when the index type accepts one, else
+    // by asking for n_dead more results and dropping the removed ones below.
+    const LiveSelector alive(dead);
+    std::vector<float> distances;
+    std::vector<idx_t> labels;
+    idx_t kf = 0;
+    auto run = [&](bool use_selector) {
+        const idx_t extra = n_dead > 0 && !use_selector ? static_cast<idx_t>(n_dead) : 0;
+        kf = std::min<idx_t>(k + extra, index->ntotal);
+        distances.resize(nq * kf);
+        labels.resize(nq * kf);
+        faiss_ops::search(inner(), static_cast<idx_t>(nq), queries, kf, distances.data(),
+                          labels.data(), options, n_dead > 0 && use_selector ? &alive : nullptr);
+    };
+    const bool selects = n_dead > 0 && faiss_ops::supports_selector(inner());
+    try {
+        try {
+            run(selects);
+        } catch (const faiss::FaissException&) {
+            if (!selects) throw;
+            run(false);  // a variant of these types that rejects selectors: over-fetch instead
+        }
+    } catch (const faiss::FaissException& e) {
+        QISS_THROW("searching the '{}' index failed: {}", factory, message(e));
+    }
+
+    std::vector<std::pair<float, idx_t>> hits;
+    for (std::size_t q = 0; q < nq; ++q) {
+        hits.clear();
+        for (idx_t j = 0; j < kf; ++j) {
+            const idx_t label = labels[q * kf + j];
+            if (label < 0) continue;
+            if (!map) {
+                hits.emplace_back(distances[q * kf + j], label);
+                continue;
+            }
+            if (!alive.is_member(label)) continue;
+            QISS_ASSERT(static_cast<std::size_t>(label) < map->id_map.size());
+            hits.emplace_back(distances[q * kf + j], map->id_map[label]);
+        }
+        std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) {
+            return a.first != b.first ? a.first > b.first : a.second < b.second;
+        });
+        if (hits.size() > static_cast<std::size_t>(k)) hits.resize(k);
+        SearchResult& r = results[q];
+        r.ids.reserve(hits.size());
+        r.scores.reserve(hits.size());
+        for (const auto& [score, id] : hits) {
+            r.ids.push_back(id);
+            r.scores.push_back(score);
+        }
+    }
+    return results;
+}
 
 VectorIndex::VectorIndex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 VectorIndex::VectorIndex(VectorIndex&&) noexcept = default;
@@ -259,17 +255,22 @@ VectorIndex VectorIndex::create(const std::string& factory, int dim) {
         inner.reset(faiss::index_factory(dim, factory.c_str(), faiss::METRIC_INNER_PRODUCT));
     } catch (const faiss::FaissException& e) {
         QISS_THROW("invalid index factory string '{}' for dimension {}: {}", factory, dim,
-                   faiss_message(e));
+                   message(e));
     }
     QISS_CHECK(inner->metric_type == faiss::METRIC_INNER_PRODUCT,
                "index factory string '{}' does not support inner-product search", factory);
-    set_defaults(inner.get());
+    faiss_ops::set_defaults(inner.get());
     auto impl = std::make_unique<Impl>();
     impl->factory = factory;
     impl->dim = dim;
-    impl->index = std::make_unique<faiss::IndexIDMap2>(inner.get());
-    impl->index->own_fields = true;
-    inner.release();
+    if (dynamic_cast<faiss::IndexIVF*>(inner.get())) {
+        impl->attach(std::move(inner));  // IVF lists store the caller ids themselves
+    } else {
+        auto map = std::make_unique<faiss::IndexIDMap2>(inner.get());
+        map->own_fields = true;
+        inner.release();
+        impl->attach(std::move(map));
+    }
     return VectorIndex(std::move(impl));
 }
 
@@ -280,12 +281,21 @@ bool VectorIndex::is_trained() const {
 
 std::size_t VectorIndex::min_training_vectors() const {
     std::shared_lock lock(impl_->mutex);
-    return min_training(impl_->index->index);
+    return faiss_ops::min_training(impl_->inner());
+}
+
+bool VectorIndex::has_native_ids() const {
+    return impl_->map == nullptr;
+}
+
+bool VectorIndex::has_exact_scores() const {
+    std::shared_lock lock(impl_->mutex);
+    return faiss_ops::has_exact_scores(impl_->inner());
 }
 
 void VectorIndex::train(const float* x, std::size_t n) {
     std::unique_lock lock(impl_->mutex);
-    const std::size_t needed = min_training(impl_->index->index);
+    const std::size_t needed = faiss_ops::min_training(impl_->inner());
     QISS_CHECK(impl_->index->ntotal == 0,
                "cannot train the '{}' index: it already holds {} vectors", impl_->factory,
                impl_->index->ntotal);
@@ -295,7 +305,7 @@ void VectorIndex::train(const float* x, std::size_t n) {
         impl_->index->train(static_cast<idx_t>(n), x);
     } catch (const faiss::FaissException& e) {
         QISS_THROW("training the '{}' index on {} vectors failed: {}", impl_->factory, n,
-                   faiss_message(e));
+                   message(e));
     }
 }
 
@@ -303,36 +313,62 @@ void VectorIndex::add(const float* x, const int64_t* ids, std::size_t n) {
     std::unique_lock lock(impl_->mutex);
     QISS_CHECK(impl_->index->is_trained, "the '{}' index must be trained before adding vectors",
                impl_->factory);
-    std::unordered_set<int64_t> batch;
-    batch.reserve(n);
+    std::vector<int64_t> sorted(ids, ids + n);
+    std::sort(sorted.begin(), sorted.end());
     for (std::size_t i = 0; i < n; ++i) {
-        const int64_t id = ids[i];
+        const int64_t id = sorted[i];
         QISS_CHECK(id >= 0, "index ids must not be negative, got {}", id);
-        QISS_CHECK(batch.insert(id).second, "id {} appears twice in the vectors to add", id);
+        QISS_CHECK(i == 0 || sorted[i - 1] != id, "id {} appears twice in the vectors to add",
+                   id);
         QISS_CHECK(!impl_->tombstones.count(id),
                    "id {} was removed from this index and cannot be added again; rebuild the "
                    "index",
                    id);
-        QISS_CHECK(impl_->internal_id(id) < 0, "id {} is already in the index", id);
+        QISS_CHECK(!impl_->added(id), "id {} is already in the index", id);
     }
     if (n == 0) return;
     try {
         impl_->index->add_with_ids(static_cast<idx_t>(n), x, ids);
     } catch (const faiss::FaissException& e) {
         QISS_THROW("adding {} vectors to the '{}' index failed: {}", n, impl_->factory,
-                   faiss_message(e));
+                   message(e));
     }
-    impl_->dead.resize(impl_->index->ntotal, false);
+    if (impl_->map)
+        impl_->dead.resize(impl_->index->ntotal, false);
+    else
+        impl_->add_native_ids(std::move(sorted));
 }
 
 std::size_t VectorIndex::remove(const int64_t* ids, std::size_t n) {
     std::unique_lock lock(impl_->mutex);
+    Impl& im = *impl_;
+    if (!im.map) {
+        // IVF lists hold the ids: remove the vectors for real.
+        std::vector<int64_t> gone;
+        for (std::size_t i = 0; i < n; ++i)
+            if (im.added(ids[i])) gone.push_back(ids[i]);
+        std::sort(gone.begin(), gone.end());
+        gone.erase(std::unique(gone.begin(), gone.end()), gone.end());
+        if (gone.empty()) return 0;
+        const faiss::IDSelectorBatch selector(gone.size(), gone.data());
+        try {
+            const std::size_t removed = im.index->remove_ids(selector);
+            QISS_ASSERT(removed == gone.size());
+        } catch (const faiss::FaissException& e) {
+            QISS_THROW("removing {} vectors from the '{}' index failed: {}", gone.size(),
+                       im.factory, message(e));
+        }
+        std::erase_if(im.native_ids, [&](int64_t id) {
+            return std::binary_search(gone.begin(), gone.end(), id);
+        });
+        return gone.size();
+    }
     std::size_t removed = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        const idx_t internal = impl_->internal_id(ids[i]);
-        if (internal < 0 || !impl_->tombstones.insert(ids[i]).second) continue;
-        QISS_ASSERT(static_cast<std::size_t>(internal) < impl_->dead.size());
-        impl_->dead[internal] = true;
+        const idx_t position = im.position(ids[i]);
+        if (position < 0 || !im.tombstones.insert(ids[i]).second) continue;
+        QISS_ASSERT(static_cast<std::size_t>(position) < im.dead.size());
+        im.dead[position] = true;
         ++removed;
     }
     return removed;
@@ -340,12 +376,12 @@ std::size_t VectorIndex::remove(const int64_t* ids, std::size_t n) {
 
 bool VectorIndex::contains(int64_t id) const {
     std::shared_lock lock(impl_->mutex);
-    return impl_->internal_id(id) >= 0 && !impl_->tombstones.count(id);
+    return impl_->live(id);
 }
 
 std::size_t VectorIndex::size() const {
     std::shared_lock lock(impl_->mutex);
-    return impl_->index->ntotal - impl_->tombstones.size();
+    return impl_->live_count();
 }
 
 std::size_t VectorIndex::tombstone_count() const {
@@ -374,60 +410,27 @@ void VectorIndex::set_applied_seq(uint64_t seq) {
 std::vector<SearchResult> VectorIndex::search(const float* queries, std::size_t nq, int k,
                                               const SearchOptions& options) const {
     QISS_CHECK(k > 0, "the number of results k must be positive, got {}", k);
-    std::shared_lock lock(impl_->mutex);
-    std::vector<SearchResult> results(nq);
-    const faiss::IndexIDMap2& map = *impl_->index;
-    const std::size_t n_dead = impl_->tombstones.size();
-    if (nq == 0 || map.ntotal == static_cast<idx_t>(n_dead)) return results;
-
-    // Tombstones are skipped by the selector when the index type accepts one, else by asking
-    // for n_dead more results and dropping the removed ones below.
-    const LiveSelector live(impl_->dead);
-    std::vector<float> distances;
-    std::vector<idx_t> labels;
-    idx_t kf = 0;
-    auto run = [&](bool use_selector) {
-        const idx_t extra = n_dead > 0 && !use_selector ? static_cast<idx_t>(n_dead) : 0;
-        kf = std::min<idx_t>(k + extra, map.ntotal);
-        distances.resize(nq * kf);
-        labels.resize(nq * kf);
-        search_raw(map.index, static_cast<idx_t>(nq), queries, kf, distances.data(), labels.data(),
-                   options, n_dead > 0 && use_selector ? &live : nullptr);
-    };
-    const bool selects = n_dead > 0 && supports_selector(map.index);
-    try {
-        try {
-            run(selects);
-        } catch (const faiss::FaissException&) {
-            if (!selects) throw;
-            run(false);  // a variant of these types that rejects selectors: over-fetch instead
-        }
-    } catch (const faiss::FaissException& e) {
-        QISS_THROW("searching the '{}' index failed: {}", impl_->factory, faiss_message(e));
+    const int ef = std::max(1, options.ef_search);
+    {
+        std::shared_lock lock(impl_->mutex);
+        const faiss::IndexHNSW* hnsw = faiss_ops::hnsw_of(impl_->inner());
+        if (!hnsw || hnsw->hnsw.efSearch == ef)
+            return impl_->search(queries, nq, k, options);
     }
-
-    std::vector<std::pair<float, idx_t>> hits;
-    for (std::size_t q = 0; q < nq; ++q) {
-        hits.clear();
-        for (idx_t j = 0; j < kf; ++j) {
-            const idx_t label = labels[q * kf + j];
-            if (label < 0 || !live.is_member(label)) continue;
-            QISS_ASSERT(static_cast<std::size_t>(label) < map.id_map.size());
-            hits.emplace_back(distances[q * kf + j], map.id_map[label]);
-        }
-        std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) {
-            return a.first != b.first ? a.first > b.first : a.second < b.second;
-        });
-        if (hits.size() > static_cast<std::size_t>(k)) hits.resize(k);
-        SearchResult& r = results[q];
-        r.ids.reserve(hits.size());
-        r.scores.reserve(hits.size());
-        for (const auto& [score, id] : hits) {
-            r.ids.push_back(id);
-            r.scores.push_back(score);
-        }
-    }
-    return results;
+    // FAISS 1.7.3's HNSW sizes its candidate list from the stored efSearch (the per-call value
+    // only stops the walk earlier): a search with another ef_search than the stored one sets it
+    // for its duration, alone.
+    std::unique_lock lock(impl_->mutex);
+    faiss::IndexHNSW* hnsw = faiss_ops::hnsw_of(impl_->inner());
+    QISS_ASSERT(hnsw);
+    const int stored = hnsw->hnsw.efSearch;
+    hnsw->hnsw.efSearch = ef;
+    struct Restore {
+        faiss::IndexHNSW* hnsw;
+        int value;
+        ~Restore() { hnsw->hnsw.efSearch = value; }
+    } restore{hnsw, stored};
+    return impl_->search(queries, nq, k, options);
 }
 
 void VectorIndex::save(const std::filesystem::path& path) const {
@@ -451,7 +454,7 @@ void VectorIndex::save(const std::filesystem::path& path) const {
     try {
         faiss::write_index(impl_->index.get(), &writer);
     } catch (const faiss::FaissException& e) {
-        QISS_THROW("cannot serialise the '{}' index: {}", impl_->factory, faiss_message(e));
+        QISS_THROW("cannot serialise the '{}' index: {}", impl_->factory, message(e));
     }
     const uint64_t faiss_bytes = out.size() - length_at - sizeof(uint64_t);
     std::memcpy(out.data() + length_at, &faiss_bytes, sizeof(faiss_bytes));
@@ -497,20 +500,27 @@ VectorIndex VectorIndex::load(const std::filesystem::path& path) {
         SpanReader reader(faiss_data);
         read.reset(faiss::read_index(&reader));
     } catch (const faiss::FaissException& e) {
-        QISS_THROW("index file {} is corrupted: {}", name, faiss_message(e));
+        QISS_THROW("index file {} is corrupted: {}", name, message(e));
     }
-    auto* map = dynamic_cast<faiss::IndexIDMap2*>(read.get());
-    QISS_CHECK(map && map->index && map->d == static_cast<int>(dim) && dim > 0,
+    const bool mapped = dynamic_cast<faiss::IndexIDMap2*>(read.get()) != nullptr;
+    const bool native = version >= 2 && dynamic_cast<faiss::IndexIVF*>(read.get()) != nullptr;
+    QISS_CHECK((mapped || native) && read->d == static_cast<int>(dim) && dim > 0,
                "index file {} is corrupted (unexpected FAISS index)", name);
-    read.release();
-    impl->index.reset(map);
+    impl->attach(std::move(read));
     impl->dim = static_cast<int>(dim);
-    impl->dead.assign(map->ntotal, false);
+    if (native) {
+        QISS_CHECK(tombstones.empty(), "index file {} is corrupted (tombstones in an IVF index)",
+                   name);
+        impl->read_native_ids(name);
+        return VectorIndex(std::move(impl));
+    }
+    QISS_CHECK(impl->map->index, "index file {} is corrupted (unexpected FAISS index)", name);
+    impl->dead.assign(impl->index->ntotal, false);
     for (int64_t id : tombstones) {
-        const idx_t internal = impl->internal_id(id);
-        QISS_CHECK(internal >= 0 && impl->tombstones.insert(id).second,
+        const idx_t position = impl->position(id);
+        QISS_CHECK(position >= 0 && impl->tombstones.insert(id).second,
                    "index file {} is corrupted (bad tombstone {})", name, id);
-        impl->dead[internal] = true;
+        impl->dead[position] = true;
     }
     return VectorIndex(std::move(impl));
 }

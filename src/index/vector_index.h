@@ -19,7 +19,9 @@ struct SearchOptions {
     int ef_search = 64;
     /// IVF: number of inverted lists visited per query (clamped to [1, nlist]).
     int nprobe = 32;
-    /// Refine (`...,RFlat`): the base index returns k·k_factor candidates, re-ranked exactly.
+    /// Re-ranking: the base index returns k·k_factor candidates that are re-scored exactly,
+    /// by the refine index (`...,RFlat`) or, for an index without exact scores (IVF-PQ), by the
+    /// caller with the stored vectors (Collection::search).
     float k_factor = 4.0f;
 };
 
@@ -37,14 +39,18 @@ struct SearchResult {
 /// they wait for running searches (and searches wait for them); callers should still serialise
 /// writers so that the order of updates is theirs.
 ///
-/// Deletions: remove() records a tombstone; removed vectors stay in the FAISS index and are
-/// filtered out of every search (an IDSelector for Flat, HNSW and IVF, over-fetching for other
-/// types). A removed id cannot be added again; rebuild the index to reclaim the space.
+/// Ids: an IVF index (`IVF...`, without a refine or pre-transform wrapper) keeps the caller ids
+/// in its inverted lists (8 bytes per vector); other types sit behind FAISS's IndexIDMap2.
+///
+/// Deletions: IVF removes the vectors for real. Other types record a tombstone; removed vectors
+/// stay in the FAISS index and are filtered out of every search (an IDSelector for Flat and
+/// HNSW, over-fetching for other types); such a removed id cannot be added again, and a rebuild
+/// reclaims the space.
 class VectorIndex {
   public:
     /// A new, empty index built by faiss::index_factory(dim, factory, METRIC_INNER_PRODUCT),
-    /// e.g. "Flat", "HNSW32", "IVF1024,PQ32x8np,RFlat". HNSW gets efConstruction 80 and
-    /// efSearch 64. Throws qiss::Error for an invalid factory string or dimension.
+    /// e.g. "Flat", "HNSW32", "IVF1024,PQ32x8np", "IVF16384_HNSW32,PQ32x8np". HNSW gets
+    /// efConstruction 80 and efSearch 64. Throws qiss::Error for an invalid factory string or dimension.
     static VectorIndex create(const std::string& factory, int dim);
 
     /// Reads an index written by save(). Throws qiss::Error if the file is not a qiss index,
@@ -60,6 +66,13 @@ class VectorIndex {
 
     /// The fewest training vectors train() accepts for this index type (0 if none needed).
     std::size_t min_training_vectors() const;
+
+    /// Whether the index keeps the caller ids itself (IVF types; see the class comment).
+    bool has_native_ids() const;
+
+    /// Whether search scores are exact inner products (Flat, HNSW, IVF-Flat, refine); false for
+    /// compressed codes (PQ, SQ), whose candidates callers re-rank with the original vectors.
+    bool has_exact_scores() const;
 
     /// Trains the index on `n` row-major vectors. Throws qiss::Error if there are fewer than
     /// min_training_vectors() or the index already holds vectors.
@@ -95,7 +108,8 @@ class VectorIndex {
     void set_applied_seq(uint64_t seq);
 
     /// Searches `nq` row-major queries for their `k` best live vectors. Returns one result per
-    /// query, sorted by descending score, with fewer than k entries when fewer exist.
+    /// query, sorted by descending score, with fewer than k entries when fewer exist. An HNSW
+    /// search whose ef_search differs from the stored one (64) runs alone (exclusive lock).
     /// Throws qiss::Error if k is not positive.
     std::vector<SearchResult> search(const float* queries, std::size_t nq, int k,
                                      const SearchOptions& options = {}) const;

@@ -283,6 +283,19 @@ std::optional<std::vector<float>> ImageStore::vector(std::uint64_t id) const {
     return v;
 }
 
+std::size_t ImageStore::for_vectors(const std::vector<std::uint64_t>& ids,
+                                    const VectorCallback& callback) const {
+    lmdb::Txn txn = impl_->read();
+    std::vector<float> v;
+    std::size_t found = 0;
+    for (std::uint64_t id : ids) {
+        if (!impl_->vector(txn, id, v)) continue;
+        callback(id, v.data());
+        ++found;
+    }
+    return found;
+}
+
 std::optional<std::uint64_t> ImageStore::find_hash(const std::string& content_hash) const {
     if (content_hash.empty() ||
         content_hash.size() > static_cast<std::size_t>(mdb_env_get_maxkeysize(impl_->env.get())))

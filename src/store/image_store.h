@@ -99,6 +99,10 @@ class ImageStore {
     std::optional<std::string> thumbnail(std::uint64_t id) const;
     /// The stored vector of an image.
     std::optional<std::vector<float>> vector(std::uint64_t id) const;
+    /// Calls `callback` for each of `ids` that has a stored vector, in the order given, from one
+    /// snapshot (re-ranking candidates). Returns how many were found.
+    std::size_t for_vectors(const std::vector<std::uint64_t>& ids,
+                            const VectorCallback& callback) const;
     /// The id of the stored image with this content hash.
     std::optional<std::uint64_t> find_hash(const std::string& content_hash) const;
 
