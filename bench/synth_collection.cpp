@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <random>
 #include <string>
@@ -71,13 +72,19 @@ int run(const Options& o) {
             }
             for (auto& x : im.vector) x = static_cast<float>(x / std::sqrt(norm));
         }
-        c->add(std::move(batch));
+        // Straight into the store: the index is built once at the end (below), instead of growing
+        // a Flat index to the full size in memory first.
+        c->store().add(std::move(batch));
         done += n;
         std::cerr << fmt::format("\r{} / {} vectors", done, o.count) << std::flush;
     }
     std::cerr << "\n";
     const auto t1 = std::chrono::steady_clock::now();
-    c->adapt_index_to_size();
+    // Reopened without an index file, the collection builds its index from the stored vectors,
+    // of the type its size calls for (or --index).
+    c.reset();
+    std::filesystem::remove(std::filesystem::path(o.data) / "index.qiss-index");
+    c = qiss::Collection::open(o.data, co);
     c->save_index();
     const auto t2 = std::chrono::steady_clock::now();
     const auto info = c->info();

@@ -94,9 +94,9 @@ BareIndex read_bare_index(const std::filesystem::path& path) {
                        data.begin() + static_cast<std::ptrdiff_t>(pos + length));
     BareIndex bare;
     bare.id_map.reset(faiss::read_index(&reader));
+    // An IndexIDMap2 around the factory's index, or an IVF index holding the ids itself.
     auto* map = dynamic_cast<faiss::IndexIDMap2*>(bare.id_map.get());
-    QISS_CHECK(map != nullptr, "{} does not hold an IndexIDMap2", path.string());
-    bare.inner = map->index;
+    bare.inner = map ? map->index : bare.id_map.get();
     return bare;
 }
 

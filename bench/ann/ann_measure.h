@@ -39,11 +39,12 @@ double process_cpu_s();
 /// the time it ran, not for the time another process had the core (the machine may be shared).
 double thread_cpu_ms();
 
-/// The FAISS index stored in a qiss index file (docs/format.md, "Index file"): the
-/// IndexIDMap2 and, inside it, the factory's index that VectorIndex searches.
+/// The FAISS index stored in a qiss index file (docs/format.md, "Index file"): an
+/// IndexIDMap2 around the factory's index that VectorIndex searches, or an IVF index that holds
+/// the ids itself (then `inner` is that index).
 struct BareIndex {
     std::unique_ptr<faiss::Index> id_map;
-    faiss::Index* inner = nullptr;  ///< owned by id_map
+    faiss::Index* inner = nullptr;  ///< owned by id_map (or id_map itself)
 };
 
 /// Reads the FAISS part of the qiss index file at `path`.

@@ -99,16 +99,19 @@ def set_faiss_knobs(index, params):
 
 
 def load_qiss_index(path):
-    """The FAISS IndexIDMap2 of a qiss index file (docs/format.md, "Index file") and the
-    factory's index inside it."""
+    """The FAISS index of a qiss index file (docs/format.md, "Index file": an IndexIDMap2, or an
+    IVF index holding the ids itself) and the factory's index (inside the map, or itself)."""
     data = np.fromfile(path, dtype=np.uint8)
     head = data[:1 << 16].tobytes()
     pos = 8 + 4 + 4 + 8 + 4
     pos += 4 + struct.unpack_from("<I", head, pos)[0]
     pos += 8 + 8 * struct.unpack_from("<Q", head, pos)[0]
     length = struct.unpack_from("<Q", head, pos)[0]
-    id_map = faiss.deserialize_index(data[pos + 8:pos + 8 + length])  # owns the index
-    return id_map, faiss.downcast_index(id_map.index)
+    owner = faiss.deserialize_index(data[pos + 8:pos + 8 + length])  # keep: it owns everything
+    top = faiss.downcast_index(owner)
+    if isinstance(top, faiss.IndexIDMap2):
+        return owner, faiss.downcast_index(top.index)
+    return owner, top
 
 
 def same_index_runs(cfg, meta, xq, gt, folder):
