@@ -1,0 +1,221 @@
+// Search quality, latency and memory of a large collection, through the engine's own search path
+// (Collection::search: the index, then re-ranking with the stored vectors when the index holds
+// compressed codes). docs/benchmarks.md, "Scale".
+//   build/bench/scale_search --data out/bench/collections/c10000000 --like data/demo
+// Queries are held-out vectors drawn like synth_collection's (a seed collection's real vector
+// plus noise, another random seed); the ground truth is an exact scan of every stored vector.
+// Prints one JSON object per (nprobe, k_factor) setting.
+#include <malloc.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <iostream>
+#include <random>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <faiss/IndexFlat.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "engine/collection.h"
+
+namespace {
+
+struct Options {
+    std::string data, like;
+    std::size_t queries = 300;
+    std::size_t k = 10;
+    double noise = 0.03;  ///< as synth_collection
+    std::uint64_t seed = 20261124;
+    std::vector<int> nprobe = {16, 32, 64, 128};
+    std::vector<float> k_factor = {1, 4, 10};
+};
+
+std::size_t heap_bytes() {
+    const struct mallinfo2 info = mallinfo2();
+    return info.uordblks + info.hblkhd;
+}
+
+double thread_cpu_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
+}
+
+double quantile(std::vector<double> v, double q) {
+    std::sort(v.begin(), v.end());
+    const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
+    return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
+}
+
+/// Held-out queries: real vectors of the seed collection plus noise, re-normalised.
+std::vector<float> make_queries(const Options& o, std::size_t dim) {
+    qiss::CollectionOptions read_only;
+    read_only.read_only = true;
+    auto like = qiss::Collection::open(o.like, read_only);
+    std::vector<std::vector<float>> seeds;
+    like->store().for_each_vector(
+        [&](std::uint64_t, const float* v) { seeds.emplace_back(v, v + dim); });
+    QISS_CHECK(!seeds.empty(), "{}: the seed collection holds no vectors", o.like);
+    std::mt19937_64 rng(o.seed);
+    std::normal_distribution<float> noise(0.0f, static_cast<float>(o.noise));
+    std::uniform_int_distribution<std::size_t> pick(0, seeds.size() - 1);
+    std::vector<float> q(o.queries * dim);
+    for (std::size_t i = 0; i < o.queries; ++i) {
+        float* v = q.data() + i * dim;
+        const auto& s = seeds[pick(rng)];
+        double norm = 0;
+        for (std::size_t j = 0; j < dim; ++j) {
+            v[j] = s[j] + noise(rng);
+            norm += static_cast<double>(v[j]) * v[j];
+        }
+        for (std::size_t j = 0; j < dim; ++j) v[j] = static_cast<float>(v[j] / std::sqrt(norm));
+    }
+    return q;
+}
+
+/// The exact k best ids per query: every stored vector scanned in chunks (FAISS Flat + BLAS).
+std::vector<std::set<std::int64_t>> ground_truth(const qiss::Collection& c,
+                                                 const std::vector<float>& queries,
+                                                 std::size_t nq, std::size_t k) {
+    const std::size_t dim = static_cast<std::size_t>(c.dim());
+    constexpr std::size_t kChunk = 65536;
+    std::vector<std::vector<std::pair<float, std::int64_t>>> best(nq);
+    std::vector<float> chunk;
+    std::vector<std::int64_t> ids;
+    std::vector<float> d(nq * k);
+    std::vector<faiss::Index::idx_t> l(nq * k);
+    auto flush = [&] {
+        if (ids.empty()) return;
+        faiss::IndexFlatIP flat(static_cast<int>(dim));
+        flat.add(static_cast<faiss::Index::idx_t>(ids.size()), chunk.data());
+        const auto kk = std::min(k, ids.size());
+        flat.search(static_cast<faiss::Index::idx_t>(nq), queries.data(),
+                    static_cast<faiss::Index::idx_t>(kk), d.data(), l.data());
+        for (std::size_t q = 0; q < nq; ++q) {
+            for (std::size_t j = 0; j < kk; ++j)
+                if (l[q * kk + j] >= 0) best[q].emplace_back(d[q * kk + j], ids[l[q * kk + j]]);
+            std::sort(best[q].begin(), best[q].end(),
+                      [](const auto& a, const auto& b) { return a.first > b.first; });
+            if (best[q].size() > k) best[q].resize(k);
+        }
+        chunk.clear();
+        ids.clear();
+    };
+    c.store().for_each_vector([&](std::uint64_t id, const float* v) {
+        ids.push_back(static_cast<std::int64_t>(id));
+        chunk.insert(chunk.end(), v, v + dim);
+        if (ids.size() == kChunk) flush();
+    });
+    flush();
+    std::vector<std::set<std::int64_t>> truth(nq);
+    for (std::size_t q = 0; q < nq; ++q)
+        for (const auto& [score, id] : best[q]) truth[q].insert(id);
+    return truth;
+}
+
+int run(const Options& o) {
+    const std::filesystem::path dir = o.data;
+    // The index's memory: heap growth while loading it alone (what a server holds for it).
+    std::size_t index_heap = 0;
+    {
+        const std::size_t h0 = heap_bytes();
+        auto index = qiss::VectorIndex::load(dir / "index.qiss-index");
+        index_heap = heap_bytes() - h0;
+    }
+    qiss::CollectionOptions read_only;
+    read_only.read_only = true;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto c = qiss::Collection::open(dir, read_only);
+    const double open_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto info = c->info();
+    const std::size_t n = info.index_vectors;
+    const std::size_t dim = static_cast<std::size_t>(c->dim());
+    std::cerr << fmt::format("{}: {} vectors, {}, opened in {:.1f} s\n", o.data, n,
+                             info.index_factory, open_s);
+    const auto queries = make_queries(o, dim);
+    const auto g0 = std::chrono::steady_clock::now();
+    const auto truth = ground_truth(*c, queries, o.queries, o.k);
+    std::cerr << fmt::format(
+        "ground truth by exact scan in {:.1f} s\n",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count());
+
+    const bool compressed = !info.index_factory.empty() &&
+                            info.index_factory.find("PQ") != std::string::npos;
+    for (int nprobe : o.nprobe) {
+        for (float kf : o.k_factor) {
+            qiss::SearchOptions opt;
+            opt.nprobe = nprobe;
+            opt.k_factor = kf;
+            const int k = static_cast<int>(o.k);
+            for (std::size_t q = 0; q < std::min<std::size_t>(o.queries, 20); ++q)
+                c->search(queries.data() + q * dim, k, 0, std::nullopt, opt);  // warm-up
+            std::vector<double> wall, cpu;
+            std::size_t hits = 0;
+            for (std::size_t q = 0; q < o.queries; ++q) {
+                const double c0 = thread_cpu_ms();
+                const auto w0 = std::chrono::steady_clock::now();
+                const auto found = c->search(queries.data() + q * dim, k, 0, std::nullopt, opt);
+                wall.push_back(std::chrono::duration<double, std::milli>(
+                                   std::chrono::steady_clock::now() - w0)
+                                   .count());
+                cpu.push_back(thread_cpu_ms() - c0);
+                for (const auto& h : found)
+                    hits += truth[q].count(static_cast<std::int64_t>(h.id));
+            }
+            double cpu_mean = 0;
+            for (double x : cpu) cpu_mean += x / static_cast<double>(cpu.size());
+            const nlohmann::json line = {
+                {"size", n},
+                {"index", info.index_factory},
+                {"nprobe", nprobe},
+                {"k_factor", kf},
+                {"reranked_from_store", compressed},
+                {"queries", o.queries},
+                {"recall10", static_cast<double>(hits) / static_cast<double>(o.queries * o.k)},
+                {"p50_ms", quantile(wall, 0.5)},
+                {"p99_ms", quantile(wall, 0.99)},
+                {"cpu_mean_ms", cpu_mean},
+                {"index_heap_bytes_per_vector", static_cast<double>(index_heap) / n},
+                {"index_file_bytes_per_vector", static_cast<double>(info.index_bytes) / n},
+                {"store_bytes_per_vector", static_cast<double>(info.store_bytes) / n},
+                {"open_s", open_s}};
+            std::cout << line.dump() << std::endl;
+            if (!compressed) break;  // k_factor only matters with re-ranking
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Search quality, latency and memory of a large collection"};
+    Options o;
+    app.add_option("--data", o.data, "Collection folder")->required()->check(CLI::ExistingDirectory);
+    app.add_option("--like", o.like, "Seed collection the collection was synthesised from")
+        ->required()
+        ->check(CLI::ExistingDirectory);
+    app.add_option("--queries", o.queries, "Number of queries")->check(CLI::PositiveNumber);
+    app.add_option("--noise", o.noise, "Noise standard deviation per coordinate (queries)");
+    app.add_option("--nprobe", o.nprobe, "IVF lists visited (one run each)")->delimiter(',');
+    app.add_option("--k-factor", o.k_factor, "Re-ranked candidates per result (one run each)")
+        ->delimiter(',');
+    CLI11_PARSE(app, argc, argv);
+    try {
+        return run(o);
+    } catch (const qiss::Error& e) {
+        std::cerr << "scale_search: " << e.what() << "\n";
+        return 1;
+    }
+}
