@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <random>
@@ -200,12 +201,16 @@ void Collection::train_index(VectorIndex& index) const {
     });
     spdlog::info("training the {} index on {} of {} vectors", index.factory(), sample.size() / d,
                  n);
+    const auto t0 = std::chrono::steady_clock::now();
     index.train(sample.data(), sample.size() / d);
+    spdlog::info("trained in {:.1f} s",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
 void Collection::rebuild_index(const std::string& factory) {
     auto fresh = std::make_unique<VectorIndex>(VectorIndex::create(factory, dim()));
     if (!fresh->is_trained() && store_->count() > 0) train_index(*fresh);
+    const auto t0 = std::chrono::steady_clock::now();
     // Streams the vectors into the index in chunks: the whole collection never sits in memory.
     const std::size_t d = static_cast<std::size_t>(dim());
     std::vector<float> vectors;
@@ -231,7 +236,10 @@ void Collection::rebuild_index(const std::string& factory) {
         index_ = std::move(fresh);
     }
     dirty_ = true;
-    spdlog::debug("index {} built with {} vectors", factory, added);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (added >= kAddChunk)
+        spdlog::info("{} vectors added to the {} index in {:.1f} s", added, factory, seconds);
 }
 
 bool Collection::adapt_index_to_size() {
