@@ -369,8 +369,8 @@ TEST(VectorIndex, BadFilesGiveClearErrors) {
 
 TEST(IndexFactory, DefaultPicksTypeBySize) {
     EXPECT_EQ(qiss::default_index_factory(0, 256), "Flat");
-    EXPECT_EQ(qiss::default_index_factory(49'999, 256), "Flat");
-    EXPECT_EQ(qiss::default_index_factory(50'000, 256), "HNSW32");
+    EXPECT_EQ(qiss::default_index_factory(9'999, 256), "Flat");
+    EXPECT_EQ(qiss::default_index_factory(10'000, 256), "HNSW32");
     EXPECT_EQ(qiss::default_index_factory(5'000'000, 256), "HNSW32");
     EXPECT_EQ(qiss::default_index_factory(5'000'001, 256), "IVF8192_HNSW32,PQ32x8np");
     EXPECT_EQ(qiss::default_index_factory(100'000'000, 256), "IVF32768_HNSW32,PQ32x8np");
