@@ -19,11 +19,16 @@ if [ "${1:-}" = "--smoke" ]; then
   PHOTOS=40 bench/ingest/run.sh
   DURATION=2s bench/http/run.sh 2000
   QUERIES=100 bench/ann/run.sh 20000
+  /usr/bin/python3 bench/plot.py --out "$OUT/img" --http "$OUT/http.jsonl" --ann "$OUT/ann" \
+    --scale "$OUT/scale.jsonl"
 else
   build/bench/bench_model --model "$MODEL" --benchmark_repetitions=3 \
     --benchmark_report_aggregates_only=true | tee "$OUT/model.txt"
   bench/ingest/run.sh
   bench/http/run.sh 10000 100000 1000000
   bench/ann/run.sh 1000000
+  # The figures of docs/benchmarks.md ("Plots"); scale.jsonl only if bench/scale/run.sh ran.
+  /usr/bin/python3 bench/plot.py --out docs/img --http "$OUT/http.jsonl" --ann "$OUT/ann" \
+    --scale "$OUT/scale.jsonl"
 fi
 echo "bench: results in $OUT/"
