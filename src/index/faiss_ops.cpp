@@ -97,6 +97,11 @@ faiss::IndexHNSW* hnsw_of(faiss::Index* index) {
     return dynamic_cast<faiss::IndexHNSW*>(unwrap(index));
 }
 
+faiss::IndexHNSW* hnsw_quantizer_of(faiss::Index* index) {
+    auto* ivf = dynamic_cast<faiss::IndexIVF*>(unwrap(index));
+    return ivf ? dynamic_cast<faiss::IndexHNSW*>(ivf->quantizer) : nullptr;
+}
+
 void search(const faiss::Index* index, idx_t n, const float* x, idx_t k, float* distances,
             idx_t* labels, const SearchOptions& opt, const faiss::IDSelector* sel) {
     if (auto* rf = dynamic_cast<const faiss::IndexRefine*>(index)) {

@@ -43,6 +43,13 @@ bool has_exact_scores(const faiss::Index* index);
 /// The HNSW graph of `index` (through wrappers), or null.
 faiss::IndexHNSW* hnsw_of(faiss::Index* index);
 
+/// The HNSW coarse quantizer of an IVF `index` (`IVF{n}_HNSW32`, through wrappers), or null.
+faiss::IndexHNSW* hnsw_quantizer_of(faiss::Index* index);
+
+/// efSearch of an HNSW coarse quantizer while vectors are added: each needs only its nearest
+/// list (FAISS's default; the stored value serves nprobe lists per query).
+inline constexpr int kAssignEfSearch = 16;
+
 /// Searches `index` for the k best labels per query, passing the per-call options and the
 /// selector (when not null) to the index types that accept them, and performing the refine step
 /// of `IndexRefine` itself (FAISS 1.7.3's refine takes no parameters).

@@ -113,8 +113,26 @@ class FileReader {
     std::size_t pos_ = 0;
 };
 
-}  // namespace
+/// Sets the stored efSearch of an HNSW graph (if any) for the scope's duration. Callers hold the
+/// exclusive lock: searches read the stored value.
+class EfSearchOverride {
+  public:
+    EfSearchOverride(faiss::IndexHNSW* hnsw, int ef)
+        : hnsw_(hnsw), saved_(hnsw ? hnsw->hnsw.efSearch : 0) {
+        if (hnsw_) hnsw_->hnsw.efSearch = ef;
+    }
+    ~EfSearchOverride() {
+        if (hnsw_) hnsw_->hnsw.efSearch = saved_;
+    }
+    EfSearchOverride(const EfSearchOverride&) = delete;
+    EfSearchOverride& operator=(const EfSearchOverride&) = delete;
 
+  private:
+    faiss::IndexHNSW* hnsw_;
+    int saved_;
+};
+
+}  // namespace
 
 struct VectorIndex::Impl {
     std::string factory;
@@ -327,6 +345,9 @@ void VectorIndex::add(const float* x, const int64_t* ids, std::size_t n) {
         QISS_CHECK(!impl_->added(id), "id {} is already in the index", id);
     }
     if (n == 0) return;
+    // Assigning a vector to its list needs a short walk of an HNSW quantizer's graph only.
+    EfSearchOverride assign(faiss_ops::hnsw_quantizer_of(impl_->inner()),
+                            faiss_ops::kAssignEfSearch);
     try {
         impl_->index->add_with_ids(static_cast<idx_t>(n), x, ids);
     } catch (const faiss::FaissException& e) {
@@ -423,13 +444,7 @@ std::vector<SearchResult> VectorIndex::search(const float* queries, std::size_t 
     std::unique_lock lock(impl_->mutex);
     faiss::IndexHNSW* hnsw = faiss_ops::hnsw_of(impl_->inner());
     QISS_ASSERT(hnsw);
-    const int stored = hnsw->hnsw.efSearch;
-    hnsw->hnsw.efSearch = ef;
-    struct Restore {
-        faiss::IndexHNSW* hnsw;
-        int value;
-        ~Restore() { hnsw->hnsw.efSearch = value; }
-    } restore{hnsw, stored};
+    EfSearchOverride set(hnsw, ef);
     return impl_->search(queries, nq, k, options);
 }
 
