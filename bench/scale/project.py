@@ -70,6 +70,11 @@ def main():
         print(f"| {r['nprobe']} | {r['k_factor']:g} | {r['recall10']:.3f} | {r['p50_ms']:.2f} | "
               f"{r['p99_ms']:.2f} | {r['cpu_mean_ms']:.2f} |")
     r = rows[0]
+    cos = r.get("neighbour_cosine_by_rank")
+    if cos:
+        print()
+        print("Mean cosine of a query with its exact neighbour of rank "
+              + ", ".join(f"{k}: {v:.4f}" for k, v in cos.items()) + ".")
     print()
     print(f"Index RAM {r['index_heap_bytes_per_vector']:.1f} B/vector (heap growth while loading "
           f"it), index file {r['index_file_bytes_per_vector']:.1f} B/vector, store "
