@@ -215,6 +215,7 @@ int run(const Options& o) {
             std::cout << line.dump() << std::endl;
             if (!compressed) break;  // k_factor only matters with re-ranking
         }
+        if (!info.index_factory.starts_with("IVF")) break;  // nor nprobe without IVF
     }
     return 0;
 }
