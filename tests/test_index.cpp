@@ -301,6 +301,15 @@ TEST(VectorIndex, HnswHonoursEfSearchPerCall) {
     EXPECT_LT(r64, r512);
     EXPECT_GE(r512, 0.99);
     EXPECT_EQ(recall(64), r64);  // the stored value was restored
+
+    // Stored as the index's default, a value takes the concurrent path with the same results.
+    SearchOptions ef10;
+    ef10.ef_search = 10;
+    const auto alone = hnsw.search(queries.data(), 200, 10, ef10);
+    hnsw.set_search_defaults(ef10);
+    const auto shared = hnsw.search(queries.data(), 200, 10, ef10);
+    for (std::size_t q = 0; q < alone.size(); ++q) EXPECT_EQ(alone[q].ids, shared[q].ids);
+    EXPECT_EQ(recall(64), r64);
 }
 
 TEST(VectorIndex, InvalidFactoryIsClearError) {

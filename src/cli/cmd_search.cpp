@@ -17,6 +17,7 @@ Command register_search(CLI::App& app) {
         std::uint64_t id = 0;
         int k = 10, offset = 0;
         bool json = false;
+        SearchOptions search;
     };
     auto a = std::make_shared<Args>();
     sub->add_option("--data", a->data, "Collection folder")->required();
@@ -28,11 +29,13 @@ Command register_search(CLI::App& app) {
     sub->add_option("-k", a->k, "Number of results")->capture_default_str();
     sub->add_option("--offset", a->offset, "Results to skip (paging)")->capture_default_str();
     sub->add_flag("--json", a->json, "Print one JSON object");
+    add_search_options(sub, a->search);
     return {sub, [a, t, i, d] {
                 QISS_CHECK(t->count() + i->count() + d->count() == 1,
                            "give one of --text, --image or --id");
                 CollectionOptions co;
                 co.read_only = true;
+                co.search = a->search;
                 auto c = Collection::open(a->data, co);
                 Query q;
                 q.k = a->k;

@@ -78,6 +78,7 @@ Command register_serve(CLI::App& app) {
         server::ServerOptions o;
         double max_upload_mb = 20;
         bool no_image_url = false;
+        SearchOptions search;
     };
     auto a = std::make_shared<Args>();
     sub->add_option("--data", a->data, "Collection folder")->required();
@@ -125,6 +126,7 @@ Command register_serve(CLI::App& app) {
                     "more helps single large-image latency, costs throughput)")
         ->check(CLI::Range(1, 256))
         ->capture_default_str();
+    add_search_options(sub, a->search);
     sub->add_flag("--no-image-url", a->no_image_url,
                   "Refuse {\"image_url\": …} (the server downloads nothing)");
     return {sub, [a] {
@@ -136,6 +138,7 @@ Command register_serve(CLI::App& app) {
                 const bool writable = !o.token.empty();
                 CollectionOptions co;
                 co.read_only = !writable;
+                co.search = a->search;
                 auto collection = Collection::open(a->data, co);
                 // A client that disconnects mid-answer must not kill the process.
                 std::signal(SIGPIPE, SIG_IGN);

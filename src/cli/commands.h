@@ -5,7 +5,24 @@
 
 #include <CLI/CLI.hpp>
 
+#include "index/vector_index.h"
+
 namespace qiss::cli {
+
+/// The search knobs of `qiss search` and `qiss serve` (docs/index.md, "Search knobs").
+inline void add_search_options(CLI::App* sub, SearchOptions& o) {
+    sub->add_option("--ef-search", o.ef_search,
+                    "HNSW: candidates explored per query (higher: better recall, slower)")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    sub->add_option("--nprobe", o.nprobe, "IVF: inverted lists scanned per query")
+        ->check(CLI::Range(1, 1 << 20))
+        ->capture_default_str();
+    sub->add_option("--k-factor", o.k_factor,
+                    "IVF-PQ: candidates re-ranked with the stored vectors per result")
+        ->check(CLI::Range(1.0, 1000.0))
+        ->capture_default_str();
+}
 
 struct Command {
     CLI::App* app = nullptr;

@@ -144,9 +144,11 @@ std::unique_ptr<Collection> Collection::open(const fs::path& dir, const Collecti
         c->fixed_factory_ = *f;
     }
 
+    c->search_defaults_ = o.search;
     const fs::path index_file = dir / kIndexFile;
     if (fs::is_regular_file(index_file)) {
         c->index_ = std::make_unique<VectorIndex>(VectorIndex::load(index_file));
+        c->index_->set_search_defaults(c->search_defaults_);
         QISS_CHECK(c->index_->dim() == c->dim(), "{}: index of dimension {}, model of {}",
                    index_file.string(), c->index_->dim(), c->dim());
         if (!c->fixed_factory_.empty() && c->index_->factory() != c->fixed_factory_)
@@ -231,6 +233,7 @@ void Collection::rebuild_index(const std::string& factory) {
     });
     flush();
     fresh->set_applied_seq(seq);
+    fresh->set_search_defaults(search_defaults_);
     {
         std::unique_lock lock(index_mutex_);
         index_ = std::move(fresh);
@@ -310,8 +313,9 @@ void Collection::save_index() {
 
 std::vector<Hit> Collection::search(const float* query, int k, int offset,
                                     std::optional<std::uint64_t> exclude_id,
-                                    const SearchOptions& options) const {
+                                    const std::optional<SearchOptions>& given) const {
     QISS_ASSERT(k >= 1 && offset >= 0);
+    const SearchOptions& options = given ? *given : search_defaults_;
     std::shared_lock lock(index_mutex_);
     const int want = k + offset + (exclude_id ? 1 : 0);
     // Compressed codes (IVF-PQ) only rank candidates: k·k_factor of them are re-scored with

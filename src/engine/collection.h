@@ -30,6 +30,9 @@ struct CollectionOptions {
     std::string index_factory;
     bool read_only = false;
     std::size_t store_map_size = 64ull << 30;
+    /// Search parameters used when a search passes none (`qiss serve/search --ef-search,
+    /// --nprobe, --k-factor`); also stored in the index so that they take the concurrent path.
+    SearchOptions search;
 };
 
 /// One hit of a search.
@@ -74,10 +77,10 @@ class Collection {
     bool adapt_index_to_size();
 
     /// Nearest images of a query vector [D], best first; skips `offset` hits; excludes
-    /// `exclude_id` if set.
+    /// `exclude_id` if set. `options` default to CollectionOptions::search.
     std::vector<Hit> search(const float* query, int k, int offset = 0,
                             std::optional<std::uint64_t> exclude_id = std::nullopt,
-                            const SearchOptions& options = {}) const;
+                            const std::optional<SearchOptions>& options = std::nullopt) const;
     /// Applies what another process wrote to the store since this collection opened (a
     /// read-only server next to a running `qiss index`). Cheap when nothing changed.
     void refresh();
@@ -114,6 +117,7 @@ class Collection {
     std::filesystem::path model_path_;
     std::string model_fingerprint_;
     std::string fixed_factory_;
+    SearchOptions search_defaults_;
     bool dirty_ = false;
     std::unique_ptr<Model> model_;
     std::unique_ptr<ImageStore> store_;

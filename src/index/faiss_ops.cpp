@@ -65,22 +65,23 @@ std::size_t min_training(const faiss::Index* index) {
 }
 
 void set_defaults(faiss::Index* index) {
-    const SearchOptions defaults;
-    if (auto* pt = dynamic_cast<faiss::IndexPreTransform*>(index)) return set_defaults(pt->index);
+    if (auto* hnsw = hnsw_of(index)) hnsw->hnsw.efConstruction = kDefaultEfConstruction;
+    store_search_options(index, SearchOptions{});
+}
+
+void store_search_options(faiss::Index* index, const SearchOptions& options) {
+    if (auto* pt = dynamic_cast<faiss::IndexPreTransform*>(index))
+        return store_search_options(pt->index, options);
     if (auto* rf = dynamic_cast<faiss::IndexRefine*>(index)) {
-        rf->k_factor = defaults.k_factor;
-        return set_defaults(rf->base_index);
+        rf->k_factor = std::max(1.0f, options.k_factor);
+        return store_search_options(rf->base_index, options);
     }
-    if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index)) {
-        hnsw->hnsw.efConstruction = kDefaultEfConstruction;
-        hnsw->hnsw.efSearch = defaults.ef_search;
-    }
+    if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index))
+        hnsw->hnsw.efSearch = std::max(1, options.ef_search);
     if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(index)) {
-        ivf->nprobe = std::clamp<std::size_t>(defaults.nprobe, 1, ivf->nlist);
-        // An HNSW coarse quantizer (`IVF{n}_HNSW32`) is asked for nprobe centroids per query;
-        // its candidate list must hold at least that many.
+        ivf->nprobe = std::clamp<std::size_t>(std::max(options.nprobe, 1), 1, ivf->nlist);
         if (auto* q = dynamic_cast<faiss::IndexHNSW*>(ivf->quantizer))
-            q->hnsw.efSearch = std::max(q->hnsw.efSearch, 2 * defaults.nprobe);
+            q->hnsw.efSearch = std::max(q->hnsw.efSearch, 2 * static_cast<int>(ivf->nprobe));
     }
 }
 

@@ -34,8 +34,12 @@ bool supports_selector(const faiss::Index* index);
 std::size_t min_training(const faiss::Index* index);
 
 /// Sets the stored defaults of a new index to those of SearchOptions, plus HNSW's
-/// efConstruction (and that of an HNSW coarse quantizer).
+/// efConstruction.
 void set_defaults(faiss::Index* index);
+
+/// Stores `options` in the index (HNSW efSearch, IVF nprobe, refine k_factor; an HNSW coarse
+/// quantizer's efSearch is raised to at least 2·nprobe so that it can return nprobe lists).
+void store_search_options(faiss::Index* index, const SearchOptions& options);
 
 /// Whether the scores of `index` are exact inner products (flat storage or a flat refine).
 bool has_exact_scores(const faiss::Index* index);

@@ -448,6 +448,11 @@ std::vector<SearchResult> VectorIndex::search(const float* queries, std::size_t 
     return impl_->search(queries, nq, k, options);
 }
 
+void VectorIndex::set_search_defaults(const SearchOptions& options) {
+    std::unique_lock lock(impl_->mutex);
+    faiss_ops::store_search_options(impl_->inner(), options);
+}
+
 void VectorIndex::save(const std::filesystem::path& path) const {
     std::shared_lock lock(impl_->mutex);
     std::string out;

@@ -114,6 +114,11 @@ class VectorIndex {
     std::vector<SearchResult> search(const float* queries, std::size_t nq, int k,
                                      const SearchOptions& options = {}) const;
 
+    /// Stores `options` as the index's own parameters (HNSW efSearch, IVF nprobe, refine
+    /// k_factor). Searches passing the same values take the concurrent path; for HNSW, another
+    /// ef_search runs alone (see search()). Takes the exclusive lock.
+    void set_search_defaults(const SearchOptions& options);
+
     /// Writes the index atomically to `path` (format in docs/format.md).
     void save(const std::filesystem::path& path) const;
 
