@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -261,4 +262,54 @@ TEST(IndexCli, IngestsUrlsFromALocalHttpServer) {
     EXPECT_NE(r.output.find("exceeds the limit"), std::string::npos) << r.output;
     auto j = search(data, "--image " + good[0].string() + " -k 1");
     EXPECT_EQ(j["results"][0]["source"], base + "/cat.png");
+}
+
+TEST(IndexCli, SeveralEmbeddingThreadsBuildTheSameCollectionAsOne) {
+    test::TempDir dir("index-threads");
+    auto good = copy_emoji(dir / "in", 200);
+    fs::copy_file(good[150], dir / "in" / "zz-copy-of-150.png");  // committed after its original
+    // A few flags are byte-identical PNGs too: those are stored once.
+    std::set<std::string> distinct;
+    for (const auto& f : good) {
+        std::ifstream in(f, std::ios::binary);
+        distinct.insert(std::string(std::istreambuf_iterator<char>(in), {}));
+    }
+    const std::size_t added = distinct.size(), duplicates = good.size() + 1 - added;
+    // One decoder: the batches reach the embedding threads in the same order in every run, and
+    // commits keep that order, so the ids match too.
+    const std::string common =
+        " --batch 8 --decode-threads 1 --model " + tiny_model() + " " + (dir / "in").string();
+    const std::vector<std::string> shapes = {"--embed-threads 1 --threads 2",
+                                             "--embed-threads 3 --threads 1", ""};
+    std::vector<nlohmann::json> text, image;
+    for (std::size_t s = 0; s < shapes.size(); ++s) {
+        fs::path data = dir / ("data" + std::to_string(s));
+        auto r = test::run_qiss("index --data " + data.string() + " " + shapes[s] + common);
+        ASSERT_EQ(r.exit_code, 0) << shapes[s] << "\n" << r.output;
+        EXPECT_NE(
+            r.output.find(fmt::format("added {}, duplicates {}, skipped 0", added, duplicates)),
+            std::string::npos)
+            << shapes[s] << "\n"
+            << r.output;
+        EXPECT_NE(r.output.find("201/201 images"), std::string::npos) << r.output;
+        auto i = info(data);
+        EXPECT_EQ(i["images"], added);
+        EXPECT_EQ(i["index_vectors"], added);
+        text.push_back(search(data, "--text 'red heart' -k 10")["results"]);
+        image.push_back(search(data, "--image " + good[150].string() + " -k 10")["results"]);
+    }
+    EXPECT_EQ(image[0][0]["source"], fs::absolute(good[150]).string());
+    for (std::size_t s = 1; s < shapes.size(); ++s) {
+        for (const auto* results : {&text, &image}) {
+            const auto& want = (*results)[0];
+            const auto& got = (*results)[s];
+            ASSERT_EQ(got.size(), want.size()) << shapes[s];
+            for (std::size_t k = 0; k < want.size(); ++k) {
+                EXPECT_EQ(got[k]["id"], want[k]["id"]) << shapes[s] << ", rank " << k;
+                EXPECT_EQ(got[k]["source"], want[k]["source"]) << shapes[s] << ", rank " << k;
+                EXPECT_NEAR(got[k]["score"].get<double>(), want[k]["score"].get<double>(), 1e-4)
+                    << shapes[s] << ", rank " << k;
+            }
+        }
+    }
 }

@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <torch/torch.h>
 
 #include "cli/commands.h"
 #include "common/error.h"
@@ -21,7 +20,6 @@ Command register_index(CLI::App& app) {
         std::vector<std::string> sources;
         IngestOptions ingest;
         double max_file_mb = 64;
-        int threads = 0;
     };
     auto a = std::make_shared<Args>();
     sub->add_option("--data", a->data, "Collection folder (created if missing)")->required();
@@ -34,7 +32,12 @@ Command register_index(CLI::App& app) {
         ->capture_default_str();
     sub->add_option("--decode-threads", a->ingest.decode_threads,
                     "Reader/decoder threads (0 = one per core)");
-    sub->add_option("--threads", a->threads, "Embedding threads (0 = all cores)");
+    sub->add_option("--embed-threads", a->ingest.embed_threads,
+                    "Threads embedding batches side by side (0 = cores / --threads)")
+        ->check(CLI::NonNegativeNumber);
+    sub->add_option("--threads", a->ingest.threads_per_embed, "Cores each embedding thread uses")
+        ->check(CLI::Range(1, 1024))
+        ->capture_default_str();
     sub->add_option("--max-file-mb", a->max_file_mb, "Larger files are skipped")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
@@ -44,7 +47,6 @@ Command register_index(CLI::App& app) {
     sub->add_option("sources", a->sources, "Folders, .jsonl manifests, image files, http(s) URLs")
         ->required();
     return {sub, [a] {
-                if (a->threads > 0) torch::set_num_threads(a->threads);
                 a->ingest.decode.max_file_bytes = static_cast<std::uint64_t>(a->max_file_mb * 1e6);
                 a->ingest.fetch.max_bytes = a->ingest.decode.max_file_bytes;
                 a->ingest.progress_bar = ::isatty(STDERR_FILENO);

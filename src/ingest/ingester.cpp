@@ -1,13 +1,17 @@
 #include "ingest/ingester.h"
 
+#include <dlfcn.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <fstream>
 #include <mutex>
 #include <thread>
 
+#include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
 #include "common/content_hash.h"
@@ -28,25 +32,35 @@ struct Prepared {
     cv::Mat input;  ///< RGB at the model's input size
 };
 
-/// Bounded queue between the decoder threads and the embedding thread.
+/// A batch taken from the queue; batches are committed in the order of their tickets.
+struct Batch {
+    std::vector<Prepared> items;
+    std::uint64_t ticket = 0;
+};
+
+/// Bounded queue between the decoder threads and the embedding threads.
 class PreparedQueue {
   public:
     explicit PreparedQueue(std::size_t capacity) : capacity_(capacity) {}
+    /// Waits for room; drops the item once the queue is closed.
     void push(Prepared&& p) {
         std::unique_lock lock(mu_);
-        not_full_.wait(lock, [&] { return q_.size() < capacity_; });
+        not_full_.wait(lock, [&] { return q_.size() < capacity_ || closed_; });
+        if (closed_) return;
         q_.push_back(std::move(p));
         not_empty_.notify_one();
     }
     /// Up to n items; waits until n are there or every producer is done. Empty = finished.
-    std::vector<Prepared> pop(std::size_t n) {
+    Batch pop(std::size_t n) {
         std::unique_lock lock(mu_);
-        not_empty_.wait(lock, [&] { return q_.size() >= n || producers_done_; });
-        std::vector<Prepared> out;
-        while (!q_.empty() && out.size() < n) {
-            out.push_back(std::move(q_.front()));
+        not_empty_.wait(lock, [&] { return q_.size() >= n || producers_done_ || closed_; });
+        Batch out;
+        if (closed_) return out;
+        while (!q_.empty() && out.items.size() < n) {
+            out.items.push_back(std::move(q_.front()));
             q_.pop_front();
         }
+        if (!out.items.empty()) out.ticket = next_ticket_++;
         not_full_.notify_all();
         return out;
     }
@@ -55,13 +69,82 @@ class PreparedQueue {
         producers_done_ = true;
         not_empty_.notify_all();
     }
+    /// Stops both sides at once: pushes are dropped, pops return nothing.
+    void close() {
+        std::lock_guard lock(mu_);
+        closed_ = true;
+        q_.clear();
+        not_empty_.notify_all();
+        not_full_.notify_all();
+    }
 
   private:
     std::size_t capacity_;
     std::mutex mu_;
     std::condition_variable not_full_, not_empty_;
     std::deque<Prepared> q_;
-    bool producers_done_ = false;
+    std::uint64_t next_ticket_ = 0;
+    bool producers_done_ = false, closed_ = false;
+};
+
+/// Lets batches commit one at a time, in ticket order: the store sees the same sequence of
+/// batches as with a single embedding thread.
+class CommitTurns {
+  public:
+    /// Waits for `ticket`'s turn; false if the run was stopped meanwhile.
+    bool wait(std::uint64_t ticket) {
+        std::unique_lock lock(mu_);
+        turn_.wait(lock, [&] { return stopped_ || next_ == ticket; });
+        return !stopped_;
+    }
+    void done() {
+        {
+            std::lock_guard lock(mu_);
+            ++next_;
+        }
+        turn_.notify_all();
+    }
+    void stop() {
+        {
+            std::lock_guard lock(mu_);
+            stopped_ = true;
+        }
+        turn_.notify_all();
+    }
+
+  private:
+    std::mutex mu_;
+    std::condition_variable turn_;
+    std::uint64_t next_ = 0;
+    bool stopped_ = false;
+};
+
+/// Sets the threads one embedding may use (ATen's OpenMP teams and OpenBLAS's pool, when the
+/// BLAS is OpenBLAS) while it lives, and restores the previous setting. ATen's count is
+/// process-wide: each thread takes it at its first parallel operation (at::init_num_threads).
+class ComputeThreads {
+  public:
+    explicit ComputeThreads(int n) : before_(at::get_num_threads()) {
+        if (auto get = blas_function<int (*)()>("openblas_get_num_threads")) blas_before_ = get();
+        set(n, n);
+    }
+    ~ComputeThreads() { set(before_, blas_before_); }
+    ComputeThreads(const ComputeThreads&) = delete;
+    ComputeThreads& operator=(const ComputeThreads&) = delete;
+
+  private:
+    template <class F>
+    static F blas_function(const char* name) {
+        return reinterpret_cast<F>(::dlsym(RTLD_DEFAULT, name));
+    }
+    static void set(int aten, int blas) {
+        at::set_num_threads(aten);
+        if (blas <= 0) return;
+        if (auto set_blas = blas_function<void (*)(int)>("openblas_set_num_threads"))
+            set_blas(blas);
+    }
+    int before_;
+    int blas_before_ = 0;
 };
 
 std::int64_t now_unix_ms() {
@@ -70,7 +153,15 @@ std::int64_t now_unix_ms() {
         .count();
 }
 
+int cores() {
+    return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 }  // namespace
+
+int default_embed_threads(int threads_per_embed) {
+    return std::max(1, cores() / std::max(1, threads_per_embed));
+}
 
 IngestSummary ingest(Collection& collection, const std::vector<IngestItem>& items,
                      const IngestOptions& opt, const std::filesystem::path& errors_file) {
@@ -79,6 +170,10 @@ IngestSummary ingest(Collection& collection, const std::vector<IngestItem>& item
     summary.items = items.size();
     const int input_size = collection.model().config().preprocess.size;
     const std::size_t batch = static_cast<std::size_t>(std::max(1, opt.batch_size));
+    const int per_embed = std::max(1, opt.threads_per_embed);
+    const int n_embedders =
+        opt.embed_threads > 0 ? opt.embed_threads : default_embed_threads(per_embed);
+    const int n_decoders = opt.decode_threads > 0 ? opt.decode_threads : cores();
 
     std::mutex errors_mu;
     std::ofstream errors_out;
@@ -96,19 +191,17 @@ IngestSummary ingest(Collection& collection, const std::vector<IngestItem>& item
     };
 
     std::atomic<std::size_t> next{0}, duplicates_seen{0};
-    PreparedQueue queue(4 * batch);
-    int n_threads = opt.decode_threads > 0
-                        ? opt.decode_threads
-                        : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    // Two batches waiting for each embedding thread, and two more.
+    PreparedQueue queue(2 * batch * static_cast<std::size_t>(n_embedders + 1));
     // Large JPEGs are decoded directly at a reduced size that still covers the thumbnail and
     // the model input: several times faster than decoding every pixel.
     DecodeLimits decode_limits = opt.decode;
     if (decode_limits.reduce_jpeg_to == 0)
         decode_limits.reduce_jpeg_to = std::max(opt.thumbnail_side, input_size);
-    std::vector<std::thread> workers;
-    std::atomic<int> running{n_threads};
-    for (int w = 0; w < n_threads; ++w) {
-        workers.emplace_back([&] {
+    std::vector<std::thread> decoders;
+    std::atomic<int> running{n_decoders};
+    for (int w = 0; w < n_decoders; ++w) {
+        decoders.emplace_back([&] {
             for (std::size_t i; (i = next.fetch_add(1)) < items.size();) {
                 const IngestItem& item = items[i];
                 try {
@@ -143,50 +236,72 @@ IngestSummary ingest(Collection& collection, const std::vector<IngestItem>& item
         });
     }
 
+    // Embedding threads run the model side by side; the commits (store transaction, index
+    // addition, periodic index save, progress) happen one at a time in ticket order.
     Progress progress(items.size(), opt.progress_bar);
     auto last_save = Clock::now();
-    try {
-        for (;;) {
-            std::vector<Prepared> got = queue.pop(batch);
-            if (got.empty()) break;
-            std::vector<cv::Mat> inputs;
-            for (auto& p : got) inputs.push_back(p.input);
-            torch::Tensor v = collection.embed_images(inputs);
-            auto acc = v.accessor<float, 2>();
-            std::vector<NewImage> images;
-            for (std::size_t i = 0; i < got.size(); ++i) {
-                got[i].image.vector.assign(&acc[i][0], &acc[i][0] + acc.size(1));
-                images.push_back(std::move(got[i].image));
+    CommitTurns turns;
+    std::mutex failure_mu;
+    std::exception_ptr failure;
+    auto commit = [&](Batch& b, const torch::Tensor& v) {
+        auto acc = v.accessor<float, 2>();
+        std::vector<NewImage> images;
+        for (std::size_t i = 0; i < b.items.size(); ++i) {
+            b.items[i].image.vector.assign(&acc[i][0], &acc[i][0] + acc.size(1));
+            images.push_back(std::move(b.items[i].image));
+        }
+        for (const auto& r : collection.add(std::move(images))) {
+            if (r.duplicate)
+                ++summary.duplicates;
+            else
+                ++summary.added;
+        }
+        if (std::chrono::duration<double>(Clock::now() - last_save).count() >=
+            opt.index_save_every_s) {
+            collection.save_index();
+            last_save = Clock::now();
+        }
+        std::size_t skipped;
+        {
+            std::lock_guard lock(errors_mu);
+            skipped = summary.skipped;
+        }
+        progress.update(summary.added + summary.duplicates + duplicates_seen + skipped,
+                        summary.added, summary.duplicates + duplicates_seen, skipped);
+    };
+    auto embed_loop = [&] {
+        at::init_num_threads();  // this thread's OpenMP team: the size ComputeThreads set
+        try {
+            for (;;) {
+                Batch b = queue.pop(batch);
+                if (b.items.empty()) break;
+                std::vector<cv::Mat> inputs;
+                for (auto& p : b.items) inputs.push_back(p.input);
+                torch::Tensor v = collection.embed_images(inputs);
+                if (!turns.wait(b.ticket)) break;
+                commit(b, v);
+                turns.done();
             }
-            for (const auto& r : collection.add(std::move(images))) {
-                if (r.duplicate)
-                    ++summary.duplicates;
-                else
-                    ++summary.added;
-            }
-            if (std::chrono::duration<double>(Clock::now() - last_save).count() >=
-                opt.index_save_every_s) {
-                collection.save_index();
-                last_save = Clock::now();
-            }
-            std::size_t skipped;
+        } catch (...) {
             {
-                std::lock_guard lock(errors_mu);
-                skipped = summary.skipped;
+                std::lock_guard lock(failure_mu);
+                if (!failure) failure = std::current_exception();
             }
-            progress.update(summary.added + summary.duplicates + duplicates_seen + skipped,
-                            summary.added, summary.duplicates + duplicates_seen, skipped);
+            next = items.size();  // stop the decoders and the other embedding threads
+            turns.stop();
+            queue.close();
         }
-    } catch (...) {
-        next = items.size();  // stop the workers, then report
-        for (;;) {
-            auto rest = queue.pop(batch);
-            if (rest.empty()) break;
-        }
-        for (auto& w : workers) w.join();
-        throw;
+    };
+    {
+        // Only while the threads embed: the index rebuild below takes every core again.
+        ComputeThreads compute_threads(per_embed);
+        std::vector<std::thread> embedders;
+        for (int w = 1; w < n_embedders; ++w) embedders.emplace_back(embed_loop);
+        embed_loop();  // the calling thread is one of them
+        for (auto& t : embedders) t.join();
     }
-    for (auto& w : workers) w.join();
+    for (auto& t : decoders) t.join();
+    if (failure) std::rethrow_exception(failure);
     summary.duplicates += duplicates_seen;
     progress.finish(summary.added + summary.duplicates + summary.skipped, summary.added,
                     summary.duplicates, summary.skipped);

@@ -1,9 +1,11 @@
 #pragma once
 /// @file ingester.h
 /// `qiss index`: reads, decodes and embeds images into a collection. Reading and decoding run
-/// on worker threads while the calling thread embeds batches and commits them, so both cores
-/// work. Each committed batch is durable (one store transaction); a killed run resumes by
-/// re-running it: files already stored are recognised by their content hash and skipped.
+/// on decoder threads; embedding threads each take a batch, run the model on it (one core each
+/// by default: a small CNN goes faster as several single-threaded runs than as one run over all
+/// cores) and commit it. Commits happen one at a time, in the order the batches were taken. Each
+/// committed batch is durable (one store transaction); a killed run resumes by re-running it:
+/// files already stored are recognised by their content hash and skipped.
 
 #include <cstddef>
 #include <filesystem>
@@ -23,6 +25,8 @@ struct IngestOptions {
     int batch_size = 32;     ///< images embedded and committed together (32 is the fastest for
                              ///< 64 px inputs here: bench/bench_model, images/s by batch size)
     int decode_threads = 0;  ///< reader/decoder threads; 0 = one per core
+    int embed_threads = 0;   ///< threads embedding batches side by side; 0 = default_embed_threads
+    int threads_per_embed = 1;  ///< cores one embedding uses (ATen/OpenMP, OpenBLAS), for the run
     DecodeLimits decode;
     FetchLimits fetch;
     int thumbnail_side = 256;
@@ -42,6 +46,9 @@ struct IngestSummary {
     double seconds = 0;
     std::vector<IngestError> errors;  ///< the skipped items with their reasons
 };
+
+/// Embedding threads by default: one per `threads_per_embed` cores, at least one.
+int default_embed_threads(int threads_per_embed);
 
 /// Ingests the items. Skipped items are also appended, one JSON object per line, to
 /// `errors_file` ({"time":…,"source":…,"error":…}). Throws qiss::Error only for problems of the
