@@ -31,6 +31,9 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "ann"))
+import report  # noqa: E402  (bench/ann/report.py: the machine description)
+
 TARGET_BYTES_PER_VECTOR = 64      # the 100M-image target: index RAM per vector
 TARGET_RECALL, TARGET_MS = 0.95, 0.5
 QUERY_COLORS = {"text": "tab:blue", "image": "tab:orange", "similar": "tab:green"}
@@ -71,6 +74,10 @@ def log_size_axis(ax, sizes):
     ax.set_xlim(lo / 2.5, hi * 2.5)
 
 
+def describe(m):
+    return f"{m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gib']:g} GiB"
+
+
 def machine_text(ann_dirs, override):
     """The benchmark machine: --machine, else the one bench/ann/report.py recorded next to the
     ANN results (DIR/../ann.json), else this host (plots are made where the benchmarks ran)."""
@@ -80,22 +87,10 @@ def machine_text(ann_dirs, override):
         path = os.path.join(os.path.dirname(os.path.normpath(d)), "ann.json")
         try:
             with open(path) as f:
-                m = json.load(f)["machine"]
-            return f"{m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gib']:g} GiB"
+                return describe(json.load(f)["machine"])
         except (OSError, KeyError, ValueError):
             continue
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-        with open("/proc/meminfo") as f:
-            mem = f"{int(f.readline().split()[1]) / 2**20:.1f} GiB"
-    except OSError:
-        mem = "? GiB"
-    return f"{os.cpu_count()} CPUs ({model}), {mem}"
+    return describe(report.machine())
 
 
 def save(fig, out, name):

@@ -5,8 +5,6 @@
 // Queries are held-out vectors drawn like synth_collection's (a seed collection's real vector
 // plus noise, another random seed); the ground truth is an exact scan of every stored vector.
 // Prints one JSON object per (nprobe, k_factor) setting.
-#include <malloc.h>
-#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,6 +23,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "ann/ann_measure.h"
 #include "common/error.h"
 #include "engine/collection.h"
 
@@ -41,22 +40,8 @@ struct Options {
     std::size_t gt_depth = 100;  ///< exact neighbours kept per query (data statistics)
 };
 
-std::size_t heap_bytes() {
-    const struct mallinfo2 info = mallinfo2();
-    return info.uordblks + info.hblkhd;
-}
-
-double thread_cpu_ms() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
-}
-
-double quantile(std::vector<double> v, double q) {
-    std::sort(v.begin(), v.end());
-    const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
-    return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
-}
+using qiss::bench::heap_bytes;
+using qiss::bench::thread_cpu_ms;
 
 /// Held-out queries: real vectors of the seed collection plus noise, re-normalised.
 std::vector<float> make_queries(const Options& o, std::size_t dim) {
@@ -194,8 +179,8 @@ int run(const Options& o) {
                 for (const auto& h : found)
                     hits += truth[q].count(static_cast<std::int64_t>(h.id));
             }
-            double cpu_mean = 0;
-            for (double x : cpu) cpu_mean += x / static_cast<double>(cpu.size());
+            const auto latency = qiss::bench::summarize(wall);
+            const double cpu_mean = qiss::bench::summarize(cpu).mean_ms;
             const nlohmann::json line = {
                 {"size", n},
                 {"index", info.index_factory},
@@ -204,8 +189,8 @@ int run(const Options& o) {
                 {"reranked_from_store", compressed},
                 {"queries", o.queries},
                 {"recall10", static_cast<double>(hits) / static_cast<double>(o.queries * o.k)},
-                {"p50_ms", quantile(wall, 0.5)},
-                {"p99_ms", quantile(wall, 0.99)},
+                {"p50_ms", latency.p50_ms},
+                {"p99_ms", latency.p99_ms},
                 {"cpu_mean_ms", cpu_mean},
                 {"index_heap_bytes_per_vector", static_cast<double>(index_heap) / n},
                 {"index_file_bytes_per_vector", static_cast<double>(info.index_bytes) / n},
