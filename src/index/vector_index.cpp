@@ -23,6 +23,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "index/faiss_ops.h"
+#include "index/simd_flat.h"
 
 namespace qiss {
 namespace {
@@ -147,10 +148,12 @@ struct VectorIndex::Impl {
     std::vector<int64_t> native_ids;         ///< native ids: the ids held, sorted
     mutable std::shared_mutex mutex;
 
-    /// Takes `top` as the saved index; an id map unless `top` is an IVF index.
+    /// Takes `top` as the saved index; an id map unless `top` is an IVF index. Its flat parts
+    /// compute inner products with SIMD (simd_flat.h).
     void attach(std::unique_ptr<faiss::Index> top) {
         map = dynamic_cast<faiss::IndexIDMap2*>(top.get());
         index = std::move(top);
+        use_simd_flat(index.get());
     }
     const faiss::Index* inner() const { return map ? map->index : index.get(); }
     faiss::Index* inner() { return map ? map->index : index.get(); }
