@@ -18,9 +18,9 @@
 #include <utility>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <faiss/IndexFlat.h>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "ann/ann_measure.h"
@@ -147,8 +147,8 @@ int run(const Options& o) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count(),
         cosines.dump());
 
-    const bool compressed = !info.index_factory.empty() &&
-                            info.index_factory.find("PQ") != std::string::npos;
+    const bool compressed =
+        !info.index_factory.empty() && info.index_factory.find("PQ") != std::string::npos;
     {
         // One untimed pass at the deepest setting brings the store pages the runs read into the
         // page cache as far as it holds them, so the order of the runs matters less.
@@ -172,12 +172,11 @@ int run(const Options& o) {
                 const double c0 = thread_cpu_ms();
                 const auto w0 = std::chrono::steady_clock::now();
                 const auto found = c->search(queries.data() + q * dim, k, 0, std::nullopt, opt);
-                wall.push_back(std::chrono::duration<double, std::milli>(
-                                   std::chrono::steady_clock::now() - w0)
-                                   .count());
+                wall.push_back(
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - w0)
+                        .count());
                 cpu.push_back(thread_cpu_ms() - c0);
-                for (const auto& h : found)
-                    hits += truth[q].count(static_cast<std::int64_t>(h.id));
+                for (const auto& h : found) hits += truth[q].count(static_cast<std::int64_t>(h.id));
             }
             const auto latency = qiss::bench::summarize(wall);
             const double cpu_mean = qiss::bench::summarize(cpu).mean_ms;
@@ -210,7 +209,9 @@ int run(const Options& o) {
 int main(int argc, char** argv) {
     CLI::App app{"Search quality, latency and memory of a large collection"};
     Options o;
-    app.add_option("--data", o.data, "Collection folder")->required()->check(CLI::ExistingDirectory);
+    app.add_option("--data", o.data, "Collection folder")
+        ->required()
+        ->check(CLI::ExistingDirectory);
     app.add_option("--like", o.like, "Seed collection the collection was synthesised from")
         ->required()
         ->check(CLI::ExistingDirectory);

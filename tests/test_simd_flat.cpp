@@ -69,8 +69,8 @@ TEST(SimdFlat, SearchMatchesFaissFlatWithAndWithoutSelector) {
     params.sel = &odd_half;
     for (const idx_t nq : {idx_t{1}, idx_t{5}, idx_t{40}}) {  // 40: FAISS's BLAS path
         const auto xq = random_vectors(nq, d, 100 + nq);
-        for (const faiss::SearchParameters* p : {static_cast<faiss::SearchParameters*>(nullptr),
-                                                 &params}) {
+        for (const faiss::SearchParameters* p :
+             {static_cast<faiss::SearchParameters*>(nullptr), &params}) {
             constexpr idx_t k = 10;
             std::vector<float> dp(nq * k), ds(nq * k);
             std::vector<idx_t> lp(nq * k), ls(nq * k);
@@ -90,7 +90,8 @@ TEST(SimdFlat, SearchMatchesFaissFlatWithAndWithoutSelector) {
 TEST(SimdFlat, SwapsOwnedFlatPartsAndKeepsTheFileFormat) {
     constexpr int d = 16;
     const auto xb = random_vectors(600, d, 3);
-    std::unique_ptr<faiss::Index> hnsw(faiss::index_factory(d, "HNSW8", faiss::METRIC_INNER_PRODUCT));
+    std::unique_ptr<faiss::Index> hnsw(
+        faiss::index_factory(d, "HNSW8", faiss::METRIC_INNER_PRODUCT));
     faiss::IndexIDMap2 map(hnsw.get());
     map.own_fields = true;
     hnsw.release();
@@ -101,8 +102,8 @@ TEST(SimdFlat, SwapsOwnedFlatPartsAndKeepsTheFileFormat) {
     std::unique_ptr<faiss::Index> ivf(
         faiss::index_factory(d, "IVF8_HNSW8,Flat", faiss::METRIC_INNER_PRODUCT));
     qiss::use_simd_flat(ivf.get());
-    const auto& quantizer = dynamic_cast<faiss::IndexHNSW&>(
-        *dynamic_cast<faiss::IndexIVF&>(*ivf).quantizer);
+    const auto& quantizer =
+        dynamic_cast<faiss::IndexHNSW&>(*dynamic_cast<faiss::IndexIVF&>(*ivf).quantizer);
     EXPECT_EQ(typeid(*quantizer.storage), typeid(qiss::SimdFlatIP));
 
     std::unique_ptr<faiss::Index> flat_ivf(
@@ -121,9 +122,8 @@ TEST(SimdFlat, SwapsOwnedFlatPartsAndKeepsTheFileFormat) {
     std::iota(ids.begin(), ids.end(), 1000);
     map.add_with_ids(600, xb.data(), ids.data());
     auto copy = copy_of(map);
-    const auto& copied = *dynamic_cast<faiss::IndexHNSW&>(
-                              *dynamic_cast<faiss::IndexIDMap2&>(*copy).index)
-                              .storage;
+    const auto& copied =
+        *dynamic_cast<faiss::IndexHNSW&>(*dynamic_cast<faiss::IndexIDMap2&>(*copy).index).storage;
     EXPECT_EQ(typeid(copied), typeid(faiss::IndexFlatIP));
     EXPECT_EQ(copied.ntotal, 600);
 }

@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "index/index_factory.h"
+#include "index/simd_flat.h"
 
 namespace qiss {
 namespace fs = std::filesystem;
@@ -193,8 +194,8 @@ void Collection::train_index(VectorIndex& index) const {
     // for the coarse quantizer and the PQ codebooks.
     const std::size_t d = static_cast<std::size_t>(dim());
     const std::size_t n = store_->count();
-    const std::size_t want = std::min(kMaxTrainingVectors,
-                                      std::max<std::size_t>(index.min_training_vectors() * 40, 1));
+    const std::size_t want =
+        std::min(kMaxTrainingVectors, std::max<std::size_t>(index.min_training_vectors() * 40, 1));
     const std::size_t stride = std::max<std::size_t>(1, n / want);
     std::vector<float> sample;
     std::size_t i = 0;
@@ -349,9 +350,7 @@ SearchResult Collection::rerank_with_store(const float* query, const SearchResul
     std::vector<std::pair<float, std::int64_t>> scored;
     scored.reserve(ids.size());
     store_->for_vectors(ids, [&](std::uint64_t id, const float* v) {
-        float dot = 0;
-        for (std::size_t j = 0; j < d; ++j) dot += query[j] * v[j];
-        scored.emplace_back(dot, static_cast<std::int64_t>(id));
+        scored.emplace_back(simd_inner_product(query, v, d), static_cast<std::int64_t>(id));
     });
     std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
         return a.first != b.first ? a.first > b.first : a.second < b.second;

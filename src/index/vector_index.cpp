@@ -190,11 +190,11 @@ struct VectorIndex::Impl {
             native_ids.insert(native_ids.end(), ids.get(), ids.get() + ivf->invlists->list_size(l));
         }
         std::sort(native_ids.begin(), native_ids.end());
-        QISS_CHECK(native_ids.size() == static_cast<std::size_t>(ivf->ntotal) &&
-                       std::adjacent_find(native_ids.begin(), native_ids.end()) ==
-                           native_ids.end() &&
-                       (native_ids.empty() || native_ids.front() >= 0),
-                   "index file {} is corrupted (bad ids in the inverted lists)", name);
+        QISS_CHECK(
+            native_ids.size() == static_cast<std::size_t>(ivf->ntotal) &&
+                std::adjacent_find(native_ids.begin(), native_ids.end()) == native_ids.end() &&
+                (native_ids.empty() || native_ids.front() >= 0),
+            "index file {} is corrupted (bad ids in the inverted lists)", name);
     }
 
     std::vector<SearchResult> search(const float* queries, std::size_t nq, int k,
@@ -339,8 +339,7 @@ void VectorIndex::add(const float* x, const int64_t* ids, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
         const int64_t id = sorted[i];
         QISS_CHECK(id >= 0, "index ids must not be negative, got {}", id);
-        QISS_CHECK(i == 0 || sorted[i - 1] != id, "id {} appears twice in the vectors to add",
-                   id);
+        QISS_CHECK(i == 0 || sorted[i - 1] != id, "id {} appears twice in the vectors to add", id);
         QISS_CHECK(!impl_->tombstones.count(id),
                    "id {} was removed from this index and cannot be added again; rebuild the "
                    "index",
@@ -354,8 +353,7 @@ void VectorIndex::add(const float* x, const int64_t* ids, std::size_t n) {
     try {
         impl_->index->add_with_ids(static_cast<idx_t>(n), x, ids);
     } catch (const faiss::FaissException& e) {
-        QISS_THROW("adding {} vectors to the '{}' index failed: {}", n, impl_->factory,
-                   message(e));
+        QISS_THROW("adding {} vectors to the '{}' index failed: {}", n, impl_->factory, message(e));
     }
     if (impl_->map)
         impl_->dead.resize(impl_->index->ntotal, false);
@@ -382,9 +380,8 @@ std::size_t VectorIndex::remove(const int64_t* ids, std::size_t n) {
             QISS_THROW("removing {} vectors from the '{}' index failed: {}", gone.size(),
                        im.factory, message(e));
         }
-        std::erase_if(im.native_ids, [&](int64_t id) {
-            return std::binary_search(gone.begin(), gone.end(), id);
-        });
+        std::erase_if(im.native_ids,
+                      [&](int64_t id) { return std::binary_search(gone.begin(), gone.end(), id); });
         return gone.size();
     }
     std::size_t removed = 0;
@@ -438,8 +435,7 @@ std::vector<SearchResult> VectorIndex::search(const float* queries, std::size_t 
     {
         std::shared_lock lock(impl_->mutex);
         const faiss::IndexHNSW* hnsw = faiss_ops::hnsw_of(impl_->inner());
-        if (!hnsw || hnsw->hnsw.efSearch == ef)
-            return impl_->search(queries, nq, k, options);
+        if (!hnsw || hnsw->hnsw.efSearch == ef) return impl_->search(queries, nq, k, options);
     }
     // FAISS 1.7.3's HNSW sizes its candidate list from the stored efSearch (the per-call value
     // only stops the walk earlier): a search with another ef_search than the stored one sets it

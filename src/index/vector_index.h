@@ -16,7 +16,7 @@ namespace qiss {
 /// passed to FAISS with the call and never stored in the shared index.
 struct SearchOptions {
     /// HNSW: size of the candidate list explored per query (raised to k when smaller).
-    int ef_search = 64;
+    int ef_search = 48;
     /// IVF: number of inverted lists visited per query (clamped to [1, nlist]).
     int nprobe = 32;
     /// Re-ranking: the base index returns k·k_factor candidates that are re-scored exactly,
@@ -50,7 +50,8 @@ class VectorIndex {
   public:
     /// A new, empty index built by faiss::index_factory(dim, factory, METRIC_INNER_PRODUCT),
     /// e.g. "Flat", "HNSW32", "IVF1024,PQ32x8np", "IVF16384_HNSW32,PQ32x8np". HNSW gets
-    /// efConstruction 80 and efSearch 64. Throws qiss::Error for an invalid factory string or dimension.
+    /// efConstruction 80 and efSearch 48. Throws qiss::Error for an invalid factory string or
+    /// dimension.
     static VectorIndex create(const std::string& factory, int dim);
 
     /// Reads an index written by save(). Throws qiss::Error if the file is not a qiss index,
@@ -109,8 +110,8 @@ class VectorIndex {
 
     /// Searches `nq` row-major queries for their `k` best live vectors. Returns one result per
     /// query, sorted by descending score, with fewer than k entries when fewer exist. An HNSW
-    /// search whose ef_search differs from the stored one (64) runs alone (exclusive lock).
-    /// Throws qiss::Error if k is not positive.
+    /// search whose ef_search differs from the stored one (48 by default) runs alone (exclusive
+    /// lock). Throws qiss::Error if k is not positive.
     std::vector<SearchResult> search(const float* queries, std::size_t nq, int k,
                                      const SearchOptions& options = {}) const;
 
