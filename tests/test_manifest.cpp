@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "corpus/manifest.h"
+#include "ingest/source.h"
 #include "test_support.h"
 
 using namespace qiss;
@@ -53,4 +54,45 @@ TEST(Manifest, SkipsBadLinesWithWarningsAndKeepsGoodOnes) {
     EXPECT_EQ(back.entries[0].captions, m.entries[0].captions);
     EXPECT_EQ(back.entries[1].split, Split::Test);
     EXPECT_THROW(read_manifest(dir / "nope.jsonl"), Error);
+}
+
+// `qiss index` sources: a manifest long enough to be parsed in several parts keeps the file's
+// order, the free fields (not the keywords) and the line numbers of its problems.
+TEST(IngestSources, LongManifestKeepsOrderFieldsAndProblemLines) {
+    test::TempDir dir("sources");
+    constexpr int kLines = 2000;
+    {
+        std::ofstream m(dir / "manifest.jsonl");
+        for (int i = 1; i <= kLines; ++i) {
+            if (i == 700) {
+                m << "{not json\n";
+            } else if (i == 1500) {
+                m << R"({"caption": "no path"})"
+                  << "\n";
+            } else if (i == 1800) {
+                m << "   \n";
+            } else {
+                m << R"({"path": "img/)" << i << R"(.png", "id": )" << i
+                  << R"(, "captions": {"de": ["Bild )" << i << R"("], "en": ["image )" << i
+                  << R"("]}, "keywords": {"en": ["k"]}})"
+                  << "\n";
+            }
+        }
+    }
+    std::vector<SourceProblem> problems;
+    const auto items = expand_sources({(dir / "manifest.jsonl").string()}, problems);
+    ASSERT_EQ(items.size(), static_cast<std::size_t>(kLines - 3));
+    ASSERT_EQ(problems.size(), 2u);
+    EXPECT_EQ(problems[0].source, (dir / "manifest.jsonl").string() + ":700");
+    EXPECT_EQ(problems[1].source, (dir / "manifest.jsonl").string() + ":1500");
+    int expected = 1;
+    for (const auto& item : items) {
+        while (expected == 700 || expected == 1500 || expected == 1800) ++expected;
+        EXPECT_EQ(
+            item.source,
+            (dir.path() / "img" / (std::to_string(expected) + ".png")).lexically_normal().string());
+        EXPECT_EQ(item.caption, "image " + std::to_string(expected));
+        EXPECT_EQ(item.metadata, nlohmann::json({{"id", expected}}));
+        ++expected;
+    }
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
+#include <thread>
 
 namespace qiss {
 namespace fs = std::filesystem;
@@ -35,6 +37,42 @@ std::string first_caption(const nlohmann::json& captions) {
     return "";
 }
 
+/// One manifest line as an item, or a problem (`item.source` empty).
+IngestItem parse_manifest_line(const std::string& line, const fs::path& base,
+                               const std::string& where, std::vector<SourceProblem>& problems) {
+    // `keywords` (search terms, often the larger half of a corpus line) are not kept: skip
+    // their values while parsing instead of building and dropping them.
+    static const nlohmann::json::parser_callback_t skip_keywords =
+        [](int depth, nlohmann::json::parse_event_t event, const nlohmann::json& parsed) {
+            return !(depth == 1 && event == nlohmann::json::parse_event_t::key &&
+                     parsed == "keywords");
+        };
+    IngestItem item;
+    nlohmann::json j = nlohmann::json::parse(line, skip_keywords, /*allow_exceptions=*/false);
+    if (!j.is_object()) {
+        problems.push_back({where, "not a JSON object"});
+        return item;
+    }
+    if (j.contains("url") && j["url"].is_string() && is_url(j["url"].get<std::string>())) {
+        item.source = j["url"].get<std::string>();
+        item.is_url = true;
+    } else if (j.contains("path") && j["path"].is_string()) {
+        fs::path p = j["path"].get<std::string>();
+        item.source = (p.is_absolute() ? p : base / p).lexically_normal().string();
+    } else {
+        problems.push_back({where, "no \"path\" or http(s) \"url\""});
+        return item;
+    }
+    if (j.contains("caption") && j["caption"].is_string())
+        item.caption = j["caption"].get<std::string>();
+    else if (j.contains("captions"))
+        item.caption = first_caption(j["captions"]);
+    for (auto& [k, v] : j.items())
+        if (k != "path" && k != "url" && k != "caption" && k != "captions" && k != "keywords")
+            item.metadata[k] = std::move(v);
+    return item;
+}
+
 void expand_manifest(const fs::path& file, std::vector<IngestItem>& out,
                      std::vector<SourceProblem>& problems) {
     std::ifstream in(file);
@@ -43,34 +81,34 @@ void expand_manifest(const fs::path& file, std::vector<IngestItem>& out,
         return;
     }
     const fs::path base = fs::absolute(file).parent_path();
-    std::string line;
-    for (std::size_t n = 1; std::getline(in, line); ++n) {
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        const std::string where = file.string() + ":" + std::to_string(n);
-        nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-        if (!j.is_object()) {
-            problems.push_back({where, "not a JSON object"});
-            continue;
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
+
+    // Lines are independent: parse contiguous ranges on every core (a corpus manifest with
+    // captions in ~170 languages is hundreds of MB), then keep the file's order.
+    struct Part {
+        std::vector<IngestItem> items;
+        std::vector<SourceProblem> problems;
+    };
+    const std::size_t n_parts = std::clamp<std::size_t>(
+        std::min<std::size_t>(std::thread::hardware_concurrency(), lines.size() / 256), 1, 64);
+    std::vector<Part> parts(n_parts);
+    auto parse_range = [&](std::size_t p) {
+        const std::size_t from = lines.size() * p / n_parts, to = lines.size() * (p + 1) / n_parts;
+        for (std::size_t n = from; n < to; ++n) {
+            if (lines[n].find_first_not_of(" \t\r") == std::string::npos) continue;
+            const std::string where = file.string() + ":" + std::to_string(n + 1);
+            IngestItem item = parse_manifest_line(lines[n], base, where, parts[p].problems);
+            if (!item.source.empty()) parts[p].items.push_back(std::move(item));
         }
-        IngestItem item;
-        if (j.contains("url") && j["url"].is_string() && is_url(j["url"].get<std::string>())) {
-            item.source = j["url"].get<std::string>();
-            item.is_url = true;
-        } else if (j.contains("path") && j["path"].is_string()) {
-            fs::path p = j["path"].get<std::string>();
-            item.source = (p.is_absolute() ? p : base / p).lexically_normal().string();
-        } else {
-            problems.push_back({where, "no \"path\" or http(s) \"url\""});
-            continue;
-        }
-        if (j.contains("caption") && j["caption"].is_string())
-            item.caption = j["caption"].get<std::string>();
-        else if (j.contains("captions"))
-            item.caption = first_caption(j["captions"]);
-        for (const auto& [k, v] : j.items())
-            if (k != "path" && k != "url" && k != "caption" && k != "captions" && k != "keywords")
-                item.metadata[k] = v;
-        out.push_back(std::move(item));
+    };
+    std::vector<std::thread> threads;
+    for (std::size_t p = 1; p < n_parts; ++p) threads.emplace_back(parse_range, p);
+    parse_range(0);
+    for (auto& t : threads) t.join();
+    for (auto& part : parts) {
+        std::move(part.items.begin(), part.items.end(), std::back_inserter(out));
+        std::move(part.problems.begin(), part.problems.end(), std::back_inserter(problems));
     }
 }
 
