@@ -1,6 +1,7 @@
 // The stages of `qiss index` measured one at a time on the same files (docs/benchmarks.md,
 // "Ingestion"): read, hash, decode (as the ingester does it), thumbnail + model input, and
-// embedding alone, each as images/s over all cores. Comparing them with the end-to-end rate
+// embedding alone (one single-threaded embedding thread per core, as the ingester), each as
+// images/s over all cores. Comparing them with the end-to-end rate
 // of `qiss index` tells which stage bounds ingestion.
 //   build/bench/ingest_stages --model models/qiss-default.qiss [--json] [--list FILE]
 //   FILES_OR_FOLDERS...
@@ -14,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -25,6 +27,7 @@
 #include "image/resize.h"
 #include "image/thumbnail.h"
 #include "ingest/source.h"
+#include "model/compute_threads.h"
 #include "model/model.h"
 
 namespace fs = std::filesystem;
@@ -116,15 +119,23 @@ int main(int argc, char** argv) {
             inputs_rgb[i] = qiss::fit_square(decoded[i], input_size);
         });
         decoded.clear();
-        const auto t0 = Clock::now();
+        // As `qiss index` embeds: one single-threaded embedding thread per core, batches taken
+        // in turn.
         std::erase_if(inputs_rgb, [](const cv::Mat& m) { return m.empty(); });
         const std::size_t m = inputs_rgb.size();
-        for (std::size_t i = 0; i < m; i += batch) {
-            std::vector<cv::Mat> b(inputs_rgb.begin() + i,
-                                   inputs_rgb.begin() + std::min(m, i + batch));
-            model.embed_images(b);
+        const std::size_t batches = (m + batch - 1) / batch;
+        {
+            qiss::ComputeThreads one_each(1);
+            out["embed"] =
+                static_cast<double>(m) / static_cast<double>(batches) *
+                rate(batches, threads, [&](std::size_t i) {
+                    at::init_num_threads();
+                    const std::size_t from = i * batch;
+                    std::vector<cv::Mat> b(inputs_rgb.begin() + from,
+                                           inputs_rgb.begin() + std::min(m, from + batch));
+                    model.embed_images(b);
+                });
         }
-        out["embed"] = m / std::chrono::duration<double>(Clock::now() - t0).count();
         if (json) {
             std::cout << out.dump() << "\n";
         } else {

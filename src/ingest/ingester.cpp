@@ -1,7 +1,5 @@
 #include "ingest/ingester.h"
 
-#include <dlfcn.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -20,6 +18,7 @@
 #include "image/resize.h"
 #include "image/thumbnail.h"
 #include "ingest/progress.h"
+#include "model/compute_threads.h"
 
 namespace qiss {
 namespace {
@@ -117,34 +116,6 @@ class CommitTurns {
     std::condition_variable turn_;
     std::uint64_t next_ = 0;
     bool stopped_ = false;
-};
-
-/// Sets the threads one embedding may use (ATen's OpenMP teams and OpenBLAS's pool, when the
-/// BLAS is OpenBLAS) while it lives, and restores the previous setting. ATen's count is
-/// process-wide: each thread takes it at its first parallel operation (at::init_num_threads).
-class ComputeThreads {
-  public:
-    explicit ComputeThreads(int n) : before_(at::get_num_threads()) {
-        if (auto get = blas_function<int (*)()>("openblas_get_num_threads")) blas_before_ = get();
-        set(n, n);
-    }
-    ~ComputeThreads() { set(before_, blas_before_); }
-    ComputeThreads(const ComputeThreads&) = delete;
-    ComputeThreads& operator=(const ComputeThreads&) = delete;
-
-  private:
-    template <class F>
-    static F blas_function(const char* name) {
-        return reinterpret_cast<F>(::dlsym(RTLD_DEFAULT, name));
-    }
-    static void set(int aten, int blas) {
-        at::set_num_threads(aten);
-        if (blas <= 0) return;
-        if (auto set_blas = blas_function<void (*)(int)>("openblas_set_num_threads"))
-            set_blas(blas);
-    }
-    int before_;
-    int blas_before_ = 0;
 };
 
 std::int64_t now_unix_ms() {

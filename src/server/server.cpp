@@ -1,6 +1,5 @@
 #include "server/server.h"
 
-#include <dlfcn.h>
 #include <omp.h>
 #include <sys/socket.h>
 
@@ -12,11 +11,11 @@
 #include <limits>
 #include <thread>
 
-#include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "common/error.h"
+#include "model/compute_threads.h"
 #include "server/json_error.h"
 #include "server/routes.h"
 #include "server/web_assets.h"
@@ -285,21 +284,6 @@ void Server::Impl::add_service_routes() {
                       res.set_content(asset->body, asset->content_type);
                   });
 }
-
-namespace {
-
-/// Caps the threads of one embedding: ATen's and this thread's OpenMP team, and OpenBLAS's pool
-/// when the BLAS is OpenBLAS (found at run time: another BLAS has no such call).
-void limit_compute_threads(int n) {
-    at::set_num_threads(n);
-    omp_set_num_threads(n);
-    using SetThreads = void (*)(int);
-    if (auto set_blas =
-            reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
-        set_blas(n);
-}
-
-}  // namespace
 
 void Server::Impl::set_up() {
     limit_compute_threads(options.embed_threads);
