@@ -13,6 +13,7 @@
 #include <faiss/index_io.h>
 
 #include <cmath>
+#include <iostream>
 #include <memory>
 #include <numeric>
 #include <random>
@@ -153,25 +154,33 @@ TEST(SimdFlat, HnswWalkOverSimdStorageMatchesFaiss) {
     // Float rounding may reorder a near tie in the walk; the neighbours are the same.
     EXPECT_GE(same, static_cast<std::size_t>(nq * k * 99 / 100));
 
-    // A graph built with the SIMD kernel is as good as FAISS's own (recall vs exact search).
+    // A graph built with the SIMD kernel is as good as FAISS's own: recall against an exact
+    // search, both walked with efSearch 128. The builds run on several threads, so the graphs
+    // differ by more than rounding: a margin of 3 % of the neighbours.
     faiss::IndexHNSWFlat built(d, 16, faiss::METRIC_INNER_PRODUCT);
     qiss::use_simd_flat(&built);
     built.add(n, xb.data());
     faiss::IndexFlatIP exact(d);
     exact.add(n, xb.data());
-    std::vector<float> de(nq * k), db(nq * k);
-    std::vector<idx_t> le(nq * k), lb(nq * k);
+    std::vector<float> de(nq * k);
+    std::vector<idx_t> le(nq * k);
     exact.search(nq, xq.data(), k, de.data(), le.data());
-    built.search(nq, xq.data(), k, db.data(), lb.data());
-    std::size_t hits_built = 0, hits_plain = 0;
-    for (idx_t q = 0; q < nq; ++q) {
-        const std::set<idx_t> truth(le.begin() + q * k, le.begin() + (q + 1) * k);
-        for (idx_t j = 0; j < k; ++j) {
-            hits_built += truth.count(lb[q * k + j]);
-            hits_plain += truth.count(lp[q * k + j]);
+    auto hits_of = [&](faiss::IndexHNSW& index) {
+        index.hnsw.efSearch = 128;
+        std::vector<float> dist(nq * k);
+        std::vector<idx_t> labels(nq * k);
+        index.search(nq, xq.data(), k, dist.data(), labels.data());
+        std::size_t hits = 0;
+        for (idx_t q = 0; q < nq; ++q) {
+            const std::set<idx_t> truth(le.begin() + q * k, le.begin() + (q + 1) * k);
+            for (idx_t j = 0; j < k; ++j) hits += truth.count(labels[q * k + j]);
         }
-    }
-    EXPECT_GE(hits_built + nq * k / 50, hits_plain);
+        return hits;
+    };
+    const std::size_t hits_built = hits_of(built), hits_plain = hits_of(plain);
+    std::cout << "recall@10 at efSearch 128: SIMD-built " << hits_built / double(nq * k)
+              << ", FAISS-built " << hits_plain / double(nq * k) << "\n";
+    EXPECT_GE(hits_built + nq * k * 3 / 100, hits_plain);
 }
 
 }  // namespace
