@@ -78,17 +78,18 @@ struct SimdIPDistance : faiss::FlatCodesDistanceComputer {
     explicit SimdIPDistance(const SimdFlatIP& storage)
         : faiss::FlatCodesDistanceComputer(storage.codes.data(), storage.code_size),
           d(static_cast<std::size_t>(storage.d)),
-          xb(storage.get_xb()),
           ip(kernel()) {}
 
     void set_query(const float* x) override { query = x; }
     float distance_to_code(const std::uint8_t* code) override {
         return ip(query, reinterpret_cast<const float*>(code), d);
     }
-    float symmetric_dis(idx_t i, idx_t j) override { return ip(xb + i * d, xb + j * d, d); }
+    float symmetric_dis(idx_t i, idx_t j) override {
+        const auto* xb = reinterpret_cast<const float*>(codes);
+        return ip(xb + i * d, xb + j * d, d);
+    }
 
     std::size_t d;
-    const float* xb;
     const float* query = nullptr;
     Kernel ip;
 };

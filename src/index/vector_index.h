@@ -12,8 +12,9 @@
 
 namespace qiss {
 
-/// Per-call search knobs. Each applies only to the index types that have it; the values are
-/// passed to FAISS with the call and never stored in the shared index.
+/// Search knobs. Each applies only to the index types that have it; the values are passed to
+/// FAISS with each call. A collection's defaults are also stored in the index
+/// (VectorIndex::set_search_defaults) so that searches using them take the concurrent path.
 struct SearchOptions {
     /// HNSW: size of the candidate list explored per query (raised to k when smaller).
     int ef_search = 48;
