@@ -40,9 +40,9 @@ T read_at(const std::vector<char>& bytes, std::size_t at) {
 }
 
 /// The meta page at byte `offset`, if the file holds a valid one there.
-std::optional<Meta> read_meta(std::ifstream& in, std::uint64_t offset, std::uint64_t file_size) {
-    if (file_size < offset + kPageHeader + kMetaSize) return std::nullopt;
+std::optional<Meta> read_meta(std::ifstream& in, std::uint64_t offset) {
     std::vector<char> bytes(kMetaSize);
+    in.clear();
     in.seekg(static_cast<std::streamoff>(offset + kPageHeader));
     in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     if (!in) return std::nullopt;
@@ -59,23 +59,25 @@ std::optional<Meta> read_meta(std::ifstream& in, std::uint64_t offset, std::uint
 }  // namespace
 
 void check_data_file(const std::filesystem::path& data_file) {
-    std::error_code ec;
-    const std::uint64_t size = std::filesystem::file_size(data_file, ec);
-    if (ec || size == 0) return;
     std::ifstream in(data_file, std::ios::binary);
-    if (!in) return;  // LMDB reports what is wrong with opening it
-    const auto first = read_meta(in, 0, size);
+    if (!in) return;  // missing (LMDB creates it) or unreadable (LMDB says why)
+    // The meta pages first, then the size: a writer in another process grows the file before it
+    // writes the meta page that uses the new pages, so this order never sees a false truncation.
+    const auto first = read_meta(in, 0);
     if (!first || first->page_size < kMinPageSize || first->page_size > kMaxPageSize ||
         !std::has_single_bit(first->page_size))
-        return;  // not an LMDB file: LMDB refuses it (MDB_INVALID)
+        return;  // empty, or not an LMDB file: LMDB creates or refuses it
     const std::uint64_t page = first->page_size;
+    const auto second = read_meta(in, page);
+    std::error_code ec;
+    const std::uint64_t size = std::filesystem::file_size(data_file, ec);
+    if (ec) return;
     const std::string advice =
         "the image store is damaged (a full disk or an incomplete copy?): restore the store "
         "folder from a backup, or move the collection folder aside and index the images again";
     QISS_CHECK(size >= 2 * page,
                "{} is truncated: {} bytes, shorter than its two meta pages ({} bytes); {}",
                data_file.string(), size, 2 * page, advice);
-    auto second = read_meta(in, page, size);
     if (!second) return;  // LMDB refuses a file whose second meta page is invalid
     const Meta& newest = second->txn_id > first->txn_id ? *second : *first;
     const std::uint64_t pages_used = std::max(newest.last_page, std::uint64_t{1}) + 1;
