@@ -1,6 +1,7 @@
 // A collection with a compressed (IVF-PQ) index: candidates are re-ranked with the vectors the
 // store holds, so scores are exact; the index is rebuilt from the store in chunks.
 #include <gtest/gtest.h>
+#include <lmdb.h>
 
 #include <cmath>
 #include <random>
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "engine/collection.h"
+#include "store/lmdb_env.h"
 #include "test_support.h"
 
 namespace {
@@ -89,8 +91,53 @@ TEST(Collection, CompressedIndexIsReRankedWithStoredVectors) {
     c.reset();
     auto reopened = qiss::Collection::open(dir.path(), options);
     EXPECT_EQ(reopened->info().index_vectors, 1509u);
-    EXPECT_EQ(reopened->search(v_new->data(), 1, 0, std::nullopt, all_lists).at(0).id,
-              added[0].id);
+    EXPECT_EQ(reopened->search(v_new->data(), 1, 0, std::nullopt, all_lists).at(0).id, added[0].id);
+}
+
+/// Overwrites the stored record of image `id` with bytes that are not a record (a damaged
+/// store), through LMDB itself while no collection has the store open.
+void damage_record(const std::filesystem::path& store, std::uint64_t id) {
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 8);
+    ASSERT_EQ(mdb_env_open(env, store.c_str(), 0, 0644), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    MDB_dbi dbi = 0;
+    ASSERT_EQ(mdb_dbi_open(txn, "images", 0, &dbi), 0);
+    std::string key = qiss::lmdb::be64(id), value = "{not json";
+    MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
+    ASSERT_EQ(mdb_put(txn, dbi, &k, &v, 0), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+TEST(Collection, RemoveThatFailsInTheStoreLeavesTheIndexAgreeing) {
+    qiss::test::TempDir dir("collection-remove");
+    qiss::CollectionOptions options;
+    options.model = std::filesystem::path(QISS_TEST_DATA) / "tiny.qiss";
+    int dim = 0;
+    {
+        auto c = qiss::Collection::open(dir.path(), options);
+        dim = c->dim();
+        c->add(random_images(12, dim, 3));
+        c->save_index();
+    }
+    damage_record(dir / "store", 5);
+    auto c = qiss::Collection::open(dir.path(), options);
+    // The store refuses the removal (it cannot read the record): the index must still hold 5.
+    EXPECT_NE(qiss::test::error_of([&] { c->remove(5); }).find("corrupted (record 5"),
+              std::string::npos);
+    EXPECT_EQ(c->info().images, 12u);
+    EXPECT_EQ(c->info().index_vectors, 12u);
+    // Later removals go through to both.
+    EXPECT_TRUE(c->remove(6));
+    EXPECT_EQ(c->info().images, 11u);
+    EXPECT_EQ(c->info().index_vectors, 11u);
+    c->save_index();
+    c.reset();
+    auto reopened = qiss::Collection::open(dir.path(), options);
+    EXPECT_EQ(reopened->info().index_vectors, 11u);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -382,6 +383,47 @@ TEST(ImageIo, DecompressionBombsAreRefusedBeforeDecoding) {
     tiny_file.max_file_bytes = 10;
     EXPECT_NE(error_of([&] { decode_image(two_frame_gif(), tiny_file); }).find("exceeds the limit"),
               std::string::npos);
+}
+
+// A real progressive JPEG with `extra` empty AC scans of its first component inserted before
+// EOI: a few bytes each, but each makes libjpeg pass over the whole image.
+Bytes progressive_scan_bomb(int extra) {
+    Bytes jpeg;
+    EXPECT_TRUE(
+        cv::imencode(".jpg", test_picture(64, 48), jpeg, {cv::IMWRITE_JPEG_PROGRESSIVE, 1}));
+    EXPECT_GE(jpeg.size(), 4u);
+    EXPECT_EQ(jpeg[jpeg.size() - 2], 0xFF);
+    EXPECT_EQ(jpeg[jpeg.size() - 1], 0xD9);
+    // SOS, length 8, one component (id 1, tables 0/0), spectral band 1..1, Ah 0, Al 0.
+    const Bytes scan = {0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x01, 0x01, 0x00};
+    Bytes out(jpeg.begin(), jpeg.end() - 2);
+    for (int i = 0; i < extra; ++i) out.insert(out.end(), scan.begin(), scan.end());
+    out.push_back(0xFF);
+    out.push_back(0xD9);
+    return out;
+}
+
+TEST(ImageIo, ProgressiveJpegScanBombIsRefusedBeforeDecoding) {
+    const Bytes plain = progressive_scan_bomb(0);
+    const std::size_t scans = count_jpeg_scans(plain);
+    EXPECT_GT(scans, 1u);  // progressive: several scans
+    EXPECT_LE(scans, 20u);
+    EXPECT_EQ(decode_image(plain).rgb.cols, 64);  // an ordinary progressive JPEG decodes
+
+    const Bytes bomb = progressive_scan_bomb(3000);
+    EXPECT_EQ(count_jpeg_scans(bomb), scans + 3000);
+    std::string msg = error_of([&] { decode_image(bomb, {}, "bomb.jpg"); });
+    EXPECT_NE(msg.find(fmt::format("bomb.jpg: JPEG of {} scans exceeds the limit of 100 scans",
+                                   scans + 3000)),
+              std::string::npos)
+        << msg;
+
+    DecodeLimits strict;
+    strict.max_jpeg_scans = scans - 1;
+    msg = error_of([&] { decode_image(plain, strict); });
+    EXPECT_NE(msg.find("scans exceeds the limit"), std::string::npos) << msg;
+    strict.max_jpeg_scans = scans;
+    EXPECT_NO_THROW(decode_image(plain, strict));
 }
 
 TEST(Thumbnail, FitsAndDecodes) {

@@ -1,6 +1,7 @@
 // The vector index with real FAISS: every index type, tombstones, persistence, file errors,
 // concurrent searches, and the default factory chosen by collection size.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <random>
@@ -116,9 +117,8 @@ TEST_P(VectorIndexTypes, RemovedIdsNeverReturned) {
         EXPECT_EQ(index.search(x_.data(), 1, 1)[0].ids.at(0), to_remove[0]);
     } else {
         EXPECT_EQ(index.tombstone_count(), removed.size());
-        EXPECT_NE(
-            error_of([&] { index.add(x_.data(), to_remove.data(), 1); }).find("was removed"),
-            std::string::npos);
+        EXPECT_NE(error_of([&] { index.add(x_.data(), to_remove.data(), 1); }).find("was removed"),
+                  std::string::npos);
     }
 }
 
@@ -136,6 +136,8 @@ TEST_P(VectorIndexTypes, SaveLoadRoundTrip) {
     const std::vector<int64_t> gone = {ids_[0], ids_[5], ids_[17]};
     index.remove(gone.data(), gone.size());
     index.set_applied_seq(77);
+    const VectorIndex::StoreId store_id = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    index.set_store_id(store_id);
     index.save(dir / "a.qiss-index");
 
     VectorIndex loaded = VectorIndex::load(dir / "a.qiss-index");
@@ -147,6 +149,7 @@ TEST_P(VectorIndexTypes, SaveLoadRoundTrip) {
     EXPECT_FALSE(loaded.contains(gone[1]));
     EXPECT_TRUE(loaded.contains(ids_[1]));
     EXPECT_EQ(loaded.applied_seq(), 77u);
+    EXPECT_EQ(loaded.store_id(), store_id);
     const auto before = index.search(x_.data(), 200, 10);
     const auto after = loaded.search(x_.data(), 200, 10);
     for (std::size_t q = 0; q < before.size(); ++q) {
@@ -252,13 +255,13 @@ TEST(VectorIndex, IvfPqKeepsIdsInItsListsWithoutExactScores) {
     EXPECT_GE(self_first, live_queries * 9 / 10);
 
     // Which types give exact scores (and so need no re-ranking by the caller).
-    for (const auto& [factory, exact] : std::vector<std::pair<std::string, bool>>{
-             {"Flat", true},
-             {"HNSW32", true},
-             {"IVF16,Flat", true},
-             {"IVF16,PQ8x8np,RFlat", true},
-             {"IVF16_HNSW32,PQ8x8np", false},
-             {"SQ8", false}}) {
+    for (const auto& [factory, exact] :
+         std::vector<std::pair<std::string, bool>>{{"Flat", true},
+                                                   {"HNSW32", true},
+                                                   {"IVF16,Flat", true},
+                                                   {"IVF16,PQ8x8np,RFlat", true},
+                                                   {"IVF16_HNSW32,PQ8x8np", false},
+                                                   {"SQ8", false}}) {
         EXPECT_EQ(VectorIndex::create(factory, kDim).has_exact_scores(), exact) << factory;
         EXPECT_EQ(VectorIndex::create(factory, kDim).has_native_ids(),
                   factory.starts_with("IVF") && !factory.ends_with("RFlat"))
@@ -370,10 +373,56 @@ TEST(VectorIndex, BadFilesGiveClearErrors) {
     EXPECT_NE(load_error("PNG and some more bytes that are not an index").find("not a qiss index"),
               std::string::npos);
     std::string newer = good;
-    newer[8] = 3;
+    newer[8] = 4;
     EXPECT_NE(load_error(newer).find("newer than this qiss supports"), std::string::npos);
     EXPECT_THROW(VectorIndex::load(dir / "missing"), qiss::Error);
     EXPECT_EQ(VectorIndex::load(dir / "good").size(), 300u);
+}
+
+TEST(VectorIndex, ReadsVersion2FilesWithoutStoreIdentity) {
+    qiss::test::TempDir dir("index-v2");
+    const auto x = unit_vectors(kCount);
+    const auto ids = make_ids(kCount);
+    VectorIndex index = filled_index("Flat", x, ids, 300);
+    index.set_applied_seq(300);
+    index.set_store_id({9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9});
+    index.save(dir / "v3");
+    const std::string v3 = qiss::read_file_bytes(dir / "v3");
+    ASSERT_EQ(v3[8], 3);
+    // Version 2: the same fields without the 16-byte store identity after applied_seq.
+    std::string v2 = v3.substr(0, 24) + v3.substr(40, v3.size() - 44);
+    v2[8] = 2;
+    const uint32_t crc =
+        static_cast<uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(v2.data()), v2.size()));
+    v2.append(reinterpret_cast<const char*>(&crc), sizeof(crc));
+    qiss::write_file_atomic(dir / "v2", v2);
+    VectorIndex loaded = VectorIndex::load(dir / "v2");
+    EXPECT_EQ(loaded.size(), 300u);
+    EXPECT_EQ(loaded.applied_seq(), 300u);
+    EXPECT_EQ(loaded.store_id(), VectorIndex::StoreId{});
+    EXPECT_EQ(loaded.search(x.data() + 7 * kDim, 1, 1)[0].ids[0], ids[7]);
+}
+
+TEST(VectorIndex, LargeFilesRoundTripThroughTheStream) {
+    // More than one read chunk (1 MB) of FAISS data: 20,000 vectors of 32 floats = 2.5 MB.
+    qiss::test::TempDir dir("index-stream");
+    const std::size_t n = 20'000;
+    const auto x = unit_vectors(n, 5);
+    std::vector<int64_t> ids(n);
+    for (std::size_t i = 0; i < n; ++i) ids[i] = static_cast<int64_t>(3 * i + 1);
+    VectorIndex index = VectorIndex::create("Flat", kDim);
+    index.add(x.data(), ids.data(), n);
+    index.save(dir / "big");
+    EXPECT_GT(std::filesystem::file_size(dir / "big"), n * kDim * sizeof(float));
+    VectorIndex loaded = VectorIndex::load(dir / "big");
+    EXPECT_EQ(loaded.size(), n);
+    for (std::size_t q : {0u, 9'999u, 19'999u})
+        EXPECT_EQ(loaded.search(x.data() + q * kDim, 1, 1)[0].ids[0], ids[q]);
+    std::string bytes = qiss::read_file_bytes(dir / "big");
+    bytes[bytes.size() - 10] ^= 1;  // in the FAISS part, past the first chunk
+    qiss::write_file_atomic(dir / "big", bytes);
+    EXPECT_NE(error_of([&] { VectorIndex::load(dir / "big"); }).find("CRC mismatch"),
+              std::string::npos);
 }
 
 TEST(IndexFactory, DefaultPicksTypeBySize) {

@@ -270,6 +270,55 @@ TEST(ImageStore, ForeignOrNewerFormatIsClearError) {
         std::string::npos);
 }
 
+TEST(ImageStore, IdentityIsRandomWrittenOnceAndKept) {
+    qiss::test::TempDir dir("store-id");
+    qiss::StoreId first{};
+    {
+        ImageStore a = ImageStore::open(dir / "a", small());
+        first = a.id();
+        EXPECT_NE(first, qiss::StoreId{});
+        a.add(batch_of({"a", "b"}));
+        a.remove(1);
+        const qiss::StoreCounts counts = a.counts();
+        EXPECT_EQ(counts.images, 1u);
+        EXPECT_EQ(counts.last_seq, 3u);
+        EXPECT_NE(error_of([&] { a.set_meta("store_id", "mine"); }).find("not a free key"),
+                  std::string::npos);
+    }
+    StoreOptions read_only = small();
+    read_only.read_only = true;
+    EXPECT_EQ(ImageStore::open(dir / "a", read_only).id(), first);
+    EXPECT_EQ(ImageStore::open(dir / "a", small()).id(), first);
+    EXPECT_NE(ImageStore::open(dir / "b", small()).id(), first);
+}
+
+TEST(ImageStore, TruncatedDataFileIsAClearErrorBeforeMapping) {
+    qiss::test::TempDir dir("store-truncated");
+    const auto path = dir / "store";
+    {
+        ImageStore store = ImageStore::open(path, small());
+        for (int i = 0; i < 40; ++i) store.add(batch_of({"t" + std::to_string(i)}));
+    }
+    const auto file = path / "data.mdb";
+    const auto size = std::filesystem::file_size(file);
+    ASSERT_GT(size, 8 * 4096u);
+    // Extra bytes at the end are harmless (LMDB may grow the file ahead).
+    std::filesystem::resize_file(file, size + 3 * 4096);
+    EXPECT_EQ(ImageStore::open(path, small()).count(), 40u);
+    for (std::uintmax_t cut : {size - 4096, size / 2, std::uintmax_t{3 * 4096},
+                               std::uintmax_t{5000}, std::uintmax_t{200}}) {
+        std::filesystem::resize_file(file, cut);
+        const std::string msg = error_of([&] { ImageStore::open(path, small()); });
+        EXPECT_NE(msg.find(file.string() + " is truncated"), std::string::npos)
+            << cut << ": " << msg;
+        StoreOptions read_only = small();
+        read_only.read_only = true;
+        EXPECT_NE(error_of([&] { ImageStore::open(path, read_only); }).find("is truncated"),
+                  std::string::npos)
+            << cut;
+    }
+}
+
 TEST(ImageStore, ReadersRunConcurrentlyWithAWriter) {
     qiss::test::TempDir dir("store-threads");
     ImageStore store = ImageStore::open(dir / "store", small());

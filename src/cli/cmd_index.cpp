@@ -20,6 +20,7 @@ Command register_index(CLI::App& app) {
         std::vector<std::string> sources;
         IngestOptions ingest;
         double max_file_mb = 64;
+        double map_size_gb = 64;
     };
     auto a = std::make_shared<Args>();
     sub->add_option("--data", a->data, "Collection folder (created if missing)")->required();
@@ -44,6 +45,15 @@ Command register_index(CLI::App& app) {
     sub->add_option("--max-pixels", a->ingest.decode.max_pixels,
                     "Images with more pixels are skipped (decompression bombs)")
         ->capture_default_str();
+    sub->add_option("--max-jpeg-scans", a->ingest.decode.max_jpeg_scans,
+                    "JPEGs with more scans are skipped (progressive scan bombs)")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    sub->add_option(
+           "--map-size-gb", a->map_size_gb,
+           "Largest size the image store may reach (LMDB map size; address space, not disk)")
+        ->check(CLI::Range(0.001, 1e6))
+        ->capture_default_str();
     sub->add_option("sources", a->sources, "Folders, .jsonl manifests, image files, http(s) URLs")
         ->required();
     return {sub, [a] {
@@ -53,6 +63,7 @@ Command register_index(CLI::App& app) {
                 CollectionOptions co;
                 co.model = a->model;
                 co.index_factory = a->factory;
+                co.store_map_size = static_cast<std::size_t>(a->map_size_gb * double(1ull << 30));
                 auto collection = Collection::open(a->data, co);
                 std::vector<SourceProblem> problems;
                 auto items = expand_sources(a->sources, problems);

@@ -13,16 +13,23 @@ Command register_info(CLI::App& app) {
     struct Args {
         std::string data;
         bool json = false;
+        double map_size_gb = 64;
     };
     auto a = std::make_shared<Args>();
     sub->add_option("--data", a->data, "Collection folder")
         ->required()
         ->check(CLI::ExistingDirectory);
     sub->add_flag("--json", a->json, "Print one JSON object");
+    sub->add_option(
+           "--map-size-gb", a->map_size_gb,
+           "Largest size the image store may reach (LMDB map size; address space, not disk)")
+        ->check(CLI::Range(0.001, 1e6))
+        ->capture_default_str();
     return {
         sub, [a] {
             CollectionOptions co;
             co.read_only = true;
+            co.store_map_size = static_cast<std::size_t>(a->map_size_gb * double(1ull << 30));
             auto c = Collection::open(a->data, co);
             CollectionInfo i = c->info();
             if (a->json) {

@@ -14,14 +14,22 @@ Command register_rm(CLI::App& app) {
     struct Args {
         std::string data;
         std::vector<std::uint64_t> ids;
+        double map_size_gb = 64;
     };
     auto a = std::make_shared<Args>();
     sub->add_option("--data", a->data, "Collection folder")
         ->required()
         ->check(CLI::ExistingDirectory);
     sub->add_option("ids", a->ids, "Image ids")->required();
+    sub->add_option(
+           "--map-size-gb", a->map_size_gb,
+           "Largest size the image store may reach (LMDB map size; address space, not disk)")
+        ->check(CLI::Range(0.001, 1e6))
+        ->capture_default_str();
     return {sub, [a] {
-                auto c = Collection::open(a->data);
+                CollectionOptions co;
+                co.store_map_size = static_cast<std::size_t>(a->map_size_gb * double(1ull << 30));
+                auto c = Collection::open(a->data, co);
                 std::vector<std::uint64_t> unknown;
                 std::size_t removed = 0;
                 for (auto id : a->ids) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <ctime>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -146,22 +147,116 @@ std::unique_ptr<Collection> Collection::open(const fs::path& dir, const Collecti
     }
 
     c->search_defaults_ = o.search;
-    const fs::path index_file = dir / kIndexFile;
-    if (fs::is_regular_file(index_file)) {
-        c->index_ = std::make_unique<VectorIndex>(VectorIndex::load(index_file));
-        c->index_->set_search_defaults(c->search_defaults_);
-        QISS_CHECK(c->index_->dim() == c->dim(), "{}: index of dimension {}, model of {}",
-                   index_file.string(), c->index_->dim(), c->dim());
-        if (!c->fixed_factory_.empty() && c->index_->factory() != c->fixed_factory_)
-            c->rebuild_index(c->fixed_factory_);
-        else
-            c->sync_index_from_log();
-    } else {
-        c->rebuild_index(c->fixed_factory_.empty()
-                             ? default_index_factory(c->store_->count(), c->dim())
-                             : c->fixed_factory_);
-    }
+    c->open_index();
     return c;
+}
+
+void Collection::open_index() {
+    const fs::path file = dir_ / kIndexFile;
+    auto rebuild = [&] {
+        rebuild_index(fixed_factory_.empty() ? default_index_factory(store_->count(), dim())
+                                             : fixed_factory_);
+    };
+    if (!fs::exists(file)) {
+        rebuild();
+        return;
+    }
+    std::string problem;
+    try {
+        index_ = std::make_unique<VectorIndex>(VectorIndex::load(file));
+        problem = index_mismatch(file);
+        if (problem.empty()) {
+            index_->set_search_defaults(search_defaults_);
+            if (!fixed_factory_.empty() && index_->factory() != fixed_factory_) {
+                rebuild_index(fixed_factory_);
+                return;
+            }
+            problem = sync_and_count(file);
+        }
+    } catch (const Error& e) {
+        problem = e.what();
+    }
+    if (problem.empty()) {
+        if (!read_only_ && index_->store_id() == VectorIndex::StoreId{}) {
+            index_->set_store_id(store_->id());  // a file of an older qiss: record the store
+            dirty_ = true;
+        }
+        return;
+    }
+    set_index_file_aside(file, problem);
+    rebuild();
+    if (!read_only_) save_index();
+}
+
+std::string Collection::index_mismatch(const fs::path& file) const {
+    if (index_->dim() != dim())
+        return fmt::format("index file {} holds vectors of dimension {}, the model of {}",
+                           file.string(), index_->dim(), dim());
+    const StoreId store_id = store_->id();
+    const VectorIndex::StoreId index_id = index_->store_id();
+    if (index_id != VectorIndex::StoreId{} && index_id != store_id)
+        return fmt::format(
+            "index file {} was built from another image store than {} (copied from another "
+            "collection, or the store was replaced or lost)",
+            file.string(), store_->dir().string());
+    // A file of an older qiss has no store identity: the store must at least have reached the
+    // log position the index reflects.
+    const std::uint64_t last_seq = store_->last_seq();
+    if (index_->applied_seq() > last_seq)
+        return fmt::format(
+            "index file {} reflects operation {} of the store's log, but the store {} has only {} "
+            "(the store was replaced or lost?)",
+            file.string(), index_->applied_seq(), store_->dir().string(), last_seq);
+    return "";
+}
+
+std::string Collection::sync_and_count(const fs::path& file) {
+    // Another process may write meanwhile: compare counts of the snapshot the index reflects.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        try {
+            sync_index_from_log();
+        } catch (const Error& e) {
+            return fmt::format("index file {} does not agree with the store's log: {}",
+                               file.string(), e.what());
+        }
+        const StoreCounts counts = store_->counts();
+        std::shared_lock lock(index_mutex_);
+        if (index_->applied_seq() != counts.last_seq) continue;
+        if (index_->size() == counts.images) return "";
+        return fmt::format("index file {} holds {} vectors but the store {} holds {} images",
+                           file.string(), index_->size(), store_->dir().string(), counts.images);
+    }
+    return "";  // the store keeps moving; the next open checks again
+}
+
+void Collection::set_index_file_aside(const fs::path& file, const std::string& problem) {
+    if (read_only_) {
+        spdlog::warn(
+            "{}; rebuilding the index in memory from the store (opened read-only: the file is "
+            "left as it is until a command with write access, e.g. qiss index or qiss rm, "
+            "replaces it)",
+            problem);
+        return;
+    }
+    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm utc{};
+    ::gmtime_r(&now, &utc);
+    char stamp[32];
+    std::strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &utc);
+    fs::path aside = file;
+    aside += std::string(".bad-") + stamp;
+    for (int n = 2; fs::exists(aside); ++n) {
+        aside = file;
+        aside += fmt::format(".bad-{}-{}", stamp, n);
+    }
+    std::error_code ec;
+    fs::rename(file, aside, ec);
+    if (ec)
+        spdlog::warn("{}; cannot move it aside ({}): rebuilding the index from the store over it",
+                     problem, ec.message());
+    else
+        spdlog::warn("{}; moved it to {} and rebuilding the index from the store", problem,
+                     aside.string());
 }
 
 void Collection::sync_index_from_log() {
@@ -169,7 +264,7 @@ void Collection::sync_index_from_log() {
     std::uint64_t applied = index_->applied_seq();
     if (store_->last_seq() <= applied) return;
     std::size_t ops = 0;
-    store_->for_each_op_after(
+    const std::uint64_t last = store_->for_each_op_after(
         applied, [&](std::uint64_t seq, StoreOp op, std::uint64_t id, const float* vec) {
             auto sid = static_cast<std::int64_t>(id);
             if (op == StoreOp::Add && vec)
@@ -179,7 +274,7 @@ void Collection::sync_index_from_log() {
             index_->set_applied_seq(seq);
             ++ops;
         });
-    index_->set_applied_seq(store_->last_seq());
+    index_->set_applied_seq(last);  // that snapshot's position, not a later one
     dirty_ = true;
     spdlog::debug("index brought up to date with {} logged operations", ops);
 }
@@ -234,6 +329,7 @@ void Collection::rebuild_index(const std::string& factory) {
     });
     flush();
     fresh->set_applied_seq(seq);
+    fresh->set_store_id(store_->id());
     fresh->set_search_defaults(search_defaults_);
     {
         std::unique_lock lock(index_mutex_);
@@ -289,18 +385,16 @@ std::vector<AddResult> Collection::add(std::vector<NewImage>&& batch) {
 bool Collection::remove(std::uint64_t id) {
     QISS_ASSERT(!read_only_);
     std::lock_guard writer(write_mutex_);
-    if (!store_->get(id)) return false;
-    auto sid = static_cast<std::int64_t>(id);
-    {
-        // Out of the index first: a search never returns an id whose record is gone.
-        std::unique_lock lock(index_mutex_);
-        index_->remove(&sid, 1);
-    }
-    bool removed = store_->remove(id);
+    // The store first, as for add(): it is the source of truth. If it fails, the index still
+    // agrees with it; if the index step fails after it, the log replays the removal at the next
+    // open. A search meanwhile may find the id in the index but skips it, its record being gone.
+    if (!store_->remove(id)) return false;
+    const auto sid = static_cast<std::int64_t>(id);
     std::unique_lock lock(index_mutex_);
+    index_->remove(&sid, 1);
     index_->set_applied_seq(store_->last_seq());
     dirty_ = true;
-    return removed;
+    return true;
 }
 
 void Collection::save_index() {

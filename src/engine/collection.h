@@ -102,6 +102,16 @@ class Collection {
   private:
     class WriterLock;
     Collection() = default;
+    /// Loads the index file and brings it up to date with the store; rebuilds the index from the
+    /// store when the file is missing, unreadable, or does not agree with the store (another
+    /// store's identity, a log position or a count the store does not have).
+    void open_index();
+    /// Why the loaded index cannot belong to the store ("" if it can).
+    std::string index_mismatch(const std::filesystem::path& file) const;
+    /// Replays the log, then compares the index's vector count with the store's ("" if equal).
+    std::string sync_and_count(const std::filesystem::path& file);
+    /// Says why the index file is unusable and, with write access, moves it aside.
+    void set_index_file_aside(const std::filesystem::path& file, const std::string& problem);
     void sync_index_from_log();
     void rebuild_index(const std::string& factory);
     void train_index(VectorIndex& index) const;

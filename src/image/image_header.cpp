@@ -196,6 +196,15 @@ std::optional<ImageSize> peek_image_size(std::span<const std::uint8_t> bytes,
     return std::nullopt;
 }
 
+std::size_t count_jpeg_scans(std::span<const std::uint8_t> bytes) {
+    std::size_t scans = 0;
+    walk_jpeg(bytes, [&](std::uint8_t m, std::size_t, std::size_t) {
+        if (m == 0xDA) ++scans;
+        return false;
+    });
+    return scans;
+}
+
 bool reaches_end_marker(std::span<const std::uint8_t> bytes, std::string_view format) {
     if (format == "png") return png_complete(bytes);
     if (format == "jpeg") return walk_jpeg(bytes, [](auto...) { return false; });

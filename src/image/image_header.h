@@ -4,6 +4,7 @@
 /// declared size from the header, and whether the file reaches its end marker. Nothing here
 /// allocates in proportion to the image, so hostile files are refused before a decoder runs.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -26,6 +27,10 @@ std::string sniff_image_format(std::span<const std::uint8_t> bytes);
 /// Returns nullopt when the header is missing, truncated, malformed or declares a zero side.
 std::optional<ImageSize> peek_image_size(std::span<const std::uint8_t> bytes,
                                          std::string_view format);
+
+/// Number of scans (SOS markers) of a JPEG up to its EOI. A progressive JPEG can hold thousands
+/// of tiny scans, each of which makes libjpeg pass over the whole image (a "scan bomb").
+std::size_t count_jpeg_scans(std::span<const std::uint8_t> bytes);
 
 /// Whether `bytes` reach the format's end: the PNG chunk chain up to IEND, the JPEG marker
 /// chain (entropy-coded data included) up to EOI, the whole RIFF payload of a WebP, the pixel

@@ -224,6 +224,12 @@ DecodedImage decode_image(std::span<const std::uint8_t> bytes, const DecodeLimit
     QISS_CHECK(reaches_end_marker(bytes, format), "{}: corrupt or truncated {} (data ends early)",
                what, format);
 
+    if (format == "jpeg") {
+        const std::size_t scans = count_jpeg_scans(bytes);
+        QISS_CHECK(scans <= limits.max_jpeg_scans,
+                   "{}: JPEG of {} scans exceeds the limit of {} scans (a scan bomb?)", what, scans,
+                   limits.max_jpeg_scans);
+    }
     const int jpeg_scale = format == "jpeg" ? jpeg_scale_for(*declared, limits.reduce_jpeg_to) : 1;
     cv::Mat rgb = format == "gif" ? decode_gif(bytes, limits, what)
                                   : decode_with_opencv(bytes, format, jpeg_scale, what);

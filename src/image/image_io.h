@@ -19,6 +19,10 @@ struct DecodeLimits {
     /// JPEG only: decode at 1/2, 1/4 or 1/8 of the size (libjpeg's DCT scaling, several times
     /// faster) as long as the shorter side stays at least this many pixels; 0 = full size.
     int reduce_jpeg_to = 0;
+    /// JPEG only: more scans (SOS markers) than this are refused before decoding. Each scan of
+    /// a progressive JPEG makes libjpeg pass over the whole image, so thousands of empty scans
+    /// in a small file cost seconds (a "scan bomb"); ordinary files have 1 to about 20.
+    std::size_t max_jpeg_scans = 100;
 };
 
 /// A decoded image: RGB, 8 bits per channel, alpha already composited onto white, JPEG EXIF
@@ -32,7 +36,8 @@ struct DecodedImage {
 };
 
 /// Decodes an encoded image held in memory. The declared size is read from the header and
-/// checked against `limits.max_pixels` before any decoder allocates; a file that stops before
+/// checked against `limits.max_pixels` before any decoder allocates, a JPEG's scans against
+/// `limits.max_jpeg_scans` before it is decoded; a file that stops before
 /// its end marker (JPEG EOI, PNG IEND) is refused rather than decoded partially. Throws
 /// qiss::Error (with `what` naming the input) for an empty file, an unknown format, a corrupt
 /// or truncated file, or one over the limits.

@@ -18,11 +18,10 @@
 #include <faiss/impl/io.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
-#include <zlib.h>
 
 #include "common/error.h"
-#include "common/file_util.h"
 #include "index/faiss_ops.h"
+#include "index/index_file.h"
 #include "index/simd_flat.h"
 
 namespace qiss {
@@ -32,11 +31,6 @@ static_assert(std::endian::native == std::endian::little, "qiss files are little
 static_assert(std::is_same_v<faiss::Index::idx_t, int64_t>);
 
 using idx_t = faiss::Index::idx_t;
-
-constexpr std::string_view kMagic = "QISSINDX";
-/// Version 2: the FAISS part is an IndexIDMap2 or, for IVF types, the IndexIVF itself holding
-/// the caller ids in its lists. Version 1 files (always an IndexIDMap2) are read as before.
-constexpr uint32_t kFormatVersion = 2;
 
 using faiss_ops::message;
 
@@ -50,68 +44,6 @@ class LiveSelector : public faiss::IDSelector {
 
   private:
     const std::vector<bool>& dead_;
-};
-
-/// Appends what FAISS serialises to a string.
-struct StringWriter : faiss::IOWriter {
-    explicit StringWriter(std::string& out) : out(out) {}
-    size_t operator()(const void* ptr, size_t size, size_t nitems) override {
-        out.append(static_cast<const char*>(ptr), size * nitems);
-        return nitems;
-    }
-    std::string& out;
-};
-
-/// Lets FAISS read from a slice of memory without copying it.
-struct SpanReader : faiss::IOReader {
-    explicit SpanReader(std::string_view data) : data(data) {}
-    size_t operator()(void* ptr, size_t size, size_t nitems) override {
-        if (size == 0) return 0;
-        const size_t items = std::min(nitems, (data.size() - pos) / size);
-        std::memcpy(ptr, data.data() + pos, items * size);
-        pos += items * size;
-        return items;
-    }
-    std::string_view data;
-    size_t pos = 0;
-};
-
-uint32_t crc32_of(std::string_view data) {
-    uLong crc = crc32(0L, Z_NULL, 0);
-    return static_cast<uint32_t>(
-        crc32_z(crc, reinterpret_cast<const Bytef*>(data.data()), data.size()));
-}
-
-template <typename T>
-void put(std::string& out, T value) {
-    out.append(reinterpret_cast<const char*>(&value), sizeof(T));
-}
-
-/// Reads the fields of an index file, refusing to run past its end.
-class FileReader {
-  public:
-    FileReader(std::string_view data, const std::filesystem::path& path)
-        : data_(data), path_(path) {}
-
-    std::string_view bytes(std::size_t n) {
-        QISS_CHECK(n <= data_.size() - pos_, "truncated index file {}", path_.string());
-        std::string_view out = data_.substr(pos_, n);
-        pos_ += n;
-        return out;
-    }
-    template <typename T>
-    T get() {
-        T value;
-        std::memcpy(&value, bytes(sizeof(T)).data(), sizeof(T));
-        return value;
-    }
-    std::size_t pos() const { return pos_; }
-    std::size_t left() const { return data_.size() - pos_; }
-
-  private:
-    std::string_view data_;
-    const std::filesystem::path& path_;
-    std::size_t pos_ = 0;
 };
 
 /// Sets the stored efSearch of an HNSW graph (if any) for the scope's duration. Callers hold the
@@ -139,6 +71,7 @@ struct VectorIndex::Impl {
     std::string factory;
     int dim = 0;
     uint64_t applied_seq = 0;
+    StoreId store_id{};
     /// What is saved: an IndexIDMap2 around the factory's index or, for IVF types, the IndexIVF
     /// itself, whose inverted lists hold the caller ids (8 bytes per vector, no map).
     std::unique_ptr<faiss::Index> index;
@@ -428,6 +361,16 @@ void VectorIndex::set_applied_seq(uint64_t seq) {
     impl_->applied_seq = seq;
 }
 
+VectorIndex::StoreId VectorIndex::store_id() const {
+    std::shared_lock lock(impl_->mutex);
+    return impl_->store_id;
+}
+
+void VectorIndex::set_store_id(const StoreId& id) {
+    std::unique_lock lock(impl_->mutex);
+    impl_->store_id = id;
+}
+
 std::vector<SearchResult> VectorIndex::search(const float* queries, std::size_t nq, int k,
                                               const SearchOptions& options) const {
     QISS_CHECK(k > 0, "the number of results k must be positive, got {}", k);
@@ -454,88 +397,53 @@ void VectorIndex::set_search_defaults(const SearchOptions& options) {
 
 void VectorIndex::save(const std::filesystem::path& path) const {
     std::shared_lock lock(impl_->mutex);
-    std::string out;
-    out.append(kMagic);
-    put<uint32_t>(out, kFormatVersion);
-    put<uint32_t>(out, 0);  // flags
-    put<uint64_t>(out, impl_->applied_seq);
-    put<uint32_t>(out, static_cast<uint32_t>(impl_->dim));
-    put<uint32_t>(out, static_cast<uint32_t>(impl_->factory.size()));
-    out.append(impl_->factory);
-    std::vector<int64_t> tombstones(impl_->tombstones.begin(), impl_->tombstones.end());
-    std::sort(tombstones.begin(), tombstones.end());
-    put<uint64_t>(out, tombstones.size());
-    for (int64_t id : tombstones) put<int64_t>(out, id);
-
-    const std::size_t length_at = out.size();
-    put<uint64_t>(out, 0);
-    StringWriter writer(out);
-    try {
-        faiss::write_index(impl_->index.get(), &writer);
-    } catch (const faiss::FaissException& e) {
-        QISS_THROW("cannot serialise the '{}' index: {}", impl_->factory, message(e));
-    }
-    const uint64_t faiss_bytes = out.size() - length_at - sizeof(uint64_t);
-    std::memcpy(out.data() + length_at, &faiss_bytes, sizeof(faiss_bytes));
-    put<uint32_t>(out, crc32_of(out));
-    write_file_atomic(path, out);
+    index_file::Header h;
+    h.applied_seq = impl_->applied_seq;
+    h.store_id = impl_->store_id;
+    h.dim = static_cast<uint32_t>(impl_->dim);
+    h.factory = impl_->factory;
+    h.tombstones.assign(impl_->tombstones.begin(), impl_->tombstones.end());
+    std::sort(h.tombstones.begin(), h.tombstones.end());
+    index_file::write(path, h, [&](faiss::IOWriter& out) {
+        try {
+            faiss::write_index(impl_->index.get(), &out);
+        } catch (const faiss::FaissException& e) {
+            QISS_THROW("cannot serialise the '{}' index: {}", impl_->factory, message(e));
+        }
+    });
 }
 
 VectorIndex VectorIndex::load(const std::filesystem::path& path) {
-    const std::string data = read_file_bytes(path);
     const std::string name = path.string();
-    FileReader in(data, path);
-
-    const std::string_view head = std::string_view(data).substr(0, kMagic.size());
-    QISS_CHECK(kMagic.starts_with(head) && !head.empty(), "{} is not a qiss index file", name);
-    in.bytes(kMagic.size());
-    const auto version = in.get<uint32_t>();
-    QISS_CHECK(version <= kFormatVersion,
-               "index file {} has format version {}, newer than this qiss supports ({})", name,
-               version, kFormatVersion);
-    QISS_CHECK(version >= 1, "index file {} is corrupted (format version 0)", name);
-    in.get<uint32_t>();  // flags, reserved
-
-    auto impl = std::make_unique<Impl>();
-    impl->applied_seq = in.get<uint64_t>();
-    const auto dim = in.get<uint32_t>();
-    const auto factory_len = in.get<uint32_t>();
-    impl->factory = std::string(in.bytes(factory_len));
-    const auto n_tombstones = in.get<uint64_t>();
-    QISS_CHECK(n_tombstones <= in.left() / sizeof(int64_t), "truncated index file {}", name);
-    std::vector<int64_t> tombstones(n_tombstones);
-    for (auto& id : tombstones) id = in.get<int64_t>();
-    const auto faiss_len = in.get<uint64_t>();
-    QISS_CHECK(faiss_len <= in.left(), "truncated index file {}", name);
-    const std::string_view faiss_data = in.bytes(faiss_len);
-    const auto stored_crc = in.get<uint32_t>();
-    QISS_CHECK(in.left() == 0, "index file {} is corrupted ({} unexpected trailing bytes)", name,
-               in.left());
-    const std::string_view covered = std::string_view(data).substr(0, data.size() - 4);
-    QISS_CHECK(crc32_of(covered) == stored_crc, "index file {} is corrupted (CRC mismatch)", name);
-
     std::unique_ptr<faiss::Index> read;
-    try {
-        SpanReader reader(faiss_data);
-        read.reset(faiss::read_index(&reader));
-    } catch (const faiss::FaissException& e) {
-        QISS_THROW("index file {} is corrupted: {}", name, message(e));
-    }
+    const index_file::Header h = index_file::read(path, [&](faiss::IOReader& in) {
+        try {
+            read.reset(faiss::read_index(&in));
+        } catch (const faiss::FaissException& e) {
+            QISS_THROW("index file {} is corrupted: {}", name, message(e));
+        }
+    });
+    auto impl = std::make_unique<Impl>();
+    impl->applied_seq = h.applied_seq;
+    impl->store_id = h.store_id;
+    impl->factory = h.factory;
+    // Version 2: the FAISS part is an IndexIDMap2 or, for IVF types, the IndexIVF itself holding
+    // the caller ids in its lists. Version 1 files always hold an IndexIDMap2.
     const bool mapped = dynamic_cast<faiss::IndexIDMap2*>(read.get()) != nullptr;
-    const bool native = version >= 2 && dynamic_cast<faiss::IndexIVF*>(read.get()) != nullptr;
-    QISS_CHECK((mapped || native) && read->d == static_cast<int>(dim) && dim > 0,
+    const bool native = h.version >= 2 && dynamic_cast<faiss::IndexIVF*>(read.get()) != nullptr;
+    QISS_CHECK((mapped || native) && read->d == static_cast<int>(h.dim) && h.dim > 0,
                "index file {} is corrupted (unexpected FAISS index)", name);
     impl->attach(std::move(read));
-    impl->dim = static_cast<int>(dim);
+    impl->dim = static_cast<int>(h.dim);
     if (native) {
-        QISS_CHECK(tombstones.empty(), "index file {} is corrupted (tombstones in an IVF index)",
+        QISS_CHECK(h.tombstones.empty(), "index file {} is corrupted (tombstones in an IVF index)",
                    name);
         impl->read_native_ids(name);
         return VectorIndex(std::move(impl));
     }
     QISS_CHECK(impl->map->index, "index file {} is corrupted (unexpected FAISS index)", name);
     impl->dead.assign(impl->index->ntotal, false);
-    for (int64_t id : tombstones) {
+    for (int64_t id : h.tombstones) {
         const idx_t position = impl->position(id);
         QISS_CHECK(position >= 0 && impl->tombstones.insert(id).second,
                    "index file {} is corrupted (bad tombstone {})", name, id);

@@ -3,6 +3,7 @@
 /// The vector index: FAISS behind caller-chosen 64-bit ids, inner-product similarity, deletions
 /// by tombstones, and a versioned, checksummed file (docs/index.md, docs/format.md).
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -55,8 +56,9 @@ class VectorIndex {
     /// dimension.
     static VectorIndex create(const std::string& factory, int dim);
 
-    /// Reads an index written by save(). Throws qiss::Error if the file is not a qiss index,
-    /// has a newer format version, is truncated or is corrupted.
+    /// Reads an index written by save(), streaming the file (its CRC is checked before FAISS
+    /// parses it). Throws qiss::Error if the file is not a qiss index, has a newer format
+    /// version, is truncated or is corrupted.
     static VectorIndex load(const std::filesystem::path& path);
 
     VectorIndex(VectorIndex&&) noexcept;
@@ -109,6 +111,13 @@ class VectorIndex {
     /// Sets the operation-log position saved with the index.
     void set_applied_seq(uint64_t seq);
 
+    /// The identity of the store the index was built from (opaque to the index; all zero when
+    /// unknown, e.g. in a file of format version 1 or 2).
+    using StoreId = std::array<std::uint8_t, 16>;
+    StoreId store_id() const;
+    /// Sets the store identity saved with the index.
+    void set_store_id(const StoreId& id);
+
     /// Searches `nq` row-major queries for their `k` best live vectors. Returns one result per
     /// query, sorted by descending score, with fewer than k entries when fewer exist. An HNSW
     /// search whose ef_search differs from the stored one (48 by default) runs alone (exclusive
@@ -121,7 +130,8 @@ class VectorIndex {
     /// ef_search runs alone (see search()). Takes the exclusive lock.
     void set_search_defaults(const SearchOptions& options);
 
-    /// Writes the index atomically to `path` (format in docs/format.md).
+    /// Writes the index atomically to `path` (format in docs/format.md), streaming it: the file
+    /// is never held in memory.
     void save(const std::filesystem::path& path) const;
 
   private:

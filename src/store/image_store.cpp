@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <mutex>
+#include <random>
 #include <set>
 #include <string_view>
 
@@ -28,6 +29,7 @@ constexpr std::string_view kFormatKey = "format";
 constexpr std::string_view kNextIdKey = "next_id";
 constexpr std::string_view kLastSeqKey = "last_seq";
 constexpr std::string_view kDimKey = "dim";
+constexpr std::string_view kStoreIdKey = "store_id";
 
 /// Folders open in this process: LMDB forbids opening one environment twice in a process.
 std::mutex open_dirs_mutex;
@@ -84,6 +86,16 @@ std::string encode_op(StoreOp op, std::uint64_t id) {
     std::string out(1, static_cast<char>(op));
     out.append(be64(id));
     return out;
+}
+
+StoreId random_store_id() {
+    std::random_device random;  // the kernel's random source
+    StoreId id;
+    for (std::size_t i = 0; i < id.size(); i += 4) {
+        const std::uint32_t r = random();
+        std::memcpy(id.data() + i, &r, 4);
+    }
+    return id;
 }
 
 std::int64_t now_unix_ms() {
@@ -166,6 +178,11 @@ void ImageStore::Impl::open_tables() {
         QISS_CHECK(version <= kFormatVersion,
                    "image store {} has format version {}, newer than this qiss supports ({})", name,
                    version, kFormatVersion);
+    }
+    if (!read_only && !txn.get(meta, kStoreIdKey)) {
+        const StoreId id = random_store_id();
+        txn.put(meta, kStoreIdKey,
+                std::string_view(reinterpret_cast<const char*>(id.data()), id.size()));
     }
     txn.commit();  // also keeps the table handles for the environment's lifetime
 }
@@ -311,6 +328,22 @@ std::size_t ImageStore::count() const {
     return txn.entries(impl_->images);
 }
 
+StoreCounts ImageStore::counts() const {
+    lmdb::Txn txn = impl_->read();
+    return {txn.entries(impl_->images), impl_->meta_u64(txn, kLastSeqKey, 0)};
+}
+
+StoreId ImageStore::id() const {
+    lmdb::Txn txn = impl_->read();
+    StoreId id{};
+    auto bytes = txn.get(impl_->meta, kStoreIdKey);
+    if (!bytes) return id;
+    QISS_CHECK(bytes->size() == id.size(), "image store is corrupted (store_id of {} bytes)",
+               bytes->size());
+    std::memcpy(id.data(), bytes->data(), id.size());
+    return id;
+}
+
 std::uint64_t ImageStore::last_seq() const {
     lmdb::Txn txn = impl_->read();
     return impl_->meta_u64(txn, kLastSeqKey, 0);
@@ -331,7 +364,7 @@ std::optional<std::string> ImageStore::get_meta(const std::string& key) const {
 
 void ImageStore::set_meta(const std::string& key, const std::string& value) {
     QISS_CHECK(!key.empty() && key != kFormatKey && key != kNextIdKey && key != kLastSeqKey &&
-                   key != kDimKey,
+                   key != kDimKey && key != kStoreIdKey,
                "'{}' is not a free key of the image store's meta table", key);
     lmdb::Txn txn = impl_->write();
     txn.put(impl_->meta, key, value);

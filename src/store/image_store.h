@@ -15,6 +15,7 @@
 /// time (an LMDB rule): a second open() of the same folder throws qiss::Error. Do not use an
 /// ImageStore opened before fork() in the child.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -59,6 +60,16 @@ struct NewImage {
 struct AddResult {
     std::uint64_t id = 0;    ///< the new id, or that of the stored image with the same hash
     bool duplicate = false;  ///< true if an image with the same content hash was already stored
+};
+
+/// A store's identity: 128 random bits written once when the store is created (all zero for a
+/// store of an older qiss opened read-only, which has none yet).
+using StoreId = std::array<std::uint8_t, 16>;
+
+/// The image count and the operation-log position of one snapshot.
+struct StoreCounts {
+    std::size_t images = 0;
+    std::uint64_t last_seq = 0;
 };
 
 /// An operation-log entry's kind.
@@ -108,6 +119,10 @@ class ImageStore {
 
     /// Number of stored images.
     std::size_t count() const;
+    /// count() and last_seq() of one snapshot.
+    StoreCounts counts() const;
+    /// The store's identity (see StoreId); a writable open gives a store without one its id.
+    StoreId id() const;
     /// Sequence number of the last operation-log entry (0 for none).
     std::uint64_t last_seq() const;
     /// Dimension of the vectors, fixed by the first add (0 before).
@@ -116,7 +131,7 @@ class ImageStore {
     /// A free value of the `meta` table (e.g. the model fingerprint).
     std::optional<std::string> get_meta(const std::string& key) const;
     /// Sets a free value of the `meta` table. Throws qiss::Error for the store's own keys
-    /// (format, next_id, last_seq, dim).
+    /// (format, next_id, last_seq, dim, store_id).
     void set_meta(const std::string& key, const std::string& value);
 
     /// Calls `callback` for each log entry after `seq`, in order, from one snapshot. Returns the

@@ -1,6 +1,7 @@
 #include "store/lmdb_env.h"
 
 #include "common/error.h"
+#include "store/lmdb_check.h"
 
 namespace qiss::lmdb {
 namespace {
@@ -29,6 +30,7 @@ EnvPtr open_env(const std::filesystem::path& dir, std::size_t map_size, unsigned
     EnvPtr env(raw);
     check(mdb_env_set_maxdbs(raw, max_dbs), "cannot configure LMDB");
     check(mdb_env_set_mapsize(raw, map_size), "cannot set the LMDB map size");
+    check_data_file(dir / "data.mdb");  // a truncated file would be mapped: SIGBUS
     const unsigned flags = MDB_NOTLS | (read_only ? MDB_RDONLY : 0u);
     const int rc = mdb_env_open(raw, dir.c_str(), flags, 0644);
     if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
