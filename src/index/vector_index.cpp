@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/file_util.h"
 #include "index/faiss_ops.h"
 #include "index/simd_flat.h"
@@ -344,7 +345,7 @@ void VectorIndex::add(const float* x, const int64_t* ids, std::size_t n) {
                    "id {} was removed from this index and cannot be added again; rebuild the "
                    "index",
                    id);
-        QISS_CHECK(!impl_->added(id), "id {} is already in the index", id);
+        QISS_CHECK_KIND(!impl_->added(id), storage, "id {} is already in the index", id);
     }
     if (n == 0) return;
     // Assigning a vector to its list needs a short walk of an HNSW quantizer's graph only.
@@ -473,7 +474,8 @@ void VectorIndex::save(const std::filesystem::path& path) const {
     try {
         faiss::write_index(impl_->index.get(), &writer);
     } catch (const faiss::FaissException& e) {
-        QISS_THROW("cannot serialise the '{}' index: {}", impl_->factory, message(e));
+        QISS_THROW_KIND(internal, "cannot serialise the '{}' index: {}", impl_->factory,
+                        message(e));
     }
     const uint64_t faiss_bytes = out.size() - length_at - sizeof(uint64_t);
     std::memcpy(out.data() + length_at, &faiss_bytes, sizeof(faiss_bytes));
