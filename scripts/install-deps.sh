@@ -15,7 +15,8 @@ DEBS=(
   libfaiss-dev libopenblas-dev       # vector index
   liblmdb-dev                        # metadata + thumbnail store
   libcld2-dev                        # language detection
-  libcpp-httplib-dev libssl-dev      # HTTP server
+  libcpp-httplib-dev libssl-dev      # HTTP requests and answers, test client
+  libboost-dev                       # HTTP front (Boost.Beast and Asio, header-only)
   libcurl4-openssl-dev               # fetching image URLs
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libopencv-imgcodecs-dev libopencv-imgproc-dev libgif-dev   # decoding, resizing, thumbnails

@@ -127,6 +127,7 @@ class ServeProcess {
         return exit_code_;
     }
     std::string output() const { return read_all(out_) + read_all(err_); }
+    pid_t pid() const { return pid_; }
 
   private:
     pid_t pid_ = -1;

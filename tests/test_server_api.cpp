@@ -163,7 +163,8 @@ TEST_F(ServerTest, EveryErrorIsAJsonBodyWithTheRightStatus) {
 }
 
 TEST_F(ServerTest, TokenProtectsAdditionsAndDeletions) {
-    Served& s = start("server-write", {"--token-file", "TOKEN", "--max-upload-mb", "1"});
+    Served& s = start("server-write", {"--token-file", "TOKEN", "--max-upload-mb", "1",
+                                       "--allow-image-url", "--allow-private-urls"});
     ASSERT_GT(s.port, 0);
     auto cli = s.serve->client();
     EXPECT_EQ(parse(cli.Get("/api/health"))["writable"], true);

@@ -77,7 +77,8 @@ Command register_serve(CLI::App& app) {
         std::string data, token_file, web_dir;
         server::ServerOptions o;
         double max_upload_mb = 20;
-        bool no_image_url = false;
+        std::size_t max_header_kb = 16;
+        bool no_image_url = false, allow_image_url = false;
         SearchOptions search;
     };
     auto a = std::make_shared<Args>();
@@ -86,7 +87,8 @@ Command register_serve(CLI::App& app) {
     sub->add_option("--port", a->o.port, "Port (0: any free port, printed at start)")
         ->check(CLI::Range(0, 65535))
         ->capture_default_str();
-    sub->add_option("--threads", a->o.threads, "Worker threads (0 = max(8, cores))")
+    sub->add_option("--threads", a->o.threads,
+                    "Worker threads that answer complete requests (0 = max(8, cores))")
         ->check(CLI::Range(0, 1024));
     sub->add_option("--token-file", a->token_file,
                     "File whose first line is the token that allows POST /api/images and "
@@ -114,6 +116,26 @@ Command register_serve(CLI::App& app) {
     sub->add_option("--write-timeout", a->o.write_timeout_s, "Seconds a client may not read")
         ->check(CLI::Range(1, 3600))
         ->capture_default_str();
+    sub->add_option("--header-timeout", a->o.header_timeout_s,
+                    "Seconds a client has to send a whole request header")
+        ->check(CLI::Range(1, 3600))
+        ->capture_default_str();
+    sub->add_option("--body-timeout", a->o.body_timeout_s,
+                    "Seconds a client has to send a whole request body")
+        ->check(CLI::Range(1, 3600))
+        ->capture_default_str();
+    sub->add_option("--max-connections", a->o.max_connections,
+                    "Open connections; beyond, new ones are answered 503 and closed")
+        ->check(CLI::Range(1, 1000000))
+        ->capture_default_str();
+    sub->add_option("--max-header-kb", a->max_header_kb,
+                    "Largest request header (request line and fields), in KiB")
+        ->check(CLI::Range(1, 1024))
+        ->capture_default_str();
+    sub->add_option("--io-threads", a->o.io_threads,
+                    "Threads that accept connections and read requests")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
     sub->add_option("--keep-alive-max", a->o.keep_alive_max, "Requests per connection")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
@@ -127,12 +149,19 @@ Command register_serve(CLI::App& app) {
         ->check(CLI::Range(1, 256))
         ->capture_default_str();
     add_search_options(sub, a->search);
+    sub->add_flag("--allow-image-url", a->allow_image_url,
+                  "Let clients send {\"image_url\": …}: the server then downloads URLs they "
+                  "choose (public addresses only, unless --allow-private-urls)");
+    sub->add_flag("--allow-private-urls", a->o.allow_private_urls,
+                  "With --allow-image-url: also download from loopback, private and link-local "
+                  "addresses (lets any client probe this host's network)");
     sub->add_flag("--no-image-url", a->no_image_url,
-                  "Refuse {\"image_url\": …} (the server downloads nothing)");
+                  "Refuse {\"image_url\": …} (the default; overrides --allow-image-url)");
     return {sub, [a] {
                 server::ServerOptions o = a->o;
                 o.max_upload_bytes = static_cast<std::size_t>(a->max_upload_mb * 1e6);
-                o.allow_image_url = !a->no_image_url;
+                o.max_header_bytes = a->max_header_kb * 1024;
+                o.allow_image_url = a->allow_image_url && !a->no_image_url;
                 o.web_dir = a->web_dir;
                 if (!a->token_file.empty()) o.token = server::read_token_file(a->token_file);
                 const bool writable = !o.token.empty();

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 
 namespace qiss {
 namespace {
@@ -18,7 +19,7 @@ void fsync_fd_or_throw(int fd, const std::string& what) {
     if (::fsync(fd) != 0) {
         int err = errno;
         ::close(fd);
-        QISS_THROW("{}: fsync failed: {}", what, std::strerror(err));
+        QISS_THROW_KIND(storage, "{}: fsync failed: {}", what, std::strerror(err));
     }
 }
 
@@ -28,8 +29,8 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view data)
     auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
     std::string tmpl = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
     int fd = ::mkstemp(tmpl.data());
-    QISS_CHECK(fd >= 0, "{}: cannot create a temporary file: {}", path.string(),
-               std::strerror(errno));
+    QISS_CHECK_KIND(fd >= 0, storage, "{}: cannot create a temporary file: {}", path.string(),
+                    std::strerror(errno));
     std::size_t done = 0;
     while (done < data.size()) {
         ssize_t n = ::write(fd, data.data() + done, data.size() - done);
@@ -38,7 +39,7 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view data)
             int err = errno;
             ::close(fd);
             ::unlink(tmpl.c_str());
-            QISS_THROW("{}: write failed: {}", path.string(), std::strerror(err));
+            QISS_THROW_KIND(storage, "{}: write failed: {}", path.string(), std::strerror(err));
         }
         done += static_cast<std::size_t>(n);
     }
@@ -48,7 +49,7 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view data)
     if (::rename(tmpl.c_str(), path.c_str()) != 0) {
         int err = errno;
         ::unlink(tmpl.c_str());
-        QISS_THROW("{}: rename failed: {}", path.string(), std::strerror(err));
+        QISS_THROW_KIND(storage, "{}: rename failed: {}", path.string(), std::strerror(err));
     }
     int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
     if (dfd >= 0) {

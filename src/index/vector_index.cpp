@@ -20,6 +20,7 @@
 #include <faiss/index_io.h>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "index/faiss_ops.h"
 #include "index/index_file.h"
 #include "index/simd_flat.h"
@@ -277,7 +278,7 @@ void VectorIndex::add(const float* x, const int64_t* ids, std::size_t n) {
                    "id {} was removed from this index and cannot be added again; rebuild the "
                    "index",
                    id);
-        QISS_CHECK(!impl_->added(id), "id {} is already in the index", id);
+        QISS_CHECK_KIND(!impl_->added(id), storage, "id {} is already in the index", id);
     }
     if (n == 0) return;
     // Assigning a vector to its list needs a short walk of an HNSW quantizer's graph only.
@@ -408,7 +409,8 @@ void VectorIndex::save(const std::filesystem::path& path) const {
         try {
             faiss::write_index(impl_->index.get(), &out);
         } catch (const faiss::FaissException& e) {
-            QISS_THROW("cannot serialise the '{}' index: {}", impl_->factory, message(e));
+            QISS_THROW_KIND(internal, "cannot serialise the '{}' index: {}", impl_->factory,
+                            message(e));
         }
     });
 }

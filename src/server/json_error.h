@@ -10,6 +10,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "common/error_kind.h"
+
 namespace qiss::server {
 
 /// An error that carries the HTTP status to answer with; thrown by route handlers.
@@ -34,8 +36,13 @@ void send_error(httplib::Response& res, int status, const std::string& message);
 /// unknown route, 413 for a body over the limit).
 std::string default_error_message(int status);
 
-/// Answers the exception `error` as a JSON error: HttpError with its status, qiss::Error and
-/// JSON parse or type errors with 400, anything else with 500 (logged, details not sent).
+/// The HTTP status of an error kind: the one place where kinds become statuses (4xx for the
+/// client's errors, 5xx for the server's faults).
+int status_for(ErrorKind kind);
+
+/// Answers the exception `error` as a JSON error: HttpError with its status, qiss::Error with
+/// status_for(its kind) (a 5xx is logged and its details are not sent), JSON parse, range or
+/// type errors with 400, anything else with 500 (logged, details not sent).
 void send_exception(httplib::Response& res, std::exception_ptr error);
 
 }  // namespace qiss::server

@@ -2,6 +2,7 @@
 // Internal to src/server: what the route handlers (routes_*.cpp) share with server.cpp.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -16,16 +17,22 @@
 
 namespace qiss::server {
 
+/// A route's handler: reads the request, fills in the answer or throws (json_error.h).
+using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+
 /// The collection, options and bookkeeping every handler uses.
 class ServerContext {
   public:
     ServerContext(Collection& collection, const ServerOptions& options, bool writable,
-                  Metrics& metrics, httplib::Server& http);
+                  Metrics& metrics);
 
-    /// Registers a handler for METHOD (GET, POST or DELETE) and a path regex. It is named
-    /// `name` in metrics; an exception it throws becomes a JSON error (json_error.h).
+    /// Registers a handler for METHOD (GET, POST or DELETE; HEAD is served by GET) and a path
+    /// regex. It is named `name` in metrics; an exception it throws becomes a JSON error.
     void add_route(const std::string& method, const std::string& pattern, const std::string& name,
-                   httplib::Server::Handler handler);
+                   Handler handler);
+    /// Runs the handler of the route that matches the request (setting req.matches and
+    /// `endpoint`); false if none does.
+    bool route(httplib::Request& req, httplib::Response& res, std::string& endpoint) const;
     /// The name of the route for a request, or "unmatched".
     std::string route_name(const std::string& method, const std::string& path) const;
     /// The methods that have a route for `path` (empty: an unknown path).
@@ -49,8 +56,8 @@ class ServerContext {
     struct Route {
         std::string method, name;
         std::regex pattern;
+        Handler handler;
     };
-    httplib::Server& http_;
     std::vector<Route> routes_;
     std::atomic<std::int64_t> last_refresh_ms_{0};
     std::atomic<std::int64_t> last_save_ms_{0};
@@ -63,8 +70,9 @@ int int_param(const httplib::Request& req, const std::string& name, int fallback
 int int_member(const nlohmann::json& object, const std::string& name, int fallback);
 /// The id captured by a route's `(\d+)`. Throws HttpError 404 if it is out of range.
 std::uint64_t id_from_path(const httplib::Request& req);
-/// The body as a JSON object. Throws HttpError 415 for another Content-Type, 400 for an empty
-/// body, invalid JSON or a value that is not an object.
+/// The body as a JSON object. Throws HttpError 415 for another or no Content-Type, 400 for an
+/// empty body, invalid JSON (numbers out of double's range included) or a value that is not an
+/// object.
 nlohmann::json json_body(const httplib::Request& req);
 
 /// Decodes uploaded or downloaded bytes with the server's limits. Throws HttpError 413 over

@@ -157,10 +157,13 @@ DecodedImage decode_upload(const std::string& bytes, const ServerOptions& o,
 
 std::string download_image(const std::string& url, const ServerOptions& o) {
     if (!o.allow_image_url)
-        throw HttpError(403, "this server does not download images (\"image_url\" is disabled)");
+        throw HttpError(403,
+                        "this server does not download images (\"image_url\" is disabled; "
+                        "start `qiss serve` with --allow-image-url to enable it)");
     if (!is_valid_utf8(url)) throw HttpError(400, "\"image_url\" is not valid UTF-8");
     FetchLimits limits = o.fetch;
     limits.max_bytes = o.max_upload_bytes;
+    limits.allow_private_addresses = o.allow_private_urls;
     return fetch_url(url, limits);
 }
 

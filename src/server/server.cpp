@@ -1,7 +1,6 @@
 #include "server/server.h"
 
 #include <omp.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
@@ -16,7 +15,9 @@
 
 #include "common/error.h"
 #include "model/compute_threads.h"
+#include "server/http_front.h"
 #include "server/json_error.h"
+#include "server/multipart.h"
 #include "server/routes.h"
 #include "server/web_assets.h"
 
@@ -26,16 +27,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using httplib::Request;
 using httplib::Response;
-
-/// What the logger needs to know about the request a worker thread is answering: set by the
-/// pre-routing handler and the route wrapper, read and cleared by the logger (all three run
-/// on the thread that serves the connection).
-struct RequestState {
-    Clock::time_point start{};
-    bool started = false;
-    std::string endpoint;
-};
-thread_local RequestState t_request;
 
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
@@ -59,6 +50,15 @@ bool starts_with_ignoring_case(std::string_view s, std::string_view prefix) {
            });
 }
 
+/// `application/json`, with parameters or not ("application/json; charset=utf-8"), not
+/// "application/jsonx".
+bool is_json_media_type(std::string_view type) {
+    constexpr std::string_view kJson = "application/json";
+    if (!starts_with_ignoring_case(type, kJson)) return false;
+    const std::string_view rest = type.substr(kJson.size());
+    return rest.empty() || rest[0] == ';' || rest[0] == ' ' || rest[0] == '\t';
+}
+
 /// At most 60 bytes of a user's value, for an error message.
 std::string quoted(const std::string& value) {
     return "'" + (value.size() > 60 ? value.substr(0, 60) + "…" : value) + "'";
@@ -78,32 +78,32 @@ int parse_int(const std::string& text, const std::string& name) {
 
 }  // namespace
 
-ServerContext::ServerContext(Collection& c, const ServerOptions& o, bool w, Metrics& m,
-                             httplib::Server& http)
-    : collection(c), options(o), writable(w), metrics(m), http_(http) {
+ServerContext::ServerContext(Collection& c, const ServerOptions& o, bool w, Metrics& m)
+    : collection(c), options(o), writable(w), metrics(m) {
     last_save_ms_ = now_ms();
 }
 
 void ServerContext::add_route(const std::string& method, const std::string& pattern,
-                              const std::string& name, httplib::Server::Handler handler) {
-    auto wrapped = [name, handler = std::move(handler)](const Request& req, Response& res) {
-        t_request.endpoint = name;
+                              const std::string& name, Handler handler) {
+    QISS_ASSERT(method == "GET" || method == "POST" || method == "DELETE");
+    routes_.push_back({method, name, std::regex(pattern), std::move(handler)});
+}
+
+bool ServerContext::route(Request& req, Response& res, std::string& endpoint) const {
+    const std::string method = req.method == "HEAD" ? "GET" : req.method;
+    for (const Route& r : routes_) {
+        if (r.method != method || !std::regex_match(req.path, req.matches, r.pattern)) continue;
+        endpoint = r.name;
         try {
-            handler(req, res);
+            r.handler(req, res);
         } catch (...) {
+            res = {};
             send_exception(res, std::current_exception());
             if (res.status == 401) res.set_header("WWW-Authenticate", "Bearer realm=\"qiss\"");
         }
-    };
-    if (method == "GET")
-        http_.Get(pattern, std::move(wrapped));
-    else if (method == "POST")
-        http_.Post(pattern, std::move(wrapped));
-    else if (method == "DELETE")
-        http_.Delete(pattern, std::move(wrapped));
-    else
-        QISS_ASSERT(false);
-    routes_.push_back({method, name, std::regex(pattern)});
+        return true;
+    }
+    return false;
 }
 
 std::string ServerContext::route_name(const std::string& method, const std::string& path) const {
@@ -193,12 +193,19 @@ std::uint64_t id_from_path(const Request& req) {
 
 nlohmann::json json_body(const Request& req) {
     const std::string type = req.get_header_value("Content-Type");
-    if (!type.empty() && !starts_with_ignoring_case(type, "application/json"))
+    if (!is_json_media_type(type))
         throw HttpError(415, fmt::format("unsupported Content-Type {}: send application/json or "
                                          "multipart/form-data with an `image` field",
-                                         quoted(type)));
+                                         type.empty() ? "(none)" : quoted(type)));
     if (req.body.empty()) throw HttpError(400, "the request body is empty; send a JSON object");
-    nlohmann::json body = nlohmann::json::parse(req.body);  // parse_error → 400
+    nlohmann::json body;
+    try {
+        body = nlohmann::json::parse(req.body);
+    } catch (const nlohmann::json::parse_error& e) {
+        throw HttpError(400, std::string("invalid JSON: ") + e.what());
+    } catch (const nlohmann::json::exception& e) {  // out_of_range: a number such as 1e400
+        throw HttpError(400, std::string("invalid JSON (a number out of range?): ") + e.what());
+    }
     if (!body.is_object()) throw HttpError(400, "the request body must be a JSON object");
     return body;
 }
@@ -218,19 +225,25 @@ std::string read_token_file(const std::filesystem::path& file) {
 struct Server::Impl {
     Impl(Collection& c, bool writable, ServerOptions o)
         : options(std::move(o)),
-          ctx(c, options, writable, metrics, http),
+          ctx(c, options, writable, metrics),
           web(WebAssets::open(options.web_dir)) {}
 
     void set_up();
     void add_service_routes();
+    /// Answers a complete request (on a worker thread of the front).
+    void handle(Request& req, Response& res);
+    /// Answers a request the front refused (malformed, over a limit, …).
+    void reject(const Request& req, Response& res, int status, const std::string& message);
     /// 405 with Allow for a known path, else 404.
     void answer_unrouted(const Request& req, Response& res) const;
+    /// The largest body the front reads: an upload of the largest size and its framing.
+    std::size_t max_payload() const { return options.max_upload_bytes + (64u << 10); }
 
     ServerOptions options;
     Metrics metrics;
-    httplib::Server http;
     ServerContext ctx;
     WebAssets web;
+    std::unique_ptr<HttpFront> front;
     std::atomic<bool> stop_requested{false};
     std::atomic<bool> listening{false};
 };
@@ -285,85 +298,76 @@ void Server::Impl::add_service_routes() {
                   });
 }
 
+void Server::Impl::handle(Request& req, Response& res) {
+    // OpenMP's thread count is per thread: set it once on each worker.
+    static thread_local const bool limited = (omp_set_num_threads(options.embed_threads), true);
+    (void)limited;
+    const auto start = Clock::now();
+    std::string endpoint;
+    // A request without Content-Length or chunking has no body (RFC 9112, 6.3): a route that
+    // needs one answers 411 rather than reading an empty body.
+    const bool takes_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
+    const auto methods = ctx.methods_for(req.path);
+    if (takes_body && !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding") &&
+        std::find(methods.begin(), methods.end(), req.method) != methods.end()) {
+        send_error(res, 411, "send the request body with a Content-Length");
+    } else {
+        const std::string boundary = multipart_boundary(req.get_header_value("Content-Type"));
+        try {
+            if (!boundary.empty()) parse_multipart(req.body, boundary, req.files);
+            if (!ctx.route(req, res, endpoint)) answer_unrouted(req, res);
+        } catch (...) {
+            res = {};
+            send_exception(res, std::current_exception());
+        }
+    }
+    if (res.status < 0) res.status = 200;
+    if (res.status >= 400 && res.body.empty())
+        send_error(res, res.status, default_error_message(res.status));
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (endpoint.empty()) endpoint = ctx.route_name(req.method, req.path);
+    metrics.observe_request(endpoint, res.status, seconds);
+    spdlog::debug("{} {} {} {} {:.1f} ms", req.remote_addr, req.method, req.path, res.status,
+                  seconds * 1000);
+}
+
+void Server::Impl::reject(const Request& req, Response& res, int status,
+                          const std::string& message) {
+    std::string text = message.empty() ? default_error_message(status) : message;
+    if (status == 413)
+        text =
+            fmt::format("the request body is larger than the limit of {} bytes (--max-upload-mb)",
+                        max_payload());
+    send_error(res, status, text);
+    metrics.observe_request(req.path.empty() ? "unmatched" : ctx.route_name(req.method, req.path),
+                            status, -1);
+    spdlog::debug("{} {} {} {} refused: {}", req.remote_addr, req.method, req.path, status, text);
+}
+
 void Server::Impl::set_up() {
     limit_compute_threads(options.embed_threads);
-    const int threads = options.threads > 0
-                            ? options.threads
-                            : std::max(8, static_cast<int>(std::thread::hardware_concurrency()));
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    http.set_read_timeout(options.read_timeout_s, 0);
-    http.set_write_timeout(options.write_timeout_s, 0);
-    http.set_keep_alive_timeout(options.keep_alive_timeout_s);
-    http.set_keep_alive_max_count(options.keep_alive_max);
-    // httplib writes headers and body in separate sends: with Nagle's algorithm the body waits
-    // for the client's delayed ACK, which adds ~40 ms to every kept-alive answer.
-    http.set_tcp_nodelay(true);
-    // Room for the multipart framing and a caption around an image of the largest size.
-    const std::size_t max_payload = options.max_upload_bytes + (64u << 10);
-    http.set_payload_max_length(max_payload);
-    // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second server
-    // could bind the same port and silently share its connections.
-    http.set_socket_options([](socket_t sock) {
-        int yes = 1;
-        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    });
-    http.set_default_headers(
-        {{"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}});
-
-    http.set_pre_routing_handler([this](const Request& req, Response& res) {
-        // OpenMP's thread count is per thread: set it once on each worker.
-        static thread_local const bool limited = (omp_set_num_threads(options.embed_threads), true);
-        (void)limited;
-        t_request.start = Clock::now();
-        t_request.started = true;
-        t_request.endpoint.clear();
-        // A request without Content-Length or chunking has no body (RFC 9112, 6.3), but httplib
-        // waits for one on POST, PUT and PATCH until the read timeout: answer at once.
-        if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
-            !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
-            const auto methods = ctx.methods_for(req.path);
-            if (std::find(methods.begin(), methods.end(), req.method) == methods.end())
-                answer_unrouted(req, res);
-            else
-                send_error(res, 411, "send the request body with a Content-Length");
-            return httplib::Server::HandlerResponse::Handled;
-        }
-        return httplib::Server::HandlerResponse::Unhandled;
-    });
-    // Called for every answer with a status >= 400; fills in a JSON body where no handler
-    // wrote one (unknown routes, wrong methods, bodies over the limit, malformed requests).
-    httplib::Server::HandlerWithResponse on_error = [this, max_payload](const Request& req,
-                                                                        Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        std::string message = default_error_message(res.status);
-        if (res.status == 404) {
-            answer_unrouted(req, res);
-            return httplib::Server::HandlerResponse::Handled;
-        }
-        if (res.status == 413) {
-            message = fmt::format(
-                "the request body is larger than the limit of {} bytes "
-                "(--max-upload-mb)",
-                max_payload);
-        }
-        send_error(res, res.status, message);
-        return httplib::Server::HandlerResponse::Handled;
-    };
-    http.set_error_handler(std::move(on_error));
-    http.set_exception_handler(
-        [](const Request&, Response& res, std::exception_ptr e) { send_exception(res, e); });
-    http.set_logger([this](const Request& req, const Response& res) {
-        double seconds = -1;
-        if (t_request.started)
-            seconds = std::chrono::duration<double>(Clock::now() - t_request.start).count();
-        std::string endpoint =
-            t_request.endpoint.empty() ? ctx.route_name(req.method, req.path) : t_request.endpoint;
-        t_request = {};
-        metrics.observe_request(endpoint, res.status, seconds);
-        spdlog::debug("{} {} {} {} {:.1f} ms", req.remote_addr, req.method, req.path, res.status,
-                      seconds * 1000);
-    });
-
+    FrontOptions f;
+    f.host = options.host;
+    f.port = options.port;
+    f.io_threads = options.io_threads;
+    f.workers = options.threads > 0
+                    ? options.threads
+                    : std::max(8, static_cast<int>(std::thread::hardware_concurrency()));
+    f.max_connections = options.max_connections;
+    f.max_header_bytes = options.max_header_bytes;
+    f.max_body_bytes = max_payload();
+    f.header_timeout_s = options.header_timeout_s;
+    f.read_timeout_s = options.read_timeout_s;
+    f.body_timeout_s = options.body_timeout_s;
+    f.write_timeout_s = options.write_timeout_s;
+    f.keep_alive_timeout_s = options.keep_alive_timeout_s;
+    f.keep_alive_max = options.keep_alive_max;
+    f.default_headers = {{"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}};
+    front = std::make_unique<HttpFront>(
+        std::move(f), [this](Request& req, Response& res) { handle(req, res); },
+        [this](const Request& req, Response& res, int status, const std::string& message) {
+            reject(req, res, status, message);
+        });
     register_search_routes(ctx);
     register_image_routes(ctx);
     add_service_routes();
@@ -377,6 +381,10 @@ Server::Server(Collection& collection, bool writable, ServerOptions options)
     QISS_CHECK(o.max_upload_bytes >= 1024, "--max-upload-mb is too small");
     QISS_CHECK(o.read_timeout_s > 0 && o.write_timeout_s > 0, "timeouts must be positive");
     QISS_CHECK(o.keep_alive_max >= 1, "--keep-alive-max must be at least 1");
+    QISS_CHECK(o.max_connections >= 1, "--max-connections must be at least 1");
+    QISS_CHECK(o.io_threads >= 1 && o.io_threads <= 64, "--io-threads must be between 1 and 64");
+    QISS_CHECK(o.max_header_bytes >= 1024, "--max-header-kb is too small");
+    QISS_CHECK(o.header_timeout_s > 0 && o.body_timeout_s > 0, "timeouts must be positive");
     QISS_CHECK(o.default_k >= 1 && o.default_k <= o.query.max_k,
                "the default k must be between 1 and the largest k");
     impl_->set_up();
@@ -386,30 +394,24 @@ Server::~Server() = default;
 
 int Server::start() {
     const ServerOptions& o = impl_->options;
-    if (o.port == 0) {
-        const int port = impl_->http.bind_to_any_port(o.host);
+    const int port = impl_->front->bind();
+    if (o.port == 0)
         QISS_CHECK(port > 0, "cannot listen on {}: the address is not local or not valid", o.host);
-        return port;
-    }
-    QISS_CHECK(impl_->http.bind_to_port(o.host, o.port),
-               "cannot listen on {}:{}: the port is in use, or the address is not local", o.host,
-               o.port);
-    return o.port;
+    QISS_CHECK(port > 0, "cannot listen on {}:{}: the port is in use, or the address is not local",
+               o.host, o.port);
+    return port;
 }
 
 void Server::listen() {
     impl_->listening = true;
-    if (!impl_->stop_requested) impl_->http.listen_after_bind();
+    if (!impl_->stop_requested) impl_->front->run();
     impl_->listening = false;
 }
 
 void Server::stop() {
     impl_->stop_requested = true;
-    // httplib ignores stop() until its accept loop runs: repeat until listen() has returned.
-    while (impl_->listening) {
-        impl_->http.stop();
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    impl_->front->stop();
+    while (impl_->listening) std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
 }  // namespace qiss::server

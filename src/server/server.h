@@ -1,8 +1,9 @@
 #pragma once
 /// @file server.h
-/// `qiss serve`: the HTTP API (docs/api.md) and the search page over one collection, with
-/// cpp-httplib. Searches run on a pool of worker threads concurrently with additions and
-/// deletions (Collection is thread-safe for that). Every limit has a safe default.
+/// `qiss serve`: the HTTP API (docs/api.md) and the search page over one collection. An
+/// event-driven front (http_front.h) reads requests; searches run on a pool of worker threads
+/// concurrently with additions and deletions (Collection is thread-safe for that). Every limit
+/// has a safe default.
 
 #include <cstddef>
 #include <filesystem>
@@ -20,7 +21,7 @@ namespace qiss::server {
 struct ServerOptions {
     std::string host = "127.0.0.1";  ///< loopback only unless told otherwise
     int port = 8080;                 ///< 0: any free port (start() returns it)
-    int threads = 0;                 ///< worker threads; 0 = max(8, cores)
+    int threads = 0;  ///< worker threads that answer complete requests; 0 = max(8, cores)
     /// Threads one request's embedding may use (OpenMP and BLAS): requests already run in
     /// parallel, and nested thread teams on every worker cost 5-10× the throughput.
     int embed_threads = 1;
@@ -35,10 +36,17 @@ struct ServerOptions {
     QueryLimits query;  ///< k 1..1000, offset 0..10000, text 2000 bytes
     DecodeLimits decode;
     FetchLimits fetch;  ///< for {"image_url": …}; max_bytes is set from max_upload_bytes
-    bool allow_image_url = true;  ///< whether the server may download {"image_url": …}
+    bool allow_image_url = false;  ///< whether the server may download {"image_url": …}
+    /// Whether those downloads may go to loopback, private, link-local… addresses (FetchLimits).
+    bool allow_private_urls = false;
 
-    int read_timeout_s = 10;   ///< a client that sends nothing this long is dropped
-    int write_timeout_s = 10;  ///< a client that reads nothing this long is dropped
+    int io_threads = 2;                    ///< threads that accept connections and read requests
+    std::size_t max_connections = 4096;    ///< open connections; beyond: 503 and closed
+    std::size_t max_header_bytes = 16384;  ///< request line and header fields; beyond: 431
+    int header_timeout_s = 10;  ///< to send a whole request header; then the connection is closed
+    int read_timeout_s = 10;    ///< a client that sends nothing this long is dropped
+    int body_timeout_s = 120;   ///< to send a whole request body
+    int write_timeout_s = 10;   ///< a client that reads nothing this long is dropped
     int keep_alive_timeout_s = 5;
     std::size_t keep_alive_max = 100;  ///< requests per connection
 

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "store/lmdb_env.h"
 
 namespace qiss {
@@ -43,8 +44,8 @@ std::string le(T v) {
 template <typename T>
 T from_le(std::optional<std::string_view> bytes, T fallback, std::string_view what) {
     if (!bytes) return fallback;
-    QISS_CHECK(bytes->size() == sizeof(T), "image store is corrupted (meta {} of {} bytes)", what,
-               bytes->size());
+    QISS_CHECK_KIND(bytes->size() == sizeof(T), storage,
+                    "image store is corrupted (meta {} of {} bytes)", what, bytes->size());
     T v;
     std::memcpy(&v, bytes->data(), sizeof(T));
     return v;
@@ -77,7 +78,7 @@ ImageRecord decode_record(std::uint64_t id, std::string_view bytes) {
         r.metadata = j.value("metadata", nlohmann::json::object());
         r.added_unix_ms = j.value("added_unix_ms", std::int64_t{0});
     } catch (const nlohmann::json::exception& e) {
-        QISS_THROW("image store is corrupted (record {}: {})", id, e.what());
+        QISS_THROW_KIND(storage, "image store is corrupted (record {}: {})", id, e.what());
     }
     return r;
 }
@@ -134,7 +135,8 @@ struct ImageStore::Impl {
     bool vector(const lmdb::Txn& txn, std::uint64_t id, std::vector<float>& out) const {
         auto bytes = txn.get(vectors, be64(id));
         if (!bytes) return false;
-        QISS_CHECK(bytes->size() % sizeof(float) == 0, "image store is corrupted (vector {})", id);
+        QISS_CHECK_KIND(bytes->size() % sizeof(float) == 0, storage,
+                        "image store is corrupted (vector {})", id);
         out.resize(bytes->size() / sizeof(float));
         std::memcpy(out.data(), bytes->data(), bytes->size());
         return true;
@@ -380,7 +382,8 @@ std::uint64_t ImageStore::for_each_op_after(std::uint64_t seq, const OpCallback&
     std::vector<float> v;
     for (auto e = cursor.seek(be64(seq + 1)); e; e = cursor.next()) {
         const std::uint64_t at = from_be64(e->first);
-        QISS_CHECK(e->second.size() == 9, "image store is corrupted (log entry {})", at);
+        QISS_CHECK_KIND(e->second.size() == 9, storage, "image store is corrupted (log entry {})",
+                        at);
         const auto op = static_cast<StoreOp>(e->second[0]);
         QISS_CHECK(op == StoreOp::Add || op == StoreOp::Remove,
                    "image store is corrupted (log entry {} has operation {})", at,

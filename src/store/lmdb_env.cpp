@@ -1,6 +1,7 @@
 #include "store/lmdb_env.h"
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "store/lmdb_check.h"
 
 namespace qiss::lmdb {
@@ -19,8 +20,9 @@ std::string_view to_view(const MDB_val& v) {
 void check(int rc, std::string_view what) {
     if (rc == MDB_SUCCESS) return;
     if (rc == MDB_MAP_FULL)
-        QISS_THROW("{}: the image store is full; open it with a larger map size", what);
-    QISS_THROW("{}: {}", what, mdb_strerror(rc));
+        QISS_THROW_KIND(storage_full, "{}: the image store is full; open it with a larger map size",
+                        what);
+    QISS_THROW_KIND(storage, "{}: {}", what, mdb_strerror(rc));
 }
 
 EnvPtr open_env(const std::filesystem::path& dir, std::size_t map_size, unsigned max_dbs,
@@ -114,8 +116,8 @@ std::string be64(std::uint64_t v) {
 }
 
 std::uint64_t from_be64(std::string_view bytes) {
-    QISS_CHECK(bytes.size() == 8, "image store is corrupted (a key of {} bytes, expected 8)",
-               bytes.size());
+    QISS_CHECK_KIND(bytes.size() == 8, storage,
+                    "image store is corrupted (a key of {} bytes, expected 8)", bytes.size());
     std::uint64_t v = 0;
     for (unsigned char c : bytes) v = (v << 8) | c;
     return v;
