@@ -141,17 +141,20 @@ const EmojiStyle* find_style(const std::string& name) {
 using StyleFiles = std::vector<std::pair<std::string, std::unordered_map<std::string, fs::path>>>;
 
 StyleFiles prepare_styles(const EmojiCorpusOptions& o, const fs::path& nm, const SlugIndex& slugs,
-                          EmojiCorpusStats& stats) {
+                          const std::set<std::string>& keys, EmojiCorpusStats& stats) {
     StyleFiles out;
     if (o.styles.empty()) return out;
     fs::path cache = !o.cache.empty() ? o.cache : o.out.empty() ? fs::path() : o.out / "cache";
     QISS_CHECK(!cache.empty(), "drawing styles need a cache folder: set --out or --cache");
+    cache = fs::absolute(cache);
     for (const auto& name : o.styles) {
         const EmojiStyle* it = find_style(name);
         // Twitter's images (and anything derived from Twemoji) stay the untouched test gallery.
         QISS_ASSERT(it->vendor != kEmojiTestVendor &&
                     it->package.find("twemoji") == std::string::npos);
         auto images = list_style_images(*it, nm, slugs);
+        // Only images of the corpus's identities (packages also hold emoji of their own).
+        std::erase_if(images, [&](const StyleImage& im) { return !keys.count(im.key); });
         std::vector<fs::path> files;
         if (it->layout == StyleLayout::DatasourcePng) {
             for (const auto& im : images) files.push_back(im.file);
@@ -219,7 +222,9 @@ std::vector<ManifestEntry> build_emoji_corpus(const EmojiCorpusOptions& o,
         if (!slugs.emplace(slug, codepoint_key(ident.unified)).second) ambiguous.insert(slug);
     }
     for (const auto& a : ambiguous) slugs.erase(a);
-    StyleFiles styles = prepare_styles(o, nm, slugs, stats);
+    std::set<std::string> keys;
+    for (const auto& ident : ids) keys.insert(codepoint_key(ident.unified));
+    StyleFiles styles = prepare_styles(o, nm, slugs, keys, stats);
 
     std::vector<ManifestEntry> out;
     for (const auto& ident : ids) {
