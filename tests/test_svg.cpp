@@ -1,5 +1,6 @@
 // SVG rasterizing with the real librsvg: geometry, transparency, and no external fetches.
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <thread>
 
@@ -105,6 +106,8 @@ TEST(Svg, NeverFollowsExternalReferences) {
     int port = http.bind_to_any_port("127.0.0.1");
     ASSERT_GT(port, 0);
     std::thread serve([&] { http.listen_after_bind(); });
+    // stop() before the loop runs would leave listen_after_bind() running forever.
+    while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     test::TempDir dir("svg-external");
     {
         std::ofstream f(dir / "red.png", std::ios::binary);
