@@ -18,6 +18,7 @@ DEBS=(
   libcpp-httplib-dev libssl-dev      # HTTP requests and answers, test client
   libboost-dev                       # HTTP front (Boost.Beast and Asio, header-only)
   libcurl4-openssl-dev               # fetching image URLs
+  librsvg2-dev                       # rasterizing the SVG emoji styles (corpus)
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libopencv-imgcodecs-dev libopencv-imgproc-dev libgif-dev   # decoding, resizing, thumbnails
   libgtest-dev libgmock-dev libbenchmark-dev                 # tests, benchmarks
@@ -48,7 +49,8 @@ fi
 
 # npm: the emoji corpus (images + CLDR annotations) and playwright-core. Versions are pinned
 # in package.json / package-lock.json.
-if [ ! -d node_modules/emoji-datasource-twitter ] || [ ! -d node_modules/playwright-core ] \
+if [ ! -d node_modules/emoji-datasource-twitter ] || [ ! -d node_modules/openmoji ] \
+   || [ ! -d node_modules/playwright-core ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "install-deps: npm ci"
   npm ci --no-audit --no-fund --loglevel=error

@@ -9,8 +9,8 @@ namespace qiss::cli {
 Command register_corpus(CLI::App& app) {
     auto* sub = app.add_subcommand("corpus", "Build a training/evaluation corpus manifest");
     sub->require_subcommand(1);
-    auto* emoji =
-        sub->add_subcommand("emoji", "Emoji images (4 vendors) + CLDR names in ~170 locales");
+    auto* emoji = sub->add_subcommand(
+        "emoji", "Emoji images (11 drawing styles) + CLDR names in ~170 locales");
     auto o = std::make_shared<EmojiCorpusOptions>();
     emoji->add_option("--out", o->out, "Corpus folder to write (manifest.jsonl)")->required();
     emoji->add_option("--node-modules", o->node_modules, "Where npm installed the packages")
@@ -20,7 +20,17 @@ Command register_corpus(CLI::App& app) {
                      "Share of identities held out for validation")
         ->capture_default_str();
     emoji->add_option("--seed", o->seed, "Seed of the validation hold-out")->capture_default_str();
+    emoji
+        ->add_option("--styles", o->styles,
+                     "Extra drawing styles for training, comma-separated, or 'none'")
+        ->delimiter(',')
+        ->capture_default_str();
+    emoji->add_option("--cache", o->cache, "Cache of rasterized style images (default: OUT/cache)");
+    emoji->add_option("--threads", o->threads, "Rasterizing threads (0: one per core)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     return {sub, [o] {
+                if (o->styles == std::vector<std::string>{"none"}) o->styles.clear();
                 EmojiCorpusStats st;
                 auto entries = build_emoji_corpus(*o, st);
                 std::filesystem::create_directories(o->out);
@@ -33,6 +43,8 @@ Command register_corpus(CLI::App& app) {
                 for (const auto& [v, n] : st.images_per_vendor)
                     spdlog::info("  vendor {}: {}", v, n);
                 for (const auto& [s, n] : st.images_per_split) spdlog::info("  split {}: {}", s, n);
+                spdlog::info("  style images: {} rasterized, {} from the cache, {} failed",
+                             st.rendered, st.reused, st.failed);
                 return 0;
             }};
 }

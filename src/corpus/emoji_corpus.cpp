@@ -4,11 +4,15 @@
 #include <set>
 #include <unordered_map>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "corpus/emoji_styles.h"
+#include "corpus/style_cache.h"
 
 namespace qiss {
 namespace fs = std::filesystem;
@@ -116,6 +120,65 @@ std::string lower(std::string s) {
 
 }  // namespace
 
+std::vector<std::string> default_emoji_styles() {
+    std::vector<std::string> names;
+    for (const auto& s : emoji_styles()) names.push_back(s.vendor);
+    return names;
+}
+
+namespace {
+
+/// The style named `name`; throws qiss::Error for an unknown name.
+const EmojiStyle* find_style(const std::string& name) {
+    auto it = std::find_if(emoji_styles().begin(), emoji_styles().end(),
+                           [&](const EmojiStyle& s) { return s.vendor == name; });
+    QISS_CHECK(it != emoji_styles().end(), "unknown drawing style '{}' (known: {})", name,
+               fmt::join(default_emoji_styles(), ", "));
+    return &*it;
+}
+
+/// code point key -> image file, for each selected style (rasterized into the cache first).
+using StyleFiles = std::vector<std::pair<std::string, std::unordered_map<std::string, fs::path>>>;
+
+StyleFiles prepare_styles(const EmojiCorpusOptions& o, const fs::path& nm, const SlugIndex& slugs,
+                          const std::set<std::string>& keys, EmojiCorpusStats& stats) {
+    StyleFiles out;
+    if (o.styles.empty()) return out;
+    fs::path cache = !o.cache.empty() ? o.cache : o.out.empty() ? fs::path() : o.out / "cache";
+    QISS_CHECK(!cache.empty(), "drawing styles need a cache folder: set --out or --cache");
+    cache = fs::absolute(cache);
+    for (const auto& name : o.styles) {
+        const EmojiStyle* it = find_style(name);
+        // Twitter's images (and anything derived from Twemoji) stay the untouched test gallery.
+        QISS_ASSERT(it->vendor != kEmojiTestVendor &&
+                    it->package.find("twemoji") == std::string::npos);
+        auto images = list_style_images(*it, nm, slugs);
+        // Only images of the corpus's identities (packages also hold emoji of their own).
+        std::erase_if(images, [&](const StyleImage& im) { return !keys.count(im.key); });
+        std::vector<fs::path> files;
+        if (it->layout == StyleLayout::DatasourcePng) {
+            for (const auto& im : images) files.push_back(im.file);
+        } else {
+            std::string version = package_version(nm, it->package);
+            fs::path dir = cache / (it->package + "@" + version) / it->vendor;
+            StyleCacheStats cs;
+            files = cache_style_images(images, dir, kEmojiImageSize, o.threads, cs);
+            spdlog::info("style {}: {} images ({} rasterized, {} cached, {} failed)", it->vendor,
+                         images.size(), cs.rendered, cs.reused, cs.failed);
+            stats.rendered += cs.rendered;
+            stats.reused += cs.reused;
+            stats.failed += cs.failed;
+        }
+        out.push_back({it->vendor, {}});
+        auto& by_key = out.back().second;
+        for (std::size_t i = 0; i < images.size(); ++i)
+            if (!files[i].empty()) by_key.emplace(images[i].key, files[i]);
+    }
+    return out;
+}
+
+}  // namespace
+
 std::vector<ManifestEntry> build_emoji_corpus(const EmojiCorpusOptions& o,
                                               EmojiCorpusStats& stats) {
     const fs::path nm = fs::absolute(o.node_modules);
@@ -124,6 +187,7 @@ std::vector<ManifestEntry> build_emoji_corpus(const EmojiCorpusOptions& o,
                "{} not found: run scripts/install-deps.sh (or pass --node-modules)",
                emoji_json.string());
     QISS_CHECK(o.val_fraction >= 0 && o.val_fraction < 1, "--val-fraction must be in [0,1)");
+    for (const auto& name : o.styles) find_style(name);
 
     std::unordered_map<std::string, Texts> by_char;
     auto locales = read_cldr(nm / "cldr-annotations-full" / "annotations", "annotations", by_char);
@@ -146,35 +210,59 @@ std::vector<ManifestEntry> build_emoji_corpus(const EmojiCorpusOptions& o,
                 ids.push_back({v.at("unified").get<std::string>(), v});
     }
 
+    // English names -> code points, for styles that name their icons only; ambiguous names out.
+    SlugIndex slugs;
+    std::set<std::string> ambiguous;
+    for (const auto& ident : ids) {
+        auto found = by_char.find(strip_fe0f(utf8_from_unified(ident.unified)));
+        if (found == by_char.end()) continue;
+        auto en = found->second.captions.find("en");
+        if (en == found->second.captions.end() || en->second.empty()) continue;
+        std::string slug = name_slug(en->second.front());
+        if (!slugs.emplace(slug, codepoint_key(ident.unified)).second) ambiguous.insert(slug);
+    }
+    for (const auto& a : ambiguous) slugs.erase(a);
+    std::set<std::string> keys;
+    for (const auto& ident : ids) keys.insert(codepoint_key(ident.unified));
+    StyleFiles styles = prepare_styles(o, nm, slugs, keys, stats);
+
     std::vector<ManifestEntry> out;
     for (const auto& ident : ids) {
         std::string id = lower(ident.unified);
         std::string key = strip_fe0f(utf8_from_unified(ident.unified));
         auto found = by_char.find(key);
         bool val = unit_hash(id, o.seed) < o.val_fraction;
-        bool any_image = false;
+        Texts texts;
+        if (found != by_char.end()) {
+            texts = found->second;
+            std::erase_if(texts.captions, [](const auto& kv) { return kv.second.empty(); });
+            std::erase_if(texts.keywords, [](const auto& kv) { return kv.second.empty(); });
+        }
+        auto add = [&](const std::string& vendor, fs::path img) {
+            ManifestEntry m;
+            m.path = std::move(img);
+            m.id = id;
+            m.vendor = vendor;
+            m.split = vendor == kEmojiTestVendor ? Split::Test : val ? Split::Val : Split::Train;
+            m.captions = texts.captions;
+            m.keywords = texts.keywords;
+            stats.images_per_vendor[vendor]++;
+            stats.images_per_split[split_name(m.split)]++;
+            out.push_back(std::move(m));
+        };
+        std::size_t before = out.size();
         for (const auto& vendor : kEmojiVendors) {
             if (!ident.entry.value("has_img_" + vendor, false)) continue;
             fs::path img = nm / ("emoji-datasource-" + vendor) / "img" / vendor / "64" /
                            ident.entry.at("image").get<std::string>();
-            if (!fs::is_regular_file(img)) continue;
-            ManifestEntry m;
-            m.path = img;
-            m.id = id;
-            m.vendor = vendor;
-            m.split = vendor == kEmojiTestVendor ? Split::Test : val ? Split::Val : Split::Train;
-            if (found != by_char.end()) {
-                m.captions = found->second.captions;
-                m.keywords = found->second.keywords;
-                std::erase_if(m.captions, [](const auto& kv) { return kv.second.empty(); });
-                std::erase_if(m.keywords, [](const auto& kv) { return kv.second.empty(); });
-            }
-            stats.images_per_vendor[vendor]++;
-            stats.images_per_split[split_name(m.split)]++;
-            out.push_back(std::move(m));
-            any_image = true;
+            if (fs::is_regular_file(img)) add(vendor, img);
         }
-        if (!any_image) continue;
+        std::string cp = codepoint_key(ident.unified);
+        for (const auto& [vendor, by_key] : styles) {
+            auto f = by_key.find(cp);
+            if (f != by_key.end()) add(vendor, f->second);
+        }
+        if (out.size() == before) continue;
         stats.identities++;
         if (found == by_char.end()) stats.without_captions++;
     }

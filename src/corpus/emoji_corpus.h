@@ -1,7 +1,8 @@
 #pragma once
 /// @file emoji_corpus.h
 /// `qiss corpus emoji`: the multilingual emoji corpus built from npm packages: images drawn by
-/// four vendors (emoji-datasource-*) and CLDR names and keywords in ~170 locales.
+/// four vendors (emoji-datasource-*) and further drawing styles (corpus/emoji_styles.h), CLDR
+/// names and keywords in ~170 locales.
 
 #include <cstdint>
 #include <filesystem>
@@ -13,11 +14,22 @@
 
 namespace qiss {
 
+/// The vendor names of every extra drawing style.
+std::vector<std::string> default_emoji_styles();
+
+/// Size of the square images of the corpus (emoji-datasource's 64 px; styles are rasterized to it).
+inline constexpr int kEmojiImageSize = 64;
+
 struct EmojiCorpusOptions {
     std::filesystem::path node_modules = "node_modules";
     std::filesystem::path out;   ///< the corpus folder; DIR/manifest.jsonl is written
     double val_fraction = 0.05;  ///< share of identities whose training-vendor images become val
     std::uint64_t seed = 1;
+    /// Extra drawing styles to add (vendor names of emoji_styles()); all of them by default.
+    std::vector<std::string> styles = default_emoji_styles();
+    /// Where rasterized style images are cached; empty: DIR/cache (`out`).
+    std::filesystem::path cache;
+    int threads = 0;  ///< rasterizing threads; 0: one per core
 };
 
 struct EmojiCorpusStats {
@@ -26,10 +38,14 @@ struct EmojiCorpusStats {
     std::size_t without_captions = 0;
     std::map<std::string, std::size_t> images_per_vendor;
     std::map<std::string, std::size_t> images_per_split;
+    std::size_t rendered = 0;  ///< style images rasterized into the cache by this run
+    std::size_t reused = 0;    ///< style images found in the cache
+    std::size_t failed = 0;    ///< style images that could not be rasterized (left out)
 };
 
 /// The test gallery's vendor: its images are never used for training or model selection.
 inline constexpr const char* kEmojiTestVendor = "twitter";
+/// emoji-datasource's vendors (emoji-datasource-<vendor>, images in img/<vendor>/64).
 inline const std::vector<std::string> kEmojiVendors = {"apple", "google", "facebook", "twitter"};
 
 /// Builds the manifest entries. Throws qiss::Error if the npm packages are missing.
