@@ -9,6 +9,7 @@
 #include <opencv2/core.hpp>
 
 #include "model/model.h"
+#include "train/text_phase.h"
 
 namespace {
 
@@ -54,10 +55,50 @@ void BM_EmbedTexts(benchmark::State& state) {
                                                    benchmark::Counter::kIsRate);
 }
 
+/// Training cost of the text branch: forward + backward of n texts of mixed lengths (short
+/// keywords to long skin-tone captions, as in a training batch), padded to the longest
+/// (range(1) = 0) or encoded in chunks of similar length (range(1) = 1).
+void BM_TrainTexts(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    const bool bucketed = state.range(1) != 0;
+    const char* q[] = {"cat",
+                       "Katze",
+                       "coeur",
+                       "猫",
+                       "flag",
+                       "heart red",
+                       "собака",
+                       "woman and man holding hands: medium-light skin tone, dark skin tone",
+                       "personne qui court",
+                       "family: man, woman, girl, boy"};
+    std::vector<std::string> texts;
+    for (std::size_t i = 0; i < n; ++i) texts.emplace_back(q[(i * 7) % 10]);
+    auto& m = model();
+    m.net()->text->train();
+    for (auto _ : state) {
+        auto t = bucketed ? qiss::encode_texts_bucketed(m, texts)
+                          : m.net()->text->forward(m.tokenize(texts));
+        t.sum().backward();
+    }
+    m.net()->text->eval();
+    state.counters["texts/s"] = benchmark::Counter(static_cast<double>(n * state.iterations()),
+                                                   benchmark::Counter::kIsRate);
+}
+
 }  // namespace
 
+BENCHMARK(BM_TrainTexts)
+    ->ArgsProduct({{128, 512, 2048}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_LoadModel)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_EmbedImages)->Arg(1)->Arg(32)->Arg(64)->Arg(128)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_EmbedImages)
+    ->Arg(1)
+    ->Arg(32)
+    ->Arg(64)
+    ->Arg(128)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_EmbedTexts)->Arg(1)->Arg(32)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 int main(int argc, char** argv) {

@@ -1,6 +1,9 @@
 // Model file format, tokenizer and losses, with real libtorch and SentencePiece.
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <random>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -12,6 +15,8 @@
 #include "model/model_file.h"
 #include "model/sru.h"
 #include "train/losses.h"
+#include "train/sampler.h"
+#include "train/training_set.h"
 
 namespace fs = std::filesystem;
 using namespace qiss;
@@ -165,4 +170,126 @@ TEST(Model, ConcurrentEmbeddingsMatchSequentialOnes) {
         });
     for (auto& t : threads) t.join();
     for (int w = 0; w < 4; ++w) EXPECT_EQ(mismatches[w], 0) << "thread " << w;
+}
+
+namespace {
+
+/// Three identities; the first has five locales, each with a caption "cap-LOC" and keywords
+/// "kw-LOC-a", "kw-LOC-b", "kw-LOC-c".
+TrainingSet synthetic_set() {
+    TrainingSet set;
+    set.pixels = torch::zeros({6, 8, 8, 3}, torch::kUInt8);
+    for (int g = 0; g < 3; ++g) {
+        TrainingGroup group;
+        group.id = "id" + std::to_string(g);
+        group.images = {2 * g, 2 * g + 1};
+        for (std::string loc : {"en", "fr", "de", "ja", "zh"})
+            group.texts.push_back({loc,
+                                   {"cap-" + loc},
+                                   {"kw-" + loc + "-a", "kw-" + loc + "-b", "kw-" + loc + "-c"}});
+        set.groups.push_back(group);
+    }
+    return set;
+}
+
+/// The locale a synthetic text belongs to, and whether it is a caption.
+std::pair<std::string, bool> locale_of(const std::string& text) {
+    if (text.rfind("cap-", 0) == 0) return {text.substr(4), true};
+    return {text.substr(3, text.find('-', 3) - 3), false};
+}
+
+}  // namespace
+
+TEST(Sampler, BalancedCyclesEveryLocaleWithoutReplacementCaptionsFirst) {
+    TrainingSet set = synthetic_set();
+    TrainConfig tc;
+    tc.batch_size = 2;
+    tc.texts_per_identity = 2;
+    ASSERT_EQ(tc.sampler, "balanced");
+    JointSampler sampler(set, tc, 7);
+    for (int cycle = 0; cycle < 4; ++cycle) {
+        std::set<std::string> seen;
+        for (int v = 0; v < 5; ++v) {
+            auto [loc, caption] = locale_of(sampler.text_for(0, cycle * 5 + v));
+            EXPECT_TRUE(seen.insert(loc).second) << "cycle " << cycle << " repeats " << loc;
+            EXPECT_EQ(caption, cycle % 2 == 0) << "cycle " << cycle;
+        }
+        EXPECT_EQ(seen.size(), 5u);
+    }
+    // No locale is privileged: over the first cycle, English is not always first.
+    std::set<std::string> firsts;
+    for (std::size_t g = 0; g < 3; ++g)
+        for (int c = 0; c < 4; ++c) firsts.insert(locale_of(sampler.text_for(g, c * 5)).first);
+    EXPECT_GT(firsts.size(), 1u);
+}
+
+TEST(Sampler, BatchesDependOnlyOnSeedAndEpoch) {
+    TrainingSet set = synthetic_set();
+    TrainConfig tc;
+    tc.batch_size = 2;
+    JointSampler a(set, tc, 3), b(set, tc, 3);
+    a.start_epoch(0);
+    a.start_epoch(1);
+    b.start_epoch(1);  // a resumed run starts directly at epoch 1
+    for (int64_t s = 0; s < a.steps_per_epoch(); ++s) {
+        JointBatch x = a.batch(s), y = b.batch(s);
+        EXPECT_EQ(x.rows, y.rows);
+        EXPECT_EQ(x.labels, y.labels);
+        EXPECT_EQ(x.texts, y.texts);
+        ASSERT_EQ(x.texts.size(), static_cast<std::size_t>(tc.texts_per_identity * 2));
+        for (std::size_t i = 0; i < 2; ++i) EXPECT_NE(x.rows[i], x.rows[i + 2]);  // two views
+    }
+}
+
+TEST(Sampler, TextItemsCoverEveryLocaleCaptionAndKeywordBundle) {
+    TrainingSet set = synthetic_set();
+    auto items = all_text_items(set);
+    EXPECT_EQ(items.size(), 3u * 5u * 2u);
+    std::mt19937_64 rng(1);
+    std::set<std::pair<std::string, bool>> kinds;
+    for (const auto& it : items) {
+        if (it.group != 1) continue;
+        auto [loc, caption] = locale_of(item_text(set, it, rng));
+        EXPECT_EQ(caption, it.caption);
+        EXPECT_EQ(loc, set.groups[1].texts[it.locale].locale);
+        kinds.insert({loc, caption});
+    }
+    EXPECT_EQ(kinds.size(), 10u);
+}
+
+TEST(TokenizerTexts, BalancedSampleTakesAsManyFromEveryLocale) {
+    TrainingSet set;
+    TrainingGroup g;
+    for (int i = 0; i < 400; ++i) {
+        std::vector<std::string> kw;
+        for (int k = 0; k < 5; ++k) kw.push_back("en" + std::to_string(i * 5 + k));
+        g.texts.push_back({"en", {"en caption " + std::to_string(i)}, kw});
+    }
+    g.texts.push_back({"ja", {"猫"}, {"ねこ", "動物"}});
+    for (int i = 0; i < 100; ++i) g.texts.push_back({"fr", {"fr " + std::to_string(i)}, {}});
+    set.groups.push_back(g);
+    auto texts = tokenizer_texts(set, "balanced", 90, 4.0, 1);
+    std::map<std::string, int> per;
+    for (const auto& t : texts) per[t.substr(0, 2)]++;
+    EXPECT_EQ(per["en"], 30);  // 30 of 2,400 English texts
+    EXPECT_EQ(per["fr"], 30);  // 30 of 100 French captions (each counted 4 times)
+    // Japanese has 3 texts: the caption 4 times and both keywords, 6 in all, fewer than 30.
+    EXPECT_EQ(static_cast<int>(texts.size()) - per["en"] - per["fr"], 6);
+    auto uniform = tokenizer_texts(set, "uniform", 90, 4.0, 1);
+    EXPECT_EQ(uniform.size(), 90u);
+}
+
+TEST(Tokenizer, ByteFallbackLeavesNoUnknownCharacter) {
+    TokenizerTrainOptions to;
+    to.vocab_size = 400;
+    to.character_coverage = 1.0;
+    to.byte_fallback = true;
+    Tokenizer tok = Tokenizer::train(sample_sentences(), to);
+    auto s = tok.piece_stats(
+        "猫 grinning 🦄 ქართული");  // Georgian never seen in training
+    EXPECT_EQ(s.unknown, 0);
+    EXPECT_GT(s.bytes, 0);
+    to.byte_fallback = false;
+    Tokenizer plain = Tokenizer::train(sample_sentences(), to);
+    EXPECT_GT(plain.piece_stats("猫 grinning 🦄 ქართული").unknown, 0);
 }

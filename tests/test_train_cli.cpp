@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -166,4 +167,93 @@ TEST(EvalCli, JsonReportOnTheTwitterGallery) {
     for (double x : vec) norm += x * x;
     EXPECT_EQ(vec.size(), 256u);
     EXPECT_NEAR(norm, 1.0, 1e-3);
+}
+
+TEST(TrainCli, InvalidSettingsNameTheKeyAndTheAllowedValues) {
+    test::TempDir dir("train-set");
+    const std::string base = "train --corpus " + corpus_manifest().string() + " --out " +
+                             (dir / "x.qiss").string() + " --config tiny --set ";
+    // Each of these used to train (another loss, a negative rate...) or crash (batch_size=0
+    // divided by zero); all fail before the corpus is read.
+    for (auto [set, words] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+             {"loss=typo", {"loss", "\"typo\"", "infonce", "vse_max"}},
+             {"'loss=\"typo\"'", {"loss", "infonce", "vse_max"}},
+             {"batch_size=0", {"batch_size", ">= 2"}},
+             {"lr=-0.01", {"lr", "> 0"}},
+             {"texts_per_identity=0", {"texts_per_identity", ">= 1"}},
+             {"model/text/rnn=lstm", {"model/text/rnn", "sru", "gru"}},
+             {"sampler=fancy", {"sampler", "balanced", "random"}},
+             {"text_target=teacher", {"text_target", "mean_image", "proxy"}},
+             {"text_epoch_share=2", {"text_epoch_share", "(0, 1]"}},
+             {"model/text/max_tokens=0", {"model/text/max_tokens", "[1, 256]"}},
+             {"bogus=1", {"unknown setting", "bogus"}}}) {
+        auto r = test::run_qiss(base + set);
+        EXPECT_EQ(r.exit_code, 1) << set << ": " << r.output;
+        for (const auto& w : words)
+            EXPECT_NE(r.output.find(w), std::string::npos) << set << ": " << r.output;
+        EXPECT_EQ(r.output.find("training set"), std::string::npos) << set << ": " << r.output;
+    }
+    EXPECT_FALSE(fs::exists(dir / "x.qiss.ckpt"));
+}
+
+TEST(TrainCli, ExcludedVendorsAreLeftOutOfTraining) {
+    test::TempDir dir("train-vendors");
+    fs::path slice = write_slice(dir, 60);
+    Manifest m = read_manifest(slice);
+    std::size_t train_images = 0, without_google = 0;
+    for (const auto& e : m.entries)
+        if (e.split == Split::Train) {
+            ++train_images;
+            without_google += e.vendor != "google";
+        }
+    ASSERT_LT(without_google, train_images);
+    auto r =
+        test::run_qiss("train --corpus " + slice.string() + " --out " + (dir / "v.qiss").string() +
+                       " --config tiny --epochs 1 --set text_epochs=0 --exclude-vendors google");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    // The slice's corrupt line has no vendor: it stays and is skipped as undecodable.
+    EXPECT_NE(r.output.find(fmt::format("training set: {} images", without_google - 1)),
+              std::string::npos)
+        << r.output;
+    auto all =
+        test::run_qiss("train --corpus " + slice.string() + " --out " + (dir / "w.qiss").string() +
+                       " --config tiny --epochs 1 --exclude-vendors apple,google,facebook");
+    EXPECT_EQ(all.exit_code, 1);
+    EXPECT_NE(all.output.find("usable training identities"), std::string::npos) << all.output;
+}
+
+TEST(EvalCli, HeldOutVendorGalleryAndTokenizerRates) {
+    std::string model = std::string(QISS_TEST_DATA) + "/tiny.qiss";
+    auto r = test::run_qiss("eval --json --locales en,ja,ka --gallery-vendor google --model " +
+                                model + " --corpus " + corpus_manifest().parent_path().string(),
+                            /*with_stderr=*/false);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    auto j = nlohmann::json::parse(r.output);
+    Manifest m = read_manifest(corpus_manifest());
+    std::size_t google = 0;
+    for (const auto& e : m.entries) google += e.vendor == "google";
+    EXPECT_EQ(j.at("gallery").get<std::string>(), "vendor google");
+    EXPECT_EQ(j.at("gallery_size").get<std::size_t>(), google);
+    EXPECT_GT(j.at("image_to_image").at("queries").get<int>(), 1000);  // apple -> google
+    for (const auto& loc : {"en", "ja", "ka"}) {
+        const auto& s = j.at("text_to_image").at(loc);
+        for (const char* k : {"unk_rate", "byte_rate", "truncated_rate"}) {
+            EXPECT_GE(s.at(k).get<double>(), 0.0) << loc << " " << k;
+            EXPECT_LE(s.at(k).get<double>(), 1.0) << loc << " " << k;
+        }
+        EXPECT_GE(s.at("mean_pieces").get<double>(), 1.0) << loc;
+        // The tiny model is trained with byte fallback: no script is unknown.
+        EXPECT_EQ(s.at("unk_rate").get<double>(), 0.0) << loc;
+    }
+
+    auto md = test::run_qiss("eval --markdown --locales en,ja --gallery-vendor google --model " +
+                                 model + " --corpus " + corpus_manifest().parent_path().string(),
+                             /*with_stderr=*/false);
+    ASSERT_EQ(md.exit_code, 0);
+    EXPECT_NE(md.output.find("`<unk>`"), std::string::npos) << md.output;
+    EXPECT_NE(md.output.find("truncated"), std::string::npos) << md.output;
+    auto same = test::run_qiss("eval --json --gallery-vendor apple --model " + model +
+                               " --corpus " + corpus_manifest().parent_path().string());
+    EXPECT_EQ(same.exit_code, 1);
+    EXPECT_NE(same.output.find("--query-vendor"), std::string::npos) << same.output;
 }

@@ -17,17 +17,26 @@ namespace {
 void print_markdown(const EvalReport& r) {
     const auto& m = r.text_to_image_mean;
     const auto& i = r.image_to_image;
+    const auto& l = r.text_to_image_mean_large;
     std::cout << fmt::format(
-        "Gallery: {} images. Text→image: the locale's primary name as the query.\n\n"
+        "Gallery ({}): {} images. Text→image: the locale's primary name as the query.\n\n"
         "| | R@1 | R@5 | R@10 | median rank |\n|---|---|---|---|---|\n"
         "| text→image, mean of {} locales | {:.3f} | {:.3f} | {:.3f} | {:.1f} |\n"
+        "| text→image, mean of the {} locales with ≥ 1,000 queries | {:.3f} | {:.3f} | {:.3f} | "
+        "{:.1f} |\n"
         "| image→image ({} queries) | {:.3f} | {:.3f} | {:.3f} | |\n\n",
-        r.gallery_size, r.text_to_image.size(), m.r1, m.r5, m.r10, m.median_rank, i.queries, i.r1,
-        i.r5, i.r10);
-    std::cout << "| locale | R@1 | R@5 | R@10 | median rank |\n|---|---|---|---|---|\n";
-    for (const auto& [loc, s] : r.text_to_image)
-        std::cout << fmt::format("| {} | {:.3f} | {:.3f} | {:.3f} | {:.1f} |\n", loc, s.r1, s.r5,
-                                 s.r10, s.median_rank);
+        r.gallery, r.gallery_size, r.text_to_image.size(), m.r1, m.r5, m.r10, m.median_rank,
+        r.large_locales, l.r1, l.r5, l.r10, l.median_rank, i.queries, i.r1, i.r5, i.r10);
+    std::cout << "| locale | R@1 | R@5 | R@10 | median rank | pieces/query | `<unk>` | bytes | "
+                 "truncated |\n|---|---|---|---|---|---|---|---|---|\n";
+    for (const auto& [loc, s] : r.text_to_image) {
+        const TokenStats& t = r.tokens.at(loc);
+        std::cout << fmt::format(
+            "| {} | {:.3f} | {:.3f} | {:.3f} | {:.1f} | {:.1f} | {:.1f} % | {:.1f} % | {:.1f} % "
+            "|\n",
+            loc, s.r1, s.r5, s.r10, s.median_rank, t.mean_pieces, 100 * t.unk_rate,
+            100 * t.byte_rate, 100 * t.truncated_rate);
+    }
 }
 
 }  // namespace
@@ -35,7 +44,7 @@ void print_markdown(const EvalReport& r) {
 Command register_eval(CLI::App& app) {
     auto* sub = app.add_subcommand("eval", "Evaluate a model on the corpus's test gallery");
     struct Args {
-        std::string model, corpus, locales, query_vendor = "apple";
+        std::string model, corpus, locales, query_vendor = "apple", gallery_vendor;
         bool json = false, markdown = false;
         int threads = 0;
     };
@@ -46,6 +55,9 @@ Command register_eval(CLI::App& app) {
     sub->add_option("--locales", a->locales, "Comma-separated locales to query (default: all)");
     sub->add_option("--query-vendor", a->query_vendor, "Vendor of the image->image queries")
         ->capture_default_str();
+    sub->add_option("--gallery-vendor", a->gallery_vendor,
+                    "Gallery = every image of this vendor (a style held out of training with "
+                    "`qiss train --exclude-vendors`) instead of the test split");
     sub->add_flag("--json", a->json, "Print one JSON object");
     sub->add_flag("--markdown", a->markdown, "Print Markdown tables (for the model card)");
     sub->add_option("--threads", a->threads, "Threads (0 = all cores)");
@@ -55,6 +67,7 @@ Command register_eval(CLI::App& app) {
                 Manifest manifest = read_manifest(resolve_manifest(a->corpus));
                 EvalOptions opt;
                 opt.query_vendor = a->query_vendor;
+                opt.gallery_vendor = a->gallery_vendor;
                 std::stringstream ss(a->locales);
                 for (std::string l; std::getline(ss, l, ',');)
                     if (!l.empty()) opt.locales.push_back(l);
@@ -68,11 +81,16 @@ Command register_eval(CLI::App& app) {
                     return 0;
                 }
                 std::cout << fmt::format(
-                    "gallery: {} images\n{:<16} {:>7} {:>6} {:>6} {:>6} {:>7}\n", r.gallery_size,
-                    "locale", "queries", "R@1", "R@5", "R@10", "median");
-                for (const auto& [loc, s] : r.text_to_image)
-                    std::cout << fmt::format("{:<16} {:>7} {:>6.3f} {:>6.3f} {:>6.3f} {:>7.1f}\n",
-                                             loc, s.queries, s.r1, s.r5, s.r10, s.median_rank);
+                    "gallery ({}): {} images\n{:<16} {:>7} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6}\n",
+                    r.gallery, r.gallery_size, "locale", "queries", "R@1", "R@5", "R@10", "median",
+                    "unk%", "trunc%");
+                for (const auto& [loc, s] : r.text_to_image) {
+                    const TokenStats& t = r.tokens.at(loc);
+                    std::cout << fmt::format(
+                        "{:<16} {:>7} {:>6.3f} {:>6.3f} {:>6.3f} {:>7.1f} {:>6.1f} {:>6.1f}\n", loc,
+                        s.queries, s.r1, s.r5, s.r10, s.median_rank, 100 * t.unk_rate,
+                        100 * t.truncated_rate);
+                }
                 const auto& m = r.text_to_image_mean;
                 std::cout << fmt::format("{:<16} {:>7} {:>6.3f} {:>6.3f} {:>6.3f} {:>7.1f}\n",
                                          "MEAN (locales)", m.queries, m.r1, m.r5, m.r10,

@@ -13,6 +13,7 @@ Command register_train(CLI::App& app) {
     auto epochs = std::make_shared<int>(0);
     auto loss = std::make_shared<std::string>();
     auto exclude = std::make_shared<std::string>();
+    auto exclude_vendors = std::make_shared<std::string>();
     sub->add_option("--corpus", o->corpus, "Corpus folder (manifest.jsonl) or manifest file")
         ->required();
     sub->add_option("--out", o->out, "Model file to write")->required();
@@ -26,15 +27,22 @@ Command register_train(CLI::App& app) {
         ->check(CLI::IsMember({"vse_max", "infonce"}));
     sub->add_option("--exclude-langs", *exclude,
                     "Comma-separated languages left out of training (e.g. es,nl,pl)");
+    sub->add_option("--exclude-vendors", *exclude_vendors,
+                    "Comma-separated vendors (drawing styles) left out of training, e.g. google "
+                    "to select recipes on it with `qiss eval --gallery-vendor google`");
     sub->add_option("--threads", o->threads, "Threads (0 = all cores)");
     sub->add_option("--set", o->overrides,
                     "Override a training setting, KEY=JSON (e.g. proxy_weight=0); repeatable");
-    return {sub, [o, epochs, loss, exclude, sub] {
+    return {sub, [o, epochs, loss, exclude, exclude_vendors, sub] {
                 if (*epochs > 0) o->epochs = *epochs;
                 if (!loss->empty()) o->loss = *loss;
-                std::stringstream ss(*exclude);
-                for (std::string lang; std::getline(ss, lang, ',');)
-                    if (!lang.empty()) o->exclude_langs.push_back(lang);
+                auto split = [](const std::string& list, std::vector<std::string>& out) {
+                    std::stringstream ss(list);
+                    for (std::string item; std::getline(ss, item, ',');)
+                        if (!item.empty()) out.push_back(item);
+                };
+                split(*exclude, o->exclude_langs);
+                split(*exclude_vendors, o->exclude_vendors);
                 std::ostringstream cmd;
                 cmd << "qiss train";
                 for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
@@ -42,7 +50,8 @@ Command register_train(CLI::App& app) {
                          {"--seed", std::to_string(o->seed)},
                          {"--epochs", *epochs > 0 ? std::to_string(*epochs) : ""},
                          {"--loss", *loss},
-                         {"--exclude-langs", *exclude}})
+                         {"--exclude-langs", *exclude},
+                         {"--exclude-vendors", *exclude_vendors}})
                     if (!value.empty()) cmd << ' ' << name << ' ' << value;
                 for (const auto& kv : o->overrides) cmd << " --set " << kv;
                 o->command_line = cmd.str();

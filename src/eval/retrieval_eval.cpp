@@ -105,14 +105,54 @@ nlohmann::json stats_json(const RecallStats& s, bool with_median) {
     return j;
 }
 
+void divide(RecallStats& mean, std::size_t n) {
+    if (n == 0) return;
+    const auto d = static_cast<double>(n);
+    mean.r1 /= d;
+    mean.r5 /= d;
+    mean.r10 /= d;
+    mean.median_rank /= d;
+}
+
 }  // namespace
+
+TokenStats token_stats(const Model& model, const std::vector<std::string>& texts) {
+    TokenStats t;
+    if (texts.empty()) return t;
+    std::size_t pieces = 0, unknown = 0, bytes = 0, truncated = 0;
+    for (const auto& text : texts) {
+        auto s = model.tokenizer().piece_stats(text);
+        pieces += static_cast<std::size_t>(s.pieces);
+        unknown += static_cast<std::size_t>(s.unknown);
+        bytes += static_cast<std::size_t>(s.bytes);
+        truncated += s.pieces > model.config().max_tokens;
+    }
+    const double p = static_cast<double>(std::max<std::size_t>(1, pieces));
+    t.unk_rate = static_cast<double>(unknown) / p;
+    t.byte_rate = static_cast<double>(bytes) / p;
+    t.truncated_rate = static_cast<double>(truncated) / static_cast<double>(texts.size());
+    t.mean_pieces = static_cast<double>(pieces) / static_cast<double>(texts.size());
+    return t;
+}
 
 nlohmann::json EvalReport::to_json() const {
     nlohmann::json per = nlohmann::json::object();
-    for (const auto& [loc, s] : text_to_image) per[loc] = stats_json(s, true);
+    for (const auto& [loc, s] : text_to_image) {
+        per[loc] = stats_json(s, true);
+        if (auto t = tokens.find(loc); t != tokens.end()) {
+            per[loc]["unk_rate"] = t->second.unk_rate;
+            per[loc]["byte_rate"] = t->second.byte_rate;
+            per[loc]["truncated_rate"] = t->second.truncated_rate;
+            per[loc]["mean_pieces"] = t->second.mean_pieces;
+        }
+    }
+    auto large = stats_json(text_to_image_mean_large, true);
+    large["locales"] = large_locales;
     return {{"text_to_image", per},
             {"text_to_image_mean", stats_json(text_to_image_mean, true)},
+            {"text_to_image_mean_1000", large},
             {"image_to_image", stats_json(image_to_image, false)},
+            {"gallery", gallery},
             {"gallery_size", gallery_size}};
 }
 
@@ -120,10 +160,16 @@ EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
                     const EvalOptions& opt) {
     EvalReport report;
     std::vector<const ManifestEntry*> gallery_entries;
+    const bool by_vendor = !opt.gallery_vendor.empty();
+    report.gallery = by_vendor ? "vendor " + opt.gallery_vendor
+                               : std::string("split ") + split_name(opt.gallery_split);
     for (const auto& e : entries)
-        if (e.split == opt.gallery_split) gallery_entries.push_back(&e);
-    QISS_CHECK(!gallery_entries.empty(), "the manifest has no {} images to evaluate on",
-               split_name(opt.gallery_split));
+        if (by_vendor ? e.vendor == opt.gallery_vendor : e.split == opt.gallery_split)
+            gallery_entries.push_back(&e);
+    QISS_CHECK(!gallery_entries.empty(), "the manifest has no images of {} to evaluate on",
+               report.gallery);
+    QISS_CHECK(opt.query_vendor.empty() || opt.query_vendor != opt.gallery_vendor,
+               "--query-vendor must differ from the gallery vendor ({})", opt.gallery_vendor);
 
     std::vector<std::size_t> kept;
     torch::Tensor gallery = embed_image_files(model, gallery_entries, opt.batch_size, kept);
@@ -162,21 +208,21 @@ EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
         auto stats =
             recall_stats(relevant_ranks(torch::cat(parts), q.second, gallery, gallery_labels));
         report.text_to_image[loc] = stats;
+        report.tokens[loc] = token_stats(model, q.first);
         accumulate(report.text_to_image_mean, stats);
+        if (stats.queries >= 1000) {
+            accumulate(report.text_to_image_mean_large, stats);
+            ++report.large_locales;
+        }
     }
-    if (!report.text_to_image.empty()) {
-        double n = static_cast<double>(report.text_to_image.size());
-        report.text_to_image_mean.r1 /= n;
-        report.text_to_image_mean.r5 /= n;
-        report.text_to_image_mean.r10 /= n;
-        report.text_to_image_mean.median_rank /= n;
-    }
+    divide(report.text_to_image_mean, report.text_to_image.size());
+    divide(report.text_to_image_mean_large, report.large_locales);
 
     // Image -> image: the query vendor's image of each gallery identity.
     if (!opt.query_vendor.empty()) {
         std::vector<const ManifestEntry*> query_entries;
         for (const auto& e : entries)
-            if (e.vendor == opt.query_vendor && e.split != opt.gallery_split &&
+            if (e.vendor == opt.query_vendor && (by_vendor || e.split != opt.gallery_split) &&
                 label_of.count(e.id))
                 query_entries.push_back(&e);
         if (!query_entries.empty()) {

@@ -29,8 +29,22 @@ std::vector<int64_t> relevant_ranks(const torch::Tensor& queries,
 
 RecallStats recall_stats(std::vector<int64_t> ranks);
 
+/// How the tokenizer treats a locale's queries.
+struct TokenStats {
+    double unk_rate = 0;        ///< share of pieces that are <unk>
+    double byte_rate = 0;       ///< share of pieces that are byte-fallback pieces
+    double truncated_rate = 0;  ///< share of queries longer than the model's max_tokens
+    double mean_pieces = 0;     ///< pieces per query (before truncation)
+};
+
+/// Piece statistics of the texts under the model's tokenizer and max_tokens.
+TokenStats token_stats(const Model& model, const std::vector<std::string>& texts);
+
 struct EvalOptions {
-    Split gallery_split = Split::Test;   ///< the gallery: every image of this split
+    Split gallery_split = Split::Test;  ///< the gallery: every image of this split...
+    /// ...or, when set, every image of this vendor whatever its split (a held-out training
+    /// style, e.g. "google" for a model trained with --exclude-vendors google)
+    std::string gallery_vendor;
     std::vector<std::string> locales;    ///< text queries in these locales; empty = all
     std::string query_vendor = "apple";  ///< image->image queries; empty = skip
     int batch_size = 512;
@@ -38,7 +52,11 @@ struct EvalOptions {
 
 struct EvalReport {
     std::map<std::string, RecallStats> text_to_image;  ///< per locale
+    std::map<std::string, TokenStats> tokens;          ///< per locale, of the same queries
     RecallStats text_to_image_mean;                    ///< mean of the per-locale figures
+    RecallStats text_to_image_mean_large;              ///< mean over locales with >= 1000 queries
+    std::size_t large_locales = 0;                     ///< how many such locales
+    std::string gallery;                               ///< "split test" or "vendor google"
     RecallStats image_to_image;
     std::size_t gallery_size = 0;
     /// The documented `qiss eval --json` object.

@@ -1,5 +1,7 @@
 #include "model/model_config.h"
 
+#include <algorithm>
+
 #include "common/error.h"
 
 namespace qiss {
@@ -11,11 +13,9 @@ ModelConfig model_preset(const std::string& name) {
     if (name == "tiny") {
         c.cnn_channels = {16, 32, 64, 128};
         c.vocab_size = 4000;
-        c.char_coverage = 0.995;
         c.token_dim = 128;
         c.gru_hidden = 128;
         c.gru_layers = 1;
-        c.max_tokens = 24;
         return c;
     }
     QISS_THROW("unknown model config '{}' (expected tiny or default)", name);
@@ -23,7 +23,10 @@ ModelConfig model_preset(const std::string& name) {
 
 TrainConfig train_preset(const std::string& name) {
     TrainConfig t;
-    if (name == "default") return t;
+    if (name == "default") {
+        t.text_epochs = 2;
+        return t;
+    }
     if (name == "tiny") {
         t.epochs = 3;
         t.batch_size = 128;
@@ -31,6 +34,8 @@ TrainConfig train_preset(const std::string& name) {
         t.lr = 3e-3f;
         t.vse_warmup_epochs = 1;
         t.tokenizer_sentences = 60000;
+        t.text_epochs = 1;
+        t.text_epoch_share = 0.1f;
         return t;
     }
     QISS_THROW("unknown model config '{}' (expected tiny or default)", name);
@@ -61,6 +66,7 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
           {{"rnn", c.rnn},
            {"vocab_size", c.vocab_size},
            {"char_coverage", c.char_coverage},
+           {"byte_fallback", c.byte_fallback},
            {"token_dim", c.token_dim},
            {"gru_hidden", c.gru_hidden},
            {"gru_layers", c.gru_layers},
@@ -79,9 +85,11 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
     im.at("weldon_alpha").get_to(c.weldon_alpha);
     const auto& t = j.at("text");
     c.rnn = t.value("rnn", "gru");  // files written before the choice existed used a GRU
-    QISS_CHECK(c.rnn == "gru" || c.rnn == "sru", "unknown text encoder '{}'", c.rnn);
+    QISS_CHECK(c.rnn == "gru" || c.rnn == "sru",
+               "invalid setting model/text/rnn = \"{}\": expected one of sru, gru", c.rnn);
     t.at("vocab_size").get_to(c.vocab_size);
     t.at("char_coverage").get_to(c.char_coverage);
+    c.byte_fallback = t.value("byte_fallback", false);  // absent before byte fallback existed
     t.at("token_dim").get_to(c.token_dim);
     t.at("gru_hidden").get_to(c.gru_hidden);
     t.at("gru_layers").get_to(c.gru_layers);
@@ -100,12 +108,21 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
          {"temperature", c.temperature},
          {"image_pair_weight", c.image_pair_weight},
          {"texts_per_identity", c.texts_per_identity},
+         {"sampler", c.sampler},
          {"anchor_locale", c.anchor_locale},
          {"text_pair_weight", c.text_pair_weight},
          {"vse_warmup_epochs", c.vse_warmup_epochs},
          {"proxy_weight", c.proxy_weight},
          {"proxy_temperature", c.proxy_temperature},
-         {"tokenizer_sentences", c.tokenizer_sentences}};
+         {"tokenizer_sentences", c.tokenizer_sentences},
+         {"tokenizer_sampling", c.tokenizer_sampling},
+         {"tokenizer_caption_weight", c.tokenizer_caption_weight},
+         {"text_epochs", c.text_epochs},
+         {"text_epoch_share", c.text_epoch_share},
+         {"text_batch_size", c.text_batch_size},
+         {"text_lr", c.text_lr},
+         {"text_target", c.text_target},
+         {"text_temperature", c.text_temperature}};
 }
 
 void from_json(const nlohmann::json& j, TrainConfig& c) {
@@ -119,12 +136,98 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     j.at("temperature").get_to(c.temperature);
     j.at("image_pair_weight").get_to(c.image_pair_weight);
     j.at("texts_per_identity").get_to(c.texts_per_identity);
-    j.at("anchor_locale").get_to(c.anchor_locale);
+    // Files written before the balanced sampler: random locales, English first.
+    c.sampler = j.value("sampler", "random");
+    c.anchor_locale = j.value("anchor_locale", "");
     j.at("text_pair_weight").get_to(c.text_pair_weight);
     j.at("vse_warmup_epochs").get_to(c.vse_warmup_epochs);
     c.proxy_weight = j.value("proxy_weight", 0.0f);  // absent in models trained before it existed
     c.proxy_temperature = j.value("proxy_temperature", c.proxy_temperature);
     j.at("tokenizer_sentences").get_to(c.tokenizer_sentences);
+    // Absent in files written before they existed: the behaviour of that time.
+    c.tokenizer_sampling = j.value("tokenizer_sampling", "uniform");
+    c.tokenizer_caption_weight = j.value("tokenizer_caption_weight", c.tokenizer_caption_weight);
+    c.text_epochs = j.value("text_epochs", 0);
+    c.text_epoch_share = j.value("text_epoch_share", c.text_epoch_share);
+    c.text_batch_size = j.value("text_batch_size", c.text_batch_size);
+    c.text_lr = j.value("text_lr", c.text_lr);
+    c.text_target = j.value("text_target", c.text_target);
+    c.text_temperature = j.value("text_temperature", c.text_temperature);
+}
+
+namespace {
+
+/// Throws unless `ok`: "invalid setting KEY = VALUE: expected WHAT".
+template <typename T>
+void require(bool ok, const std::string& key, const T& value, const std::string& expected) {
+    if (ok) return;
+    QISS_THROW("invalid setting {} = {}: expected {}", key, nlohmann::json(value).dump(), expected);
+}
+
+void require_one_of(const std::string& key, const std::string& value,
+                    const std::vector<std::string>& allowed) {
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    require(std::find(allowed.begin(), allowed.end(), value) != allowed.end(), key, value,
+            "one of " + list);
+}
+
+}  // namespace
+
+void validate(const ModelConfig& m, const TrainConfig& t) {
+    const std::string pos = "an integer >= 1", positive = "a number > 0";
+    require(m.embed_dim >= 1, "model/embed_dim", m.embed_dim, pos);
+    require(m.preprocess.size >= 16 && m.preprocess.size <= 1024, "model/preprocess/size",
+            m.preprocess.size, "an integer in [16, 1024]");
+    for (float sd : m.preprocess.std) require(sd > 0, "model/preprocess/std", sd, positive);
+    require(!m.cnn_channels.empty() && std::all_of(m.cnn_channels.begin(), m.cnn_channels.end(),
+                                                   [](int c) { return c >= 1; }),
+            "model/image/cnn_channels", m.cnn_channels, "a non-empty list of integers >= 1");
+    require(m.cnn_blocks >= 1, "model/image/cnn_blocks", m.cnn_blocks, pos);
+    require(m.weldon_k >= 1, "model/image/weldon_k", m.weldon_k, pos);
+    require(m.weldon_alpha >= 0 && m.weldon_alpha <= 1, "model/image/weldon_alpha", m.weldon_alpha,
+            "a number in [0, 1]");
+    require_one_of("model/text/rnn", m.rnn, {"sru", "gru"});
+    require(m.vocab_size >= 300, "model/text/vocab_size", m.vocab_size, "an integer >= 300");
+    require(m.char_coverage > 0 && m.char_coverage <= 1, "model/text/char_coverage",
+            m.char_coverage, "a number in (0, 1]");
+    require(m.token_dim >= 1, "model/text/token_dim", m.token_dim, pos);
+    require(m.gru_hidden >= 1, "model/text/gru_hidden", m.gru_hidden, pos);
+    require(m.gru_layers >= 1, "model/text/gru_layers", m.gru_layers, pos);
+    require(m.max_tokens >= 1 && m.max_tokens <= 256, "model/text/max_tokens", m.max_tokens,
+            "an integer in [1, 256]");
+    require(m.dropout >= 0 && m.dropout < 1, "model/text/dropout", m.dropout, "a number in [0, 1)");
+
+    require(t.epochs >= 1, "epochs", t.epochs, pos);
+    require(t.batch_size >= 2, "batch_size", t.batch_size, "an integer >= 2");
+    require(t.lr > 0, "lr", t.lr, positive);
+    require(t.weight_decay >= 0, "weight_decay", t.weight_decay, "a number >= 0");
+    require(t.warmup_epochs >= 0 && t.warmup_epochs <= t.epochs, "warmup_epochs", t.warmup_epochs,
+            "an integer in [0, epochs]");
+    require_one_of("loss", t.loss, {"infonce", "vse_max"});
+    require(t.margin >= 0, "margin", t.margin, "a number >= 0");
+    require(t.temperature > 0, "temperature", t.temperature, positive);
+    require(t.image_pair_weight >= 0, "image_pair_weight", t.image_pair_weight, "a number >= 0");
+    require(t.texts_per_identity >= 1, "texts_per_identity", t.texts_per_identity, pos);
+    require_one_of("sampler", t.sampler, {"balanced", "random"});
+    require(t.text_pair_weight >= 0, "text_pair_weight", t.text_pair_weight, "a number >= 0");
+    require(t.vse_warmup_epochs >= 0, "vse_warmup_epochs", t.vse_warmup_epochs, "an integer >= 0");
+    require(t.proxy_weight >= 0, "proxy_weight", t.proxy_weight, "a number >= 0");
+    require(t.proxy_temperature > 0, "proxy_temperature", t.proxy_temperature, positive);
+    require(t.tokenizer_sentences >= 1000, "tokenizer_sentences", t.tokenizer_sentences,
+            "an integer >= 1000");
+    require_one_of("tokenizer_sampling", t.tokenizer_sampling, {"balanced", "uniform"});
+    require(t.tokenizer_caption_weight > 0, "tokenizer_caption_weight", t.tokenizer_caption_weight,
+            positive);
+    require(t.text_epochs >= 0, "text_epochs", t.text_epochs, "an integer >= 0");
+    require(t.text_epoch_share > 0 && t.text_epoch_share <= 1, "text_epoch_share",
+            t.text_epoch_share, "a number in (0, 1]");
+    require(t.text_batch_size >= 2, "text_batch_size", t.text_batch_size, "an integer >= 2");
+    require(t.text_lr > 0, "text_lr", t.text_lr, positive);
+    require_one_of("text_target", t.text_target, {"both", "mean_image", "proxy"});
+    require(t.text_target == "mean_image" || t.proxy_weight > 0, "text_target", t.text_target,
+            "mean_image when proxy_weight is 0 (no proxies are learned)");
+    require(t.text_temperature > 0, "text_temperature", t.text_temperature, positive);
 }
 
 }  // namespace qiss

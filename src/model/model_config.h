@@ -32,12 +32,13 @@ struct ModelConfig {
     // Text branch: SentencePiece tokens, embeddings, a bidirectional recurrent encoder
     // ("sru": Simple Recurrent Units, several times cheaper on CPU; "gru"), mean+max pooling.
     std::string rnn = "sru";
-    int vocab_size = 8000;
-    double char_coverage = 0.9995;  ///< tokenizer training: rarer characters become <unk>
+    int vocab_size = 32000;
+    double char_coverage = 1.0;  ///< tokenizer training: rarer characters become <unk>/bytes
+    bool byte_fallback = true;   ///< unknown characters become UTF-8 byte pieces, not <unk>
     int token_dim = 128;
     int gru_hidden = 192;  ///< hidden units per direction (GRU or SRU)
     int gru_layers = 1;
-    int max_tokens = 24;
+    int max_tokens = 48;
     float dropout = 0.1f;
 };
 
@@ -52,10 +53,16 @@ struct TrainConfig {
     float margin = 0.2f;             ///< for vse_max
     float temperature = 0.05f;       ///< for infonce
     float image_pair_weight = 1.0f;  ///< weight of the image-image term (two vendors of one id)
-    int texts_per_identity = 4;      ///< texts drawn per identity and step (random locales)
-    std::string anchor_locale =
-        "en";  ///< the first text of an identity is in this locale if it has one
-    float text_pair_weight = 0.5f;  ///< weight of the text-text term (anchor text vs the others)
+    int texts_per_identity = 4;      ///< texts drawn per identity and step
+    /// How an identity's texts are chosen: "balanced" (each identity cycles through all of its
+    /// locales without replacement: captions on the first cycle, keyword bundles on the next,
+    /// alternating)
+    /// or "random" (a random locale each time; the first slot in `anchor_locale`).
+    std::string sampler = "balanced";
+    /// "random" sampler only: the first text of an identity is in this locale if it has one
+    /// ("" = none). Models before the balanced sampler used "en".
+    std::string anchor_locale;
+    float text_pair_weight = 0.5f;  ///< weight of the text-text term (first text vs the others)
     int vse_warmup_epochs = 2;      ///< vse_max: sum of hinges first, then the hardest negative
     /// Weight of the identity-proxy term: one learned unit vector per training identity, every
     /// image and text embedding classified against all of them (normalised softmax). It gives
@@ -63,7 +70,27 @@ struct TrainConfig {
     float proxy_weight = 1.0f;
     float proxy_temperature = 0.05f;  ///< softmax temperature of the proxy term
     int tokenizer_sentences = 400000;
+    /// Tokenizer training text: "balanced" (the same number of texts from every locale,
+    /// captions `tokenizer_caption_weight` times as likely as a keyword) or "uniform" (a
+    /// uniform sample of every caption and keyword, the first models' choice).
+    std::string tokenizer_sampling = "balanced";
+    float tokenizer_caption_weight = 4.0f;
+    // Locked-image text phase (LiT / M-CLIP teacher learning), after the joint epochs: the
+    // image branch is frozen and the text branch learns every (identity, locale) caption and
+    // keyword bundle against fixed identity targets.
+    int text_epochs = 0;            ///< 0 = no text phase
+    float text_epoch_share = 1.0f;  ///< share of all (identity, locale, kind) texts per epoch
+    int text_batch_size = 512;      ///< texts per step
+    float text_lr = 1e-3f;          ///< peak learning rate (warm-up, then cosine)
+    /// Targets: "mean_image" (the normalised mean embedding of the identity's training images),
+    /// "proxy" (its learned proxy) or "both" (normalised sum of the two).
+    std::string text_target = "both";
+    float text_temperature = 0.05f;  ///< softmax temperature against all identity targets
 };
+
+/// Checks every field after presets and overrides; throws qiss::Error naming the setting (as
+/// `--set` spells it) and its allowed values.
+void validate(const ModelConfig& model, const TrainConfig& train);
 
 /// A named preset: "tiny" (tests, trains in minutes) or "default" (the shipped model).
 /// Throws qiss::Error for an unknown name.

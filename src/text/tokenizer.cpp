@@ -24,6 +24,7 @@ struct Plugin {
     decltype(&qiss_spm_vocab_size) vocab_size;
     decltype(&qiss_spm_pad_id) pad_id;
     decltype(&qiss_spm_unk_id) unk_id;
+    decltype(&qiss_spm_is_byte) is_byte;
     decltype(&qiss_spm_train) train;
     decltype(&qiss_spm_free_buffer) free_buffer;
 };
@@ -67,6 +68,7 @@ const Plugin& plugin() {
         p.vocab_size = reinterpret_cast<decltype(p.vocab_size)>(sym("qiss_spm_vocab_size"));
         p.pad_id = reinterpret_cast<decltype(p.pad_id)>(sym("qiss_spm_pad_id"));
         p.unk_id = reinterpret_cast<decltype(p.unk_id)>(sym("qiss_spm_unk_id"));
+        p.is_byte = reinterpret_cast<decltype(p.is_byte)>(sym("qiss_spm_is_byte"));
         p.train = reinterpret_cast<decltype(p.train)>(sym("qiss_spm_train"));
         p.free_buffer = reinterpret_cast<decltype(p.free_buffer)>(sym("qiss_spm_free_buffer"));
         return p;
@@ -119,8 +121,8 @@ Tokenizer Tokenizer::train(const std::vector<std::string>& sentences,
         "--model_type=unigram --vocab_size={} --character_coverage={} "
         "--normalization_rule_name=nfkc_cf --pad_id=0 --unk_id=1 --bos_id=-1 --eos_id=-1 "
         "--hard_vocab_limit=false --shuffle_input_sentence=false --input_sentence_size=0 "
-        "--max_sentence_length=2048 --num_threads={} --minloglevel=3",
-        o.vocab_size, o.character_coverage, o.num_threads);
+        "--max_sentence_length=2048 --num_threads={} --minloglevel=3 --byte_fallback={}",
+        o.vocab_size, o.character_coverage, o.num_threads, o.byte_fallback);
     char* out = nullptr;
     std::size_t out_len = 0;
     char err[512] = "";
@@ -140,6 +142,24 @@ std::vector<int> Tokenizer::encode(std::string_view text, int max_tokens) const 
     ids.resize(static_cast<std::size_t>(std::min(n, max_tokens)));
     if (ids.empty()) ids.push_back(unk_id_);
     return ids;
+}
+
+Tokenizer::PieceStats Tokenizer::piece_stats(std::string_view text) const {
+    std::vector<int> ids(256);
+    int n = plugin().encode(sp_->sp, text.data(), text.size(), ids.data(),
+                            static_cast<int>(ids.size()));
+    QISS_CHECK(n >= 0, "cannot tokenize the text");
+    if (n > static_cast<int>(ids.size())) {
+        ids.resize(static_cast<std::size_t>(n));
+        n = plugin().encode(sp_->sp, text.data(), text.size(), ids.data(), n);
+    }
+    PieceStats s;
+    s.pieces = n;
+    for (int i = 0; i < n; ++i) {
+        s.unknown += ids[i] == unk_id_;
+        s.bytes += plugin().is_byte(sp_->sp, ids[i]);
+    }
+    return s;
 }
 
 int Tokenizer::vocab_size() const {

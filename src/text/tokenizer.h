@@ -14,7 +14,10 @@ namespace qiss {
 
 struct TokenizerTrainOptions {
     int vocab_size = 8000;
-    double character_coverage = 0.9995;  ///< rare characters map to <unk>
+    double character_coverage = 0.9995;  ///< rare characters map to <unk> (or to bytes)
+    /// Characters outside the vocabulary become their UTF-8 bytes (256 byte pieces) instead of
+    /// <unk>, so no script is ever unknown.
+    bool byte_fallback = false;
     std::size_t max_sentences = 400000;  ///< subsample (seeded) above this
     std::uint32_t seed = 1;
     int num_threads = 2;
@@ -38,6 +41,13 @@ class Tokenizer {
     /// Token ids of the text, at most max_tokens (truncated). Never empty: an empty text
     /// gives a single <unk>.
     std::vector<int> encode(std::string_view text, int max_tokens) const;
+
+    /// Statistics of encoding one text: pieces in all (untruncated), <unk> pieces, byte
+    /// pieces (byte fallback).
+    struct PieceStats {
+        int pieces = 0, unknown = 0, bytes = 0;
+    };
+    PieceStats piece_stats(std::string_view text) const;
 
     int vocab_size() const;
     const std::string& serialized() const { return serialized_; }

@@ -2,21 +2,21 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <numbers>
-#include <random>
-#include <sstream>
 #include <thread>
+#include <unordered_set>
 
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include "common/error.h"
-#include "common/file_util.h"
 #include "eval/retrieval_eval.h"
 #include "model/model.h"
 #include "train/augment.h"
-#include "train/losses.h"
+#include "train/batch_loss.h"
+#include "train/checkpointer.h"
+#include "train/sampler.h"
+#include "train/schedule.h"
+#include "train/text_phase.h"
 #include "train/training_set.h"
 
 namespace qiss {
@@ -34,38 +34,19 @@ fs::path resolve_manifest(const fs::path& corpus) {
 
 namespace {
 
+double seconds_since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
 std::string format_duration(double seconds) {
     auto s = static_cast<long>(seconds);
     if (s >= 3600) return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
     return fmt::format("{}m{:02}s", s / 60, s % 60);
 }
 
-/// Picks one text describing the group: a caption, one keyword or a few keywords, in
-/// `anchor_locale` when given and available, else in a random locale.
-std::string sample_text(const TrainingGroup& g, std::mt19937_64& rng,
-                        const std::string& anchor_locale) {
-    auto pick = [&](std::size_t n) {
-        return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
-    };
-    const TrainingGroup::LocaleTexts* chosen = nullptr;
-    if (!anchor_locale.empty())
-        for (const auto& t : g.texts)
-            if (t.locale == anchor_locale) chosen = &t;
-    const auto& lt = chosen ? *chosen : g.texts[pick(g.texts.size())];
-    std::uniform_real_distribution<double> coin(0, 1);
-    if (!lt.captions.empty() && (lt.keywords.empty() || coin(rng) < 0.5))
-        return lt.captions[pick(lt.captions.size())];
-    if (lt.keywords.size() == 1 || coin(rng) < 0.5) return lt.keywords[pick(lt.keywords.size())];
-    std::vector<std::string> kw = lt.keywords;
-    std::shuffle(kw.begin(), kw.end(), rng);
-    std::size_t n = std::min<std::size_t>(kw.size(), 2 + pick(2));
-    std::string out = kw[0];
-    for (std::size_t i = 1; i < n; ++i) out += " " + kw[i];
-    return out;
-}
-
 /// Applies "--set KEY=JSON" overrides: KEY is a TrainConfig field ("proxy_weight") or a path
-/// into the model configuration's JSON ("model/preprocess/size").
+/// into the model configuration's JSON ("model/preprocess/size"). Values are checked
+/// afterwards, all together (validate()).
 void apply_overrides(const std::vector<std::string>& overrides, ModelConfig& mc, TrainConfig& tc) {
     for (const auto& kv : overrides) {
         auto eq = kv.find('=');
@@ -76,7 +57,12 @@ void apply_overrides(const std::vector<std::string>& overrides, ModelConfig& mc,
         try {
             auto ptr = nlohmann::json::json_pointer(model_key ? key.substr(5) : "/" + key);
             QISS_CHECK(j.contains(ptr), "--set '{}': unknown setting '{}'", kv, key);
-            j[ptr] = nlohmann::json::parse(kv.substr(eq + 1));
+            // A string setting also takes a bare word: --set loss=infonce.
+            std::string value = kv.substr(eq + 1);
+            auto parsed = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+            if (parsed.is_discarded() && j[ptr].is_string()) parsed = value;
+            QISS_CHECK(!parsed.is_discarded(), "--set '{}': '{}' is not a JSON value", kv, value);
+            j[ptr] = parsed;
             if (model_key)
                 mc = j.get<ModelConfig>();
             else
@@ -92,7 +78,7 @@ struct ValStats {
     double text_r10 = 0, image_r1 = 0;
 };
 
-ValStats validate(Model& model, const TrainingSet& val) {
+ValStats validate_epoch(Model& model, const TrainingSet& val) {
     ValStats v;
     if (val.groups.empty()) return v;
     torch::NoGradGuard no_grad;
@@ -104,7 +90,7 @@ ValStats validate(Model& model, const TrainingSet& val) {
     auto gallery = torch::cat(parts);
     std::vector<int64_t> labels(x.size(0));
     std::vector<std::string> texts;
-    std::vector<int64_t> text_labels, first_rows, first_labels;
+    std::vector<int64_t> text_labels;
     for (std::size_t gi = 0; gi < val.groups.size(); ++gi) {
         const auto& g = val.groups[gi];
         for (int r : g.images) labels[r] = static_cast<int64_t>(gi);
@@ -120,7 +106,7 @@ ValStats validate(Model& model, const TrainingSet& val) {
         v.text_r10 =
             recall_stats(relevant_ranks(model.embed_texts(texts), text_labels, gallery, labels))
                 .r10;
-    // Image -> image: each image against the others (itself excluded by relabelling).
+    // Image -> image: each image against the others (itself excluded).
     auto scores = gallery.matmul(gallery.t());
     scores.fill_diagonal_(-2);
     auto best = scores.argmax(1);
@@ -136,39 +122,120 @@ ValStats validate(Model& model, const TrainingSet& val) {
     return v;
 }
 
-struct Checkpoint {
-    fs::path dir;
-    fs::path state() const { return dir / "state.json"; }
-    fs::path model(int epoch) const { return dir / fmt::format("model-{}.qiss", epoch); }
-    fs::path optim(int epoch) const { return dir / fmt::format("optim-{}.pt", epoch); }
+/// Rate-limited progress lines with an ETA.
+class Progress {
+  public:
+    Progress(std::string unit, int64_t total_steps) : unit_(std::move(unit)), total_(total_steps) {}
+    void step(const std::string& where, int64_t global_step, double loss, double lr,
+              int64_t items) {
+        items_ += items;
+        ++steps_;
+        if (seconds_since(t_log_) < 15 && global_step + 1 != total_) return;
+        double rate = static_cast<double>(items_) / seconds_since(t_start_);
+        double eta = static_cast<double>(total_ - global_step - 1) * seconds_since(t_start_) /
+                     static_cast<double>(steps_);
+        spdlog::info("{} loss {:.4f} lr {:.2e} {:.0f} {}/s ETA {}", where, loss, lr, rate, unit_,
+                     format_duration(eta));
+        t_log_ = Clock::now();
+    }
+
+  private:
+    std::string unit_;
+    int64_t total_, items_ = 0, steps_ = 0;
+    Clock::time_point t_start_ = Clock::now(), t_log_ = Clock::now();
 };
 
-void set_lr(torch::optim::AdamW& opt, double lr) {
-    for (auto& group : opt.param_groups())
-        static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+struct Setup {
+    ModelConfig mc;
+    TrainConfig tc;
+    int threads = 1;
+};
+
+Setup configure(const TrainOptions& o) {
+    Setup s{model_preset(o.preset), train_preset(o.preset)};
+    if (o.epochs) {
+        QISS_CHECK(*o.epochs >= 1, "--epochs must be at least 1");
+        s.tc.epochs = *o.epochs;
+        s.tc.warmup_epochs = std::min(s.tc.warmup_epochs, s.tc.epochs);
+    }
+    if (o.loss) s.tc.loss = *o.loss;
+    apply_overrides(o.overrides, s.mc, s.tc);
+    validate(s.mc, s.tc);
+    s.threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
+    return s;
+}
+
+Tokenizer train_tokenizer(const TrainingSet& train, const Setup& s, std::uint64_t seed) {
+    spdlog::info("training the tokenizer (vocabulary {}, {} text sample)", s.mc.vocab_size,
+                 s.tc.tokenizer_sampling);
+    TokenizerTrainOptions to;
+    to.vocab_size = s.mc.vocab_size;
+    to.character_coverage = s.mc.char_coverage;
+    to.byte_fallback = s.mc.byte_fallback;
+    to.max_sentences = static_cast<std::size_t>(s.tc.tokenizer_sentences);
+    to.seed = static_cast<std::uint32_t>(seed);
+    to.num_threads = s.threads;
+    Tokenizer tok =
+        Tokenizer::train(tokenizer_texts(train, s.tc.tokenizer_sampling, to.max_sentences,
+                                         s.tc.tokenizer_caption_weight, seed),
+                         to);
+    spdlog::info("tokenizer: {} pieces", tok.vocab_size());
+    return tok;
+}
+
+/// One epoch of the joint phase; returns the mean loss.
+double run_joint_epoch(Model& m, JointSampler& sampler, const TrainingSet& train,
+                       const TrainConfig& tc, torch::optim::AdamW& opt,
+                       const torch::Tensor& proxies, const LrSchedule& schedule, int epoch,
+                       std::uint64_t seed, Progress& progress) {
+    // Every random choice of an epoch derives from (seed, epoch): a resumed run is identical
+    // to an uninterrupted one.
+    torch::manual_seed(seed * 1000003ULL + epoch);
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(seed * 7919ULL + epoch);
+    const AugmentOptions aug;
+    auto& net = m.net();
+    net->train();
+    sampler.start_epoch(epoch);
+    const int64_t steps = sampler.steps_per_epoch();
+    double loss_sum = 0;
+    for (int64_t b = 0; b < steps; ++b) {
+        const int64_t step = static_cast<int64_t>(epoch) * steps + b;
+        JointBatch batch = sampler.batch(b);
+        auto x = augment_batch(train.pixels.index_select(0, torch::tensor(batch.rows)),
+                               m.config().preprocess, aug, gen);
+        set_lr(opt, schedule.at(step));
+        opt.zero_grad();
+        auto img = net->image->forward(x);
+        auto txt = encode_texts_bucketed(m, batch.texts);
+        auto loss =
+            joint_loss(tc, img, txt, torch::tensor(batch.labels, torch::kInt64), proxies, epoch);
+        loss.backward();
+        opt.step();
+        loss_sum += loss.item<double>();
+        progress.step(fmt::format("epoch {}/{} step {}/{}", epoch + 1, tc.epochs, b + 1, steps),
+                      step, loss_sum / static_cast<double>(b + 1), schedule.at(step),
+                      static_cast<int64_t>(batch.rows.size()));
+    }
+    return loss_sum / static_cast<double>(steps);
 }
 
 }  // namespace
 
 void train_model(const TrainOptions& o) {
     const auto t_start = Clock::now();
-    ModelConfig mc = model_preset(o.preset);
-    TrainConfig tc = train_preset(o.preset);
-    if (o.epochs) {
-        QISS_CHECK(*o.epochs >= 1, "--epochs must be at least 1");
-        tc.epochs = *o.epochs;
-    }
-    if (o.loss) {
-        QISS_CHECK(*o.loss == "vse_max" || *o.loss == "infonce",
-                   "unknown loss '{}' (expected vse_max or infonce)", *o.loss);
-        tc.loss = *o.loss;
-    }
-    apply_overrides(o.overrides, mc, tc);
-    int threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
-    torch::set_num_threads(std::max(1, threads));
+    const Setup s = configure(o);
+    const ModelConfig& mc = s.mc;
+    const TrainConfig& tc = s.tc;
+    torch::set_num_threads(std::max(1, s.threads));
     std::unordered_set<std::string> exclude(o.exclude_langs.begin(), o.exclude_langs.end());
 
     Manifest manifest = read_manifest(resolve_manifest(o.corpus));
+    if (!o.exclude_vendors.empty()) {
+        std::erase_if(manifest.entries, [&](const ManifestEntry& e) {
+            return std::find(o.exclude_vendors.begin(), o.exclude_vendors.end(), e.vendor) !=
+                   o.exclude_vendors.end();
+        });
+    }
     TrainingSet train =
         load_training_set(manifest.entries, Split::Train, mc.preprocess, exclude, false);
     TrainingSet val =
@@ -177,194 +244,107 @@ void train_model(const TrainOptions& o) {
                "the corpus has {} usable training identities; need at "
                "least 2 with images and captions",
                train.groups.size());
-    const int64_t batch =
-        std::min<int64_t>(tc.batch_size, static_cast<int64_t>(train.groups.size()));
+    JointSampler sampler(train, tc, o.seed);
     const int64_t n_images = train.pixels.size(0);
-    const int passes = std::max<int>(
-        1, static_cast<int>(std::lround(static_cast<double>(n_images) / train.groups.size())));
-    const int64_t batches_per_pass = static_cast<int64_t>(train.groups.size()) / batch;
-    const int64_t steps_per_epoch = passes * batches_per_pass;
-    const int64_t total_steps = steps_per_epoch * tc.epochs;
+    const int64_t steps_per_epoch = sampler.steps_per_epoch();
+    const std::vector<TextItem> items =
+        tc.text_epochs > 0 ? all_text_items(train) : std::vector<TextItem>{};
+    const int64_t text_steps = text_steps_per_epoch(items.size(), tc);
     spdlog::info(
         "training set: {} images, {} identities, {} skipped; val: {} images; "
-        "{} steps/epoch of {} identities",
-        n_images, train.groups.size(), train.skipped, val.pixels.size(0), steps_per_epoch, batch);
+        "{} steps/epoch of {} identities; text phase: {} epochs of {} steps ({} texts)",
+        n_images, train.groups.size(), train.skipped, val.pixels.size(0), steps_per_epoch,
+        sampler.batch_size(), tc.text_epochs, text_steps, items.size());
 
     nlohmann::json signature = {{"config", mc},
                                 {"train", tc},
                                 {"seed", o.seed},
                                 {"exclude_langs", o.exclude_langs},
+                                {"exclude_vendors", o.exclude_vendors},
                                 {"train_images", n_images},
                                 {"train_groups", train.groups.size()}};
-    Checkpoint ck{fs::path(o.out.string() + ".ckpt")};
-    int start_epoch = 0;
-    double elapsed_before = 0;
+    Checkpointer ck(fs::path(o.out.string() + ".ckpt"), signature);
+    auto saved = ck.last();
+    const int start_epoch = saved ? saved->epoch : 0;
+    const double elapsed_before = saved ? saved->elapsed_s : 0;
     std::optional<Model> model;
-    if (fs::exists(ck.state())) {
-        auto state = nlohmann::json::parse(read_file_bytes(ck.state()));
-        QISS_CHECK(state.at("signature") == signature,
-                   "checkpoint {} was made with other settings or another corpus; delete it to "
-                   "start over",
-                   ck.dir.string());
-        start_epoch = state.at("epoch").get<int>();
-        elapsed_before = state.at("elapsed_s").get<double>();
-        model.emplace(Model::load(ck.model(start_epoch)));
-        spdlog::info("resuming from {} after epoch {}", ck.dir.string(), start_epoch);
+    if (saved) {
+        model.emplace(ck.load_model(start_epoch));
+        spdlog::info("resuming from {} after epoch {}", ck.dir().string(), start_epoch);
     } else {
-        spdlog::info("training the tokenizer (vocabulary {})", mc.vocab_size);
-        TokenizerTrainOptions to;
-        to.vocab_size = mc.vocab_size;
-        to.character_coverage = mc.char_coverage;
-        to.max_sentences = static_cast<std::size_t>(tc.tokenizer_sentences);
-        to.seed = static_cast<std::uint32_t>(o.seed);
-        to.num_threads = threads;
-        Tokenizer tok = Tokenizer::train(all_texts(train), to);
-        spdlog::info("tokenizer: {} pieces", tok.vocab_size());
+        Tokenizer tok = train_tokenizer(train, s, o.seed);
         torch::manual_seed(o.seed);
         model.emplace(mc, std::move(tok));
     }
     Model& m = *model;
     auto& net = m.net();
-    // One learned proxy per training identity (see TrainConfig::proxy_weight); saved with the
+    // One learned proxy per training identity (TrainConfig::proxy_weight); saved with the
     // optimizer state so a resumed run continues with the same proxies.
     torch::Tensor proxies =
         torch::randn({static_cast<int64_t>(train.groups.size()), mc.embed_dim}) * 0.01;
-    torch::serialize::InputArchive resume_archive;
+    std::optional<torch::serialize::InputArchive> resume;
     if (start_epoch > 0) {
-        resume_archive.load_from(ck.optim(start_epoch).string());
-        resume_archive.read("proxies", proxies);
+        resume.emplace(ck.load_optimizer(start_epoch));
+        resume->read("proxies", proxies);
     }
-    proxies.set_requires_grad(true);
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(net->parameters());
-    groups.emplace_back(std::vector<torch::Tensor>{proxies},
-                        std::make_unique<torch::optim::AdamWOptions>(
-                            torch::optim::AdamWOptions(tc.lr).weight_decay(0)));
-    torch::optim::AdamW opt(std::move(groups),
-                            torch::optim::AdamWOptions(tc.lr).weight_decay(tc.weight_decay));
-    if (start_epoch > 0) opt.load(resume_archive);
-
-    auto loss_fn = [&](const torch::Tensor& a, const torch::Tensor& b, int epoch) {
-        if (tc.loss == "infonce") return infonce_loss(a, b, tc.temperature);
-        return vse_loss(a, b, tc.margin, /*hardest=*/epoch >= tc.vse_warmup_epochs);
-    };
-    const int64_t warmup_steps = std::max<int64_t>(1, tc.warmup_epochs * steps_per_epoch);
-    auto lr_at = [&](int64_t step) {
-        if (step < warmup_steps) return tc.lr * (step + 1) / static_cast<double>(warmup_steps);
-        double p = static_cast<double>(step - warmup_steps) /
-                   std::max<int64_t>(1, total_steps - warmup_steps);
-        return tc.lr * (0.02 + 0.98 * 0.5 * (1 + std::cos(std::numbers::pi * p)));
-    };
-
-    AugmentOptions aug;
-    fs::create_directories(ck.dir);
-    const auto t_loop = Clock::now();
-    int64_t images_done = 0;
-    for (int epoch = start_epoch; epoch < tc.epochs; ++epoch) {
-        // Every random choice of an epoch derives from (seed, epoch): a resumed run is
-        // identical to an uninterrupted one.
-        std::mt19937_64 rng(o.seed * 1000003ULL + epoch);
-        torch::manual_seed(o.seed * 1000003ULL + epoch);
-        auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed * 7919ULL + epoch);
-        net->train();
-        double loss_sum = 0;
-        int64_t loss_n = 0;
-        auto t_log = Clock::now();
-        std::vector<std::size_t> order(train.groups.size());
-        for (int pass = 0; pass < passes; ++pass) {
-            std::iota(order.begin(), order.end(), 0);
-            std::shuffle(order.begin(), order.end(), rng);
-            for (int64_t b = 0; b < batches_per_pass; ++b) {
-                int64_t step =
-                    static_cast<int64_t>(epoch) * steps_per_epoch + pass * batches_per_pass + b;
-                std::vector<int64_t> rows_a, rows_b, labels;
-                const int k_texts = std::max(1, tc.texts_per_identity);
-                std::vector<std::string> texts(static_cast<std::size_t>(k_texts * batch));
-                for (int64_t i = 0; i < batch; ++i) {
-                    const auto& g = train.groups[order[b * batch + i]];
-                    labels.push_back(static_cast<int64_t>(order[b * batch + i]));
-                    std::uniform_int_distribution<std::size_t> pick(0, g.images.size() - 1);
-                    std::size_t ia = pick(rng), ib = pick(rng);
-                    if (g.images.size() > 1)
-                        while (ib == ia) ib = pick(rng);
-                    rows_a.push_back(g.images[ia]);
-                    rows_b.push_back(g.images[ib]);
-                    // Text slot 0 is in the anchor locale; the others in random locales.
-                    for (int k = 0; k < k_texts; ++k)
-                        texts[k * batch + i] = sample_text(g, rng, k == 0 ? tc.anchor_locale : "");
-                }
-                std::vector<int64_t> rows = rows_a;
-                rows.insert(rows.end(), rows_b.begin(), rows_b.end());
-                auto x = augment_batch(train.pixels.index_select(0, torch::tensor(rows)),
-                                       mc.preprocess, aug, gen);
-                set_lr(opt, lr_at(step));
-                opt.zero_grad();
-                auto img = net->image->forward(x);
-                auto a = img.slice(0, 0, batch), bb = img.slice(0, batch, 2 * batch);
-                auto t = net->text->forward(m.tokenize(texts));
-                auto loss = tc.image_pair_weight * loss_fn(a, bb, epoch);
-                for (int k = 0; k < k_texts; ++k) {
-                    auto tk = t.slice(0, k * batch, (k + 1) * batch);
-                    loss = loss + 0.5 / k_texts * (loss_fn(a, tk, epoch) + loss_fn(bb, tk, epoch));
-                    if (k > 0)
-                        loss = loss + tc.text_pair_weight / (k_texts - 1) *
-                                          loss_fn(t.slice(0, 0, batch), tk, epoch);
-                }
-                if (tc.proxy_weight > 0) {
-                    auto lab = torch::tensor(labels, torch::kInt64);
-                    loss =
-                        loss +
-                        0.5 * tc.proxy_weight *
-                            (proxy_loss(img, proxies, lab.repeat({2}), tc.proxy_temperature) +
-                             proxy_loss(t, proxies, lab.repeat({k_texts}), tc.proxy_temperature));
-                }
-                loss.backward();
-                opt.step();
-                loss_sum += loss.item<double>();
-                ++loss_n;
-                images_done += 2 * batch;
-                auto now = Clock::now();
-                if (std::chrono::duration<double>(now - t_log).count() >= 15 ||
-                    step + 1 == total_steps) {
-                    double secs = std::chrono::duration<double>(now - t_loop).count();
-                    double rate = images_done / secs;
-                    double eta = (total_steps - step - 1) * 2.0 * batch / rate;
-                    spdlog::info(
-                        "epoch {}/{} step {}/{} loss {:.4f} lr {:.2e} {:.0f} images/s ETA {}",
-                        epoch + 1, tc.epochs, step % steps_per_epoch + 1, steps_per_epoch,
-                        loss_sum / loss_n, lr_at(step), rate, format_duration(eta));
-                    t_log = now;
-                }
-            }
-        }
-        ValStats v = validate(m, val);
-        double elapsed =
-            elapsed_before + std::chrono::duration<double>(Clock::now() - t_start).count();
+    auto finish_epoch = [&](int epoch, double loss, const torch::optim::AdamW& opt) {
+        ValStats v = validate_epoch(m, val);
+        double elapsed = elapsed_before + seconds_since(t_start);
         spdlog::info(
             "epoch {}/{} done: loss {:.4f}, val text->image R@10 {:.3f}, image->image R@1 "
             "{:.3f}, {} elapsed",
-            epoch + 1, tc.epochs, loss_n ? loss_sum / loss_n : 0.0, v.text_r10, v.image_r1,
+            epoch + 1, tc.epochs + tc.text_epochs, loss, v.text_r10, v.image_r1,
             format_duration(elapsed));
-        // Checkpoint: files of this epoch first, then the state that points at them.
-        write_file_atomic(ck.model(epoch + 1), m.to_bytes());
-        {
-            torch::serialize::OutputArchive ar;
-            opt.save(ar);
-            ar.write("proxies", proxies.detach());
-            std::ostringstream os;
-            ar.save_to(os);
-            write_file_atomic(ck.optim(epoch + 1), os.str());
-        }
-        nlohmann::json state = {
-            {"signature", signature}, {"epoch", epoch + 1}, {"elapsed_s", elapsed}};
-        write_file_atomic(ck.state(), state.dump(2));
-        std::error_code ec;
-        fs::remove(ck.model(epoch), ec);
-        fs::remove(ck.optim(epoch), ec);
         m.training_info()["val"] = {{"text_r10_en", v.text_r10}, {"image_r1", v.image_r1}};
+        ck.save(epoch + 1, elapsed, m, opt, proxies);
+    };
+
+    if (start_epoch < tc.epochs) {
+        proxies.set_requires_grad(true);
+        std::vector<torch::optim::OptimizerParamGroup> groups;
+        groups.emplace_back(net->parameters());
+        groups.emplace_back(std::vector<torch::Tensor>{proxies},
+                            std::make_unique<torch::optim::AdamWOptions>(
+                                torch::optim::AdamWOptions(tc.lr).weight_decay(0)));
+        torch::optim::AdamW opt(std::move(groups),
+                                torch::optim::AdamWOptions(tc.lr).weight_decay(tc.weight_decay));
+        if (resume) opt.load(*resume);
+        const LrSchedule schedule(tc.lr, tc.warmup_epochs * steps_per_epoch,
+                                  tc.epochs * steps_per_epoch);
+        Progress progress("images", tc.epochs * steps_per_epoch);
+        for (int epoch = start_epoch; epoch < tc.epochs; ++epoch) {
+            double loss = run_joint_epoch(m, sampler, train, tc, opt, proxies, schedule, epoch,
+                                          o.seed, progress);
+            finish_epoch(epoch, loss, opt);
+        }
+        proxies = proxies.detach();
     }
 
-    double total = elapsed_before + std::chrono::duration<double>(Clock::now() - t_start).count();
+    if (tc.text_epochs > 0) {
+        // Locked-image phase: the image branch (and the proxies) are fixed from here on.
+        torch::Tensor targets = identity_targets(m, train, proxies, tc.text_target);
+        torch::optim::AdamW opt(
+            net->text->parameters(),
+            torch::optim::AdamWOptions(tc.text_lr).weight_decay(tc.weight_decay));
+        if (resume && start_epoch > tc.epochs) opt.load(*resume);
+        const LrSchedule schedule(tc.text_lr, std::max<int64_t>(1, text_steps / 10),
+                                  tc.text_epochs * text_steps);
+        Progress progress("texts", tc.text_epochs * text_steps);
+        for (int te = std::max(0, start_epoch - tc.epochs); te < tc.text_epochs; ++te) {
+            const int epoch = tc.epochs + te;
+            double loss = run_text_epoch(
+                m, train, items, targets, tc, opt, schedule, te, o.seed,
+                [&](int64_t step, double mean_loss, int64_t) {
+                    const int64_t global = static_cast<int64_t>(te) * text_steps + step;
+                    progress.step(fmt::format("text epoch {}/{} step {}/{}", te + 1, tc.text_epochs,
+                                              step + 1, text_steps),
+                                  global, mean_loss, schedule.at(global), tc.text_batch_size);
+                });
+            finish_epoch(epoch, loss, opt);
+        }
+    }
+
+    double total = elapsed_before + seconds_since(t_start);
     auto& info = m.training_info();
     info["command"] = o.command_line;
     info["preset"] = o.preset;
@@ -372,12 +352,13 @@ void train_model(const TrainOptions& o) {
     info["epochs"] = tc.epochs;
     info["train_config"] = tc;
     info["exclude_langs"] = o.exclude_langs;
-    info["threads"] = threads;
+    info["exclude_vendors"] = o.exclude_vendors;
+    info["threads"] = s.threads;
     info["train_images"] = n_images;
     info["train_identities"] = train.groups.size();
     info["train_seconds"] = total;
     m.save(o.out);
-    fs::remove_all(ck.dir);
+    ck.remove();
     spdlog::info("wrote {} ({:.1f} MB) after {}", o.out.string(),
                  static_cast<double>(fs::file_size(o.out)) / 1e6, format_duration(total));
 }

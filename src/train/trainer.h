@@ -1,7 +1,8 @@
 #pragma once
 /// @file trainer.h
 /// `qiss train`: trains the tokenizer and the dual-path network on a corpus manifest, seeded
-/// and resumable (a checkpoint folder OUT.ckpt is written after each epoch).
+/// and resumable (a checkpoint folder OUT.ckpt is written after each epoch). Joint epochs train
+/// both branches; optional text-phase epochs then train the text branch alone (text_phase.h).
 
 #include <cstdint>
 #include <filesystem>
@@ -19,11 +20,14 @@ struct TrainOptions {
     std::optional<std::string> loss;  ///< "vse_max" or "infonce"; overrides the preset
     std::uint64_t seed = 1;
     std::vector<std::string> exclude_langs;  ///< languages left out of training (zero-shot tests)
+    /// Vendors (drawing styles) left out of training, e.g. "google" to keep it as a held-out
+    /// style for model selection (`qiss eval --gallery-vendor google`).
+    std::vector<std::string> exclude_vendors;
     /// TrainConfig overrides as "key=value" (value in JSON, e.g. "proxy_weight=0"); applied
     /// after the preset and --epochs/--loss.
     std::vector<std::string> overrides;
-    int threads = 0;                         ///< 0 = all cores
-    std::string command_line;                ///< recorded in the model file
+    int threads = 0;           ///< 0 = all cores
+    std::string command_line;  ///< recorded in the model file
 };
 
 /// Trains and writes the model file. Resumes from OUT.ckpt when it matches the options.

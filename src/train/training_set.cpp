@@ -1,7 +1,10 @@
 #include "train/training_set.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <map>
+#include <random>
 
 #include <spdlog/spdlog.h>
 
@@ -84,6 +87,36 @@ std::vector<std::string> all_texts(const TrainingSet& set) {
             out.insert(out.end(), lt.captions.begin(), lt.captions.end());
             out.insert(out.end(), lt.keywords.begin(), lt.keywords.end());
         }
+    return out;
+}
+
+std::vector<std::string> tokenizer_texts(const TrainingSet& set, const std::string& sampling,
+                                         std::size_t max_sentences, double caption_weight,
+                                         std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    if (sampling == "uniform") {
+        auto texts = all_texts(set);
+        std::shuffle(texts.begin(), texts.end(), rng);
+        if (texts.size() > max_sentences) texts.resize(max_sentences);
+        return texts;
+    }
+    QISS_ASSERT(sampling == "balanced");
+    const auto copies = static_cast<std::size_t>(std::max(1.0, std::round(caption_weight)));
+    std::map<std::string, std::vector<const std::string*>> pool;
+    for (const auto& g : set.groups)
+        for (const auto& lt : g.texts) {
+            auto& p = pool[lt.locale];
+            for (const auto& c : lt.captions) p.insert(p.end(), copies, &c);
+            for (const auto& k : lt.keywords) p.push_back(&k);
+        }
+    std::vector<std::string> out;
+    if (pool.empty()) return out;
+    const std::size_t per_locale = std::max<std::size_t>(1, max_sentences / pool.size());
+    for (auto& [locale, p] : pool) {
+        std::shuffle(p.begin(), p.end(), rng);
+        for (std::size_t i = 0; i < std::min(per_locale, p.size()); ++i) out.push_back(*p[i]);
+    }
+    std::shuffle(out.begin(), out.end(), rng);
     return out;
 }
 

@@ -3,6 +3,7 @@
 /// A manifest split loaded into memory for training: decoded images at the model's input
 /// size, grouped by identity, with the texts of each identity.
 
+#include <cstdint>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -44,7 +45,15 @@ TrainingSet load_training_set(const std::vector<ManifestEntry>& entries, Split s
                               const std::unordered_set<std::string>& exclude_langs,
                               bool keep_textless);
 
-/// Every caption and keyword of the set (for training the tokenizer).
+/// Every caption and keyword of the set.
 std::vector<std::string> all_texts(const TrainingSet& set);
+
+/// Texts for training the tokenizer, at most `max_sentences`. "uniform": a seeded uniform
+/// sample of all_texts(). "balanced": the same number from every locale, drawn without
+/// replacement from the locale's captions (each counted round(caption_weight) times) and
+/// keywords, so that rare scripts get as many pieces' worth of text as Latin ones.
+std::vector<std::string> tokenizer_texts(const TrainingSet& set, const std::string& sampling,
+                                         std::size_t max_sentences, double caption_weight,
+                                         std::uint64_t seed);
 
 }  // namespace qiss

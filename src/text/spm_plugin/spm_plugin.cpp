@@ -91,6 +91,10 @@ int qiss_spm_unk_id(void* h) {
     return static_cast<sentencepiece::SentencePieceProcessor*>(h)->unk_id();
 }
 
+int qiss_spm_is_byte(void* handle, int id) {
+    return static_cast<sentencepiece::SentencePieceProcessor*>(handle)->IsByte(id) ? 1 : 0;
+}
+
 int qiss_spm_train(const char* args, const char* const* sentences, const std::size_t* lens,
                    std::size_t n, char** out, std::size_t* out_len, char* err,
                    std::size_t err_len) {

@@ -17,6 +17,8 @@ int qiss_spm_encode(void* handle, const char* text, std::size_t len, int* out, i
 int qiss_spm_vocab_size(void* handle);
 int qiss_spm_pad_id(void* handle);
 int qiss_spm_unk_id(void* handle);
+/// 1 if the id is a byte-fallback piece (<0xNN>), else 0.
+int qiss_spm_is_byte(void* handle, int id);
 /// Trains a model from n sentences with SentencePiece command-line style args. On success
 /// returns 0 and a malloc'ed serialized model in *out (free with qiss_spm_free_buffer).
 int qiss_spm_train(const char* args, const char* const* sentences, const std::size_t* lens,

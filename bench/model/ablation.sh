@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Recipe ablation with google as the pseudo-test style (docs/model-card.md, "Ablation").
+# Every run leaves google out of training (--exclude-vendors google) and is scored on the
+# google images (qiss eval --gallery-vendor google); twitter is never read here.
+#   bench/model/ablation.sh [OUT_DIR] [STEP...]     e.g. bench/model/ablation.sh out/ablation A B
+# Steps (each adds to the one before):
+#   A  the round-1 recipe: random locales with English first, uniform tokenizer sample,
+#      coverage 0.995 without byte fallback, max_tokens 24, no text phase
+#   B  A + locale-balanced sampler (no anchor locale)
+#   C  B + tokenizer for every script (balanced sample, coverage 1.0, byte fallback, 48 tokens)
+#   D  C + locked-image text phase (the tiny preset as shipped)
+#   E  D with a text phase 3x longer (text_epoch_share 0.3)
+# Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
+# EPOCHS (preset's), THREADS (2), SEED (1).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-out/ablation}
+shift || true
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(A B C D E)
+qiss=${QISS:-build/qiss}
+corpus=${CORPUS:-data/emoji}
+preset=${PRESET:-tiny}
+threads=${THREADS:-2}
+seed=${SEED:-1}
+mkdir -p "$out"
+
+old="--set sampler=random --set anchor_locale=en --set tokenizer_sampling=uniform \
+--set model/text/char_coverage=0.995 --set model/text/byte_fallback=false \
+--set model/text/max_tokens=24 --set text_epochs=0"
+declare -A sets=(
+  [A]="$old"
+  [B]="--set tokenizer_sampling=uniform --set model/text/char_coverage=0.995 \
+--set model/text/byte_fallback=false --set model/text/max_tokens=24 --set text_epochs=0"
+  [C]="--set text_epochs=0"
+  [D]=""
+  [E]="--set text_epoch_share=0.3"
+)
+for s in "${steps[@]}"; do
+  model="$out/$s.qiss"
+  epochs=${EPOCHS:+--epochs $EPOCHS}
+  if [ ! -f "$model" ]; then
+    # shellcheck disable=SC2086
+    nice -n 10 "$qiss" train --corpus "$corpus" --out "$model" --config "$preset" --seed "$seed" \
+      --threads "$threads" --exclude-vendors google $epochs ${sets[$s]} >"$out/$s.train.log" 2>&1
+  fi
+  nice -n 10 "$qiss" eval --model "$model" --corpus "$corpus" --gallery-vendor google \
+    --threads "$threads" --json >"$out/$s.google.json" 2>"$out/$s.eval.log"
+  python3 - "$s" "$out/$s.google.json" "$out/$s.train.log" <<'PY'
+import json, re, sys
+step, path, log = sys.argv[1:4]
+j = json.load(open(path))
+t = j["text_to_image"]
+secs = re.findall(r"after (\S+)$", open(log).read().strip().splitlines()[-1])
+print(f"| {step} | {t['en']['r10']:.3f} | {j['text_to_image_mean']['r10']:.3f} | "
+      f"{j['image_to_image']['r1']:.3f} | "
+      f"{sum(v['unk_rate'] for v in t.values()) / len(t) * 100:.2f} % | "
+      f"{sum(v['truncated_rate'] for v in t.values()) / len(t) * 100:.2f} % | "
+      f"{secs[0] if secs else '?'} |")
+PY
+done

@@ -1,0 +1,50 @@
+#pragma once
+/// @file checkpointer.h
+/// The checkpoint folder OUT.ckpt of a training run: after each epoch the model, the optimizer
+/// state with the identity proxies, and state.json (epoch, elapsed time, and the signature of
+/// the run's settings, so that a resume with other settings is refused).
+
+#include <filesystem>
+#include <optional>
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "model/model.h"
+
+namespace qiss {
+
+class Checkpointer {
+  public:
+    Checkpointer(std::filesystem::path dir, nlohmann::json signature);
+
+    struct Saved {
+        int epoch = 0;  ///< epochs done (joint and text phase counted together)
+        double elapsed_s = 0;
+    };
+    /// The last saved epoch, if any. Throws qiss::Error if it was made with other settings.
+    std::optional<Saved> last() const;
+
+    Model load_model(int epoch) const;
+    /// The optimizer archive of an epoch (holds "proxies" besides the optimizer state).
+    torch::serialize::InputArchive load_optimizer(int epoch) const;
+
+    /// Writes the files of `epoch`, then the state that points at them, then removes the
+    /// previous epoch's files.
+    void save(int epoch, double elapsed_s, const Model& model, const torch::optim::Optimizer& opt,
+              const torch::Tensor& proxies) const;
+    /// Deletes the folder (after the model file is written).
+    void remove() const;
+
+    const std::filesystem::path& dir() const { return dir_; }
+
+  private:
+    std::filesystem::path state_path() const { return dir_ / "state.json"; }
+    std::filesystem::path model_path(int epoch) const;
+    std::filesystem::path optim_path(int epoch) const;
+
+    std::filesystem::path dir_;
+    nlohmann::json signature_;
+};
+
+}  // namespace qiss

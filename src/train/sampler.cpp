@@ -1,0 +1,134 @@
+#include "train/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "common/error.h"
+
+namespace qiss {
+namespace {
+
+std::uint64_t splitmix(std::uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+std::size_t pick(std::size_t n, std::mt19937_64& rng) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+}
+
+/// One, two or three of the keywords, space-separated.
+std::string keyword_bundle(const std::vector<std::string>& keywords, std::mt19937_64& rng) {
+    std::uniform_real_distribution<double> coin(0, 1);
+    if (keywords.size() == 1 || coin(rng) < 0.5) return keywords[pick(keywords.size(), rng)];
+    std::vector<std::string> kw = keywords;
+    std::shuffle(kw.begin(), kw.end(), rng);
+    std::size_t n = std::min<std::size_t>(kw.size(), 2 + pick(2, rng));
+    std::string out = kw[0];
+    for (std::size_t i = 1; i < n; ++i) out += " " + kw[i];
+    return out;
+}
+
+/// A caption (if `caption` and there is one) or a keyword bundle (if there are keywords).
+std::string locale_text(const TrainingGroup::LocaleTexts& lt, bool caption, std::mt19937_64& rng) {
+    if (lt.keywords.empty() || (caption && !lt.captions.empty()))
+        return lt.captions[pick(lt.captions.size(), rng)];
+    return keyword_bundle(lt.keywords, rng);
+}
+
+}  // namespace
+
+std::mt19937_64 seeded_rng(std::uint64_t seed, std::uint64_t a, std::uint64_t b, std::uint64_t c) {
+    return std::mt19937_64(splitmix(splitmix(splitmix(splitmix(seed) ^ a) ^ b) ^ c));
+}
+
+JointSampler::JointSampler(const TrainingSet& set, const TrainConfig& config, std::uint64_t seed)
+    : set_(set), config_(config), seed_(seed) {
+    const auto groups = static_cast<int64_t>(set.groups.size());
+    QISS_ASSERT(groups >= 2 && config.batch_size >= 2);
+    batch_ = std::min<int64_t>(config.batch_size, groups);
+    // An epoch shows each training image about once: passes = images / identities.
+    passes_ = std::max<int>(
+        1, static_cast<int>(std::lround(static_cast<double>(set.pixels.size(0)) / groups)));
+    batches_per_pass_ = groups / batch_;
+}
+
+void JointSampler::start_epoch(int epoch) {
+    epoch_ = epoch;
+    rng_ = seeded_rng(seed_, 1, static_cast<std::uint64_t>(epoch));
+    orders_.assign(static_cast<std::size_t>(passes_), {});
+    for (auto& order : orders_) {
+        order.resize(set_.groups.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::shuffle(order.begin(), order.end(), rng_);
+    }
+}
+
+JointBatch JointSampler::batch(int64_t step) {
+    const int pass = static_cast<int>(step / batches_per_pass_);
+    const int64_t b = step % batches_per_pass_;
+    const int k = config_.texts_per_identity;
+    JointBatch out;
+    out.rows.resize(static_cast<std::size_t>(2 * batch_));
+    out.texts.resize(static_cast<std::size_t>(k * batch_));
+    for (int64_t i = 0; i < batch_; ++i) {
+        const std::size_t gi = orders_[pass][static_cast<std::size_t>(b * batch_ + i)];
+        const auto& g = set_.groups[gi];
+        out.labels.push_back(static_cast<int64_t>(gi));
+        std::size_t ia = pick(g.images.size(), rng_), ib = pick(g.images.size(), rng_);
+        if (g.images.size() > 1)
+            while (ib == ia) ib = pick(g.images.size(), rng_);
+        out.rows[i] = g.images[ia];
+        out.rows[batch_ + i] = g.images[ib];
+        // Each identity is visited once per pass: its k text slots of this visit.
+        const int64_t visit = (static_cast<int64_t>(epoch_) * passes_ + pass) * k;
+        for (int s = 0; s < k; ++s) out.texts[s * batch_ + i] = text_for(gi, visit + s);
+    }
+    return out;
+}
+
+std::string JointSampler::text_for(std::size_t group, int64_t visit) const {
+    const auto& g = set_.groups[group];
+    const auto n = static_cast<int64_t>(g.texts.size());
+    auto rng = seeded_rng(seed_, 2, group, static_cast<std::uint64_t>(visit));
+    if (config_.sampler == "random") {
+        const TrainingGroup::LocaleTexts* lt = nullptr;
+        if (visit % config_.texts_per_identity == 0 && !config_.anchor_locale.empty())
+            for (const auto& t : g.texts)
+                if (t.locale == config_.anchor_locale) lt = &t;
+        if (!lt) lt = &g.texts[pick(g.texts.size(), rng)];
+        std::uniform_real_distribution<double> coin(0, 1);
+        return locale_text(*lt, coin(rng) < 0.5, rng);
+    }
+    // Balanced: cycle c visits every locale once in an order drawn for (group, c); captions on
+    // even cycles, keyword bundles on odd ones.
+    const int64_t cycle = visit / n;
+    std::vector<std::size_t> order(g.texts.size());
+    std::iota(order.begin(), order.end(), 0);
+    auto cycle_rng = seeded_rng(seed_, 3, group, static_cast<std::uint64_t>(cycle));
+    std::shuffle(order.begin(), order.end(), cycle_rng);
+    return locale_text(g.texts[order[static_cast<std::size_t>(visit % n)]], cycle % 2 == 0, rng);
+}
+
+std::vector<TextItem> all_text_items(const TrainingSet& set) {
+    std::vector<TextItem> items;
+    for (std::size_t gi = 0; gi < set.groups.size(); ++gi) {
+        const auto& g = set.groups[gi];
+        for (std::size_t li = 0; li < g.texts.size(); ++li) {
+            auto group = static_cast<std::uint32_t>(gi);
+            auto locale = static_cast<std::uint32_t>(li);
+            if (!g.texts[li].captions.empty()) items.push_back({group, locale, true});
+            if (!g.texts[li].keywords.empty()) items.push_back({group, locale, false});
+        }
+    }
+    return items;
+}
+
+std::string item_text(const TrainingSet& set, const TextItem& item, std::mt19937_64& rng) {
+    return locale_text(set.groups[item.group].texts[item.locale], item.caption, rng);
+}
+
+}  // namespace qiss

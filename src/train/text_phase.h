@@ -1,0 +1,45 @@
+#pragma once
+/// @file text_phase.h
+/// The locked-image text phase (LiT, Zhai et al. 2022; M-CLIP teacher learning): the image
+/// branch is frozen and the text branch learns every (identity, locale) caption and keyword
+/// bundle against one fixed target per identity.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "model/model.h"
+#include "train/sampler.h"
+#include "train/schedule.h"
+#include "train/training_set.h"
+
+namespace qiss {
+
+/// Unit target per identity [K,D]: "mean_image" (mean embedding of its training images, no
+/// augmentation), "proxy" (its learned proxy) or "both" (normalised sum of the two).
+torch::Tensor identity_targets(Model& model, const TrainingSet& set, const torch::Tensor& proxies,
+                               const std::string& kind);
+
+/// Text embeddings [N,D] with gradients, the texts encoded in chunks of similar token length
+/// (padding every text to the batch's longest costs up to max_tokens / mean length times more
+/// recurrent steps), returned in the input order.
+torch::Tensor encode_texts_bucketed(Model& model, const std::vector<std::string>& texts,
+                                    int64_t chunk = 256);
+
+/// Steps of one text-phase epoch.
+int64_t text_steps_per_epoch(std::size_t items, const TrainConfig& config);
+
+/// Called every step with (step in epoch, loss, texts done in this epoch).
+using TextProgress = std::function<void(int64_t, double, int64_t)>;
+
+/// One epoch of the text phase: a seeded share of the items in a seeded order, batches of
+/// TrainConfig::text_batch_size; returns the mean loss.
+double run_text_epoch(Model& model, const TrainingSet& set, const std::vector<TextItem>& items,
+                      const torch::Tensor& targets, const TrainConfig& config,
+                      torch::optim::AdamW& optimizer, const LrSchedule& schedule, int text_epoch,
+                      std::uint64_t seed, const TextProgress& progress);
+
+}  // namespace qiss
