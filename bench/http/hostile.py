@@ -24,8 +24,9 @@ def connect(port):
 
 
 def closed_by_server(s):
-    r, _, _ = select.select([s], [], [], 0)
-    if not r:
+    p = select.poll()  # select() cannot watch descriptors above 1024
+    p.register(s, select.POLLIN)
+    if not p.poll(0):
         return False
     try:
         return s.recv(4096) == b""
