@@ -93,7 +93,7 @@ class DamagedFiles : public ::testing::Test {
 };
 
 TEST_F(DamagedFiles, TruncatedStoreIsAClearErrorNotACrash) {
-    for (const std::string& how : {"half", "one-page"}) {
+    for (const std::string how : {"half", "one-page"}) {
         fs::path data = copy("trunc-" + how);
         const fs::path mdb = data / "store" / "data.mdb";
         const auto size = fs::file_size(mdb);
