@@ -215,9 +215,15 @@ TEST(TrainCli, ExcludedVendorsAreLeftOutOfTraining) {
     EXPECT_NE(r.output.find(fmt::format("training set: {} images", without_google - 1)),
               std::string::npos)
         << r.output;
+    // Leaving out every vendor that has training images leaves nothing to train on.
+    std::set<std::string> train_vendors;
+    for (const auto& e : m.entries)
+        if (e.split == Split::Train && !e.vendor.empty()) train_vendors.insert(e.vendor);
+    std::string every;
+    for (const auto& v : train_vendors) every += (every.empty() ? "" : ",") + v;
     auto all =
         test::run_qiss("train --corpus " + slice.string() + " --out " + (dir / "w.qiss").string() +
-                       " --config tiny --epochs 1 --exclude-vendors apple,google,facebook");
+                       " --config tiny --epochs 1 --exclude-vendors " + every);
     EXPECT_EQ(all.exit_code, 1);
     EXPECT_NE(all.output.find("usable training identities"), std::string::npos) << all.output;
 }
