@@ -103,8 +103,8 @@ with open(results_path, "w", encoding="utf-8") as log:
         if rank is None:
             misses.append(f"- {lang} \"{text}\": wanted {names}; got {', '.join(top3)}")
 
-print(f"Natural-language queries, {os.path.basename(model)}, twitter gallery "
-      f"({len(id_hash)} images), k = 10\n")
+print(f"Natural-language queries ({os.path.basename(queries)}), {os.path.basename(model)}, "
+      f"gallery {gallery} ({len(id_hash)} images), k = 10\n")
 print("| language | queries | top-1 | top-10 |")
 print("|---|---:|---:|---:|")
 for lang in sorted(k for k in stats if k != "all"):
