@@ -22,21 +22,6 @@ std::string tiny_model() {
     return std::string(QISS_TEST_DATA) + "/tiny.qiss";
 }
 
-/// Copies `n` twitter emoji PNGs, starting at the `first`-th (sorted names), into `dir`.
-std::vector<fs::path> copy_emoji(const fs::path& dir, std::size_t first, std::size_t n) {
-    fs::path src = test::source_dir() / "node_modules/emoji-datasource-twitter/img/twitter/64";
-    std::vector<fs::path> all;
-    for (const auto& e : fs::directory_iterator(src)) all.push_back(e.path());
-    std::sort(all.begin(), all.end());
-    fs::create_directories(dir);
-    std::vector<fs::path> out;
-    for (std::size_t i = first; i < first + n && i < all.size(); ++i) {
-        fs::copy_file(all[i], dir / all[i].filename());
-        out.push_back(dir / all[i].filename());
-    }
-    return out;
-}
-
 test::RunResult run(const std::string& args) {
     return test::run_qiss(args);
 }
@@ -77,7 +62,7 @@ std::vector<fs::path> set_aside_files(const fs::path& data) {
 class DamagedFiles : public ::testing::Test {
   protected:
     void SetUp() override {
-        good_ = copy_emoji(dir_ / "in", 0, 12);
+        good_ = test::copy_emoji(dir_ / "in", 12);
         data_ = dir_ / "data";
         index(data_, dir_ / "in");
     }
@@ -171,7 +156,7 @@ TEST_F(DamagedFiles, UnreadableIndexIsRebuiltFromTheStore) {
 
 TEST_F(DamagedFiles, IndexOfAnotherCollectionIsRebuilt) {
     // Collection B: other emoji, more of them.
-    auto other = copy_emoji(dir_ / "in-b", 100, 20);
+    auto other = test::copy_emoji(dir_ / "in-b", 20, 100);
     fs::path b = dir_ / "data-b";
     index(b, dir_ / "in-b");
     fs::copy_file(data_ / "index.qiss-index", b / "index.qiss-index",

@@ -25,21 +25,6 @@ std::string tiny_model() {
     return std::string(QISS_TEST_DATA) + "/tiny.qiss";
 }
 
-/// Copies the first n twitter emoji PNGs into dir/good (sorted names) and returns them.
-std::vector<fs::path> copy_emoji(const fs::path& dir, std::size_t n) {
-    fs::path src = test::source_dir() / "node_modules/emoji-datasource-twitter/img/twitter/64";
-    std::vector<fs::path> all;
-    for (const auto& e : fs::directory_iterator(src)) all.push_back(e.path());
-    std::sort(all.begin(), all.end());
-    fs::create_directories(dir);
-    std::vector<fs::path> out;
-    for (std::size_t i = 0; i < n && i < all.size(); ++i) {
-        fs::copy_file(all[i], dir / all[i].filename());
-        out.push_back(dir / all[i].filename());
-    }
-    return out;
-}
-
 /// Bad files of every kind the issue names.
 void write_bad_files(const fs::path& dir, const fs::path& a_good_png) {
     fs::create_directories(dir);
@@ -80,7 +65,7 @@ nlohmann::json search(const fs::path& data, const std::string& query_args) {
 
 TEST(IndexCli, IngestsGoodFilesSkipsBadOnesAndFindsAnImageFirst) {
     test::TempDir dir("index");
-    auto good = copy_emoji(dir / "in" / "good", 60);
+    auto good = test::copy_emoji(dir / "in" / "good", 60);
     fs::copy_file(good[3], dir / "in" / "copy-of-3.png");  // an exact duplicate
     write_bad_files(dir / "in" / "bad", good[0]);
     fs::path data = dir / "data";
@@ -141,7 +126,7 @@ TEST(IndexCli, IngestsGoodFilesSkipsBadOnesAndFindsAnImageFirst) {
 
 TEST(IndexCli, BadQueriesAndModelMismatchGiveClearErrors) {
     test::TempDir dir("index-bad");
-    auto good = copy_emoji(dir / "in", 5);
+    auto good = test::copy_emoji(dir / "in", 5);
     fs::path data = dir / "data";
     ASSERT_EQ(test::run_qiss("index --data " + data.string() + " --model " + tiny_model() + " " +
                              (dir / "in").string())
@@ -191,7 +176,7 @@ TEST(IndexCli, BadQueriesAndModelMismatchGiveClearErrors) {
 
 TEST(IndexCli, KilledIngestResumesAndStoreAndIndexAgree) {
     test::TempDir dir("index-kill");
-    auto good = copy_emoji(dir / "in", 900);
+    auto good = test::copy_emoji(dir / "in", 900);
     fs::path data = dir / "data";
     const std::string cmd = std::string(QISS_BINARY) + " index --batch 16 --data " + data.string() +
                             " --model " + tiny_model() + " " + (dir / "in").string();
@@ -233,7 +218,7 @@ TEST(IndexCli, KilledIngestResumesAndStoreAndIndexAgree) {
 
 TEST(IndexCli, IngestsUrlsFromALocalHttpServer) {
     test::TempDir dir("index-url");
-    auto good = copy_emoji(dir / "in", 2);
+    auto good = test::copy_emoji(dir / "in", 2);
     std::string png;
     {
         std::ifstream in(good[0], std::ios::binary);
@@ -266,7 +251,7 @@ TEST(IndexCli, IngestsUrlsFromALocalHttpServer) {
 
 TEST(IndexCli, SeveralEmbeddingThreadsBuildTheSameCollectionAsOne) {
     test::TempDir dir("index-threads");
-    auto good = copy_emoji(dir / "in", 200);
+    auto good = test::copy_emoji(dir / "in", 200);
     fs::copy_file(good[150], dir / "in" / "zz-copy-of-150.png");  // committed after its original
     // A few flags are byte-identical PNGs too: those are stored once.
     std::set<std::string> distinct;

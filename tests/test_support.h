@@ -2,10 +2,12 @@
 // Helpers shared by the tests: temporary folders and running the real qiss binary.
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 
@@ -61,6 +63,24 @@ std::string error_of(F&& f) {
 
 inline std::filesystem::path source_dir() {
     return QISS_SOURCE_DIR;
+}
+
+/// Copies `n` twitter emoji PNGs (in file-name order, from the `first`-th) into `dir`; returns
+/// the copies' paths.
+inline std::vector<std::filesystem::path> copy_emoji(const std::filesystem::path& dir,
+                                                     std::size_t n, std::size_t first = 0) {
+    namespace fs = std::filesystem;
+    fs::path src = source_dir() / "node_modules/emoji-datasource-twitter/img/twitter/64";
+    std::vector<fs::path> all;
+    for (const auto& e : fs::directory_iterator(src)) all.push_back(e.path());
+    std::sort(all.begin(), all.end());
+    fs::create_directories(dir);
+    std::vector<fs::path> out;
+    for (std::size_t i = first; i < first + n && i < all.size(); ++i) {
+        fs::copy_file(all[i], dir / all[i].filename());
+        out.push_back(dir / all[i].filename());
+    }
+    return out;
 }
 
 }  // namespace qiss::test
