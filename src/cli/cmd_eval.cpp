@@ -24,9 +24,11 @@ void print_markdown(const EvalReport& r) {
         "| text→image, mean of {} locales | {:.3f} | {:.3f} | {:.3f} | {:.1f} |\n"
         "| text→image, mean of the {} locales with ≥ 1,000 queries | {:.3f} | {:.3f} | {:.3f} | "
         "{:.1f} |\n"
-        "| image→image ({} queries) | {:.3f} | {:.3f} | {:.3f} | |\n\n",
+        "| image→image ({} queries) | {:.3f} | {:.3f} | {:.3f} | |\n"
+        "| image→image, skin-tone variants merged | {:.3f} | {:.3f} | {:.3f} | |\n\n",
         r.gallery, r.gallery_size, r.text_to_image.size(), m.r1, m.r5, m.r10, m.median_rank,
-        r.large_locales, l.r1, l.r5, l.r10, l.median_rank, i.queries, i.r1, i.r5, i.r10);
+        r.large_locales, l.r1, l.r5, l.r10, l.median_rank, i.queries, i.r1, i.r5, i.r10,
+        r.image_to_image_merged.r1, r.image_to_image_merged.r5, r.image_to_image_merged.r10);
     std::cout << "| locale | R@1 | R@5 | R@10 | median rank | pieces/query | `<unk>` | bytes | "
                  "truncated |\n|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& [loc, s] : r.text_to_image) {
@@ -97,8 +99,9 @@ Command register_eval(CLI::App& app) {
                                          m.median_rank);
                 const auto& i = r.image_to_image;
                 std::cout << fmt::format(
-                    "image->image ({} queries): R@1 {:.3f} R@5 {:.3f} R@10 {:.3f}\n", i.queries,
-                    i.r1, i.r5, i.r10);
+                    "image->image ({} queries): R@1 {:.3f} R@5 {:.3f} R@10 {:.3f} (skin tones "
+                    "merged: R@1 {:.3f})\n",
+                    i.queries, i.r1, i.r5, i.r10, r.image_to_image_merged.r1);
                 return 0;
             }};
 }

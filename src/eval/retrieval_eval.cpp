@@ -152,8 +152,22 @@ nlohmann::json EvalReport::to_json() const {
             {"text_to_image_mean", stats_json(text_to_image_mean, true)},
             {"text_to_image_mean_1000", large},
             {"image_to_image", stats_json(image_to_image, false)},
+            {"image_to_image_skin_tones_merged", stats_json(image_to_image_merged, false)},
             {"gallery", gallery},
             {"gallery_size", gallery_size}};
+}
+
+std::string skin_tone_family(const std::string& id) {
+    std::string out;
+    std::size_t start = 0;
+    while (start <= id.size()) {
+        std::size_t end = std::min(id.find('-', start), id.size());
+        std::string cp = id.substr(start, end - start);
+        bool tone = cp.size() == 5 && cp.compare(0, 4, "1f3f") == 0 && cp[4] >= 'b' && cp[4] <= 'f';
+        if (!tone) out += (out.empty() ? "" : "-") + cp;
+        start = end + 1;
+    }
+    return out;
 }
 
 EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
@@ -231,6 +245,15 @@ EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
             for (auto i : kept) labels.push_back(label_of.at(query_entries[i]->id));
             report.image_to_image =
                 recall_stats(relevant_ranks(q, labels, gallery, gallery_labels));
+            std::unordered_map<std::string, int64_t> family_of;
+            auto family = [&](const std::string& id) {
+                return family_of.try_emplace(skin_tone_family(id), family_of.size()).first->second;
+            };
+            std::vector<int64_t> gallery_families, query_families;
+            for (const auto* e : gallery_kept) gallery_families.push_back(family(e->id));
+            for (auto i : kept) query_families.push_back(family(query_entries[i]->id));
+            report.image_to_image_merged =
+                recall_stats(relevant_ranks(q, query_families, gallery, gallery_families));
         }
     }
     return report;

@@ -58,10 +58,16 @@ struct EvalReport {
     std::size_t large_locales = 0;                     ///< how many such locales
     std::string gallery;                               ///< "split test" or "vendor google"
     RecallStats image_to_image;
+    /// Image->image where an identity's skin-tone variants count as hits too (emoji ids: the
+    /// code points 1f3fb..1f3ff removed); equal to image_to_image for other corpora.
+    RecallStats image_to_image_merged;
     std::size_t gallery_size = 0;
     /// The documented `qiss eval --json` object.
     nlohmann::json to_json() const;
 };
+
+/// The identity without its skin-tone modifiers: "1f44b-1f3fd" -> "1f44b".
+std::string skin_tone_family(const std::string& id);
 
 /// Embeds images in batches, decoding them in parallel; unreadable files are skipped with a
 /// warning and their row left out (the kept indices are returned in `kept`).
