@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "corpus/manifest.h"
+#include "eval/retrieval_eval.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -159,6 +160,11 @@ TEST(EvalCli, JsonReportOnTheTwitterGallery) {
     EXPECT_GT(ii.at("queries").get<int>(), 3000);
     // A trained model finds same-emoji images far above chance (10/3786 for R@10).
     EXPECT_GT(ii.at("r10").get<double>(), 0.05);
+    // Counting an emoji's skin-tone variants as hits can only find more.
+    const auto& merged = j.at("image_to_image_skin_tones_merged");
+    EXPECT_EQ(merged.at("queries"), ii.at("queries"));
+    EXPECT_GE(merged.at("r1").get<double>(), ii.at("r1").get<double>());
+    EXPECT_GE(merged.at("r10").get<double>(), ii.at("r10").get<double>());
 
     auto v = test::run_qiss("embed --model " + model + " --text Katze", /*with_stderr=*/false);
     ASSERT_EQ(v.exit_code, 0);
@@ -262,4 +268,51 @@ TEST(EvalCli, HeldOutVendorGalleryAndTokenizerRates) {
                                " --corpus " + corpus_manifest().parent_path().string());
     EXPECT_EQ(same.exit_code, 1);
     EXPECT_NE(same.output.find("--query-vendor"), std::string::npos) << same.output;
+}
+
+// The text phase's settings may change while it has not started (a run killed after its joint
+// epochs resumes with a shorter text phase); any other setting may not.
+TEST(TrainCli, TextPhaseSettingsMayChangeUntilTheTextPhaseStarts) {
+    test::TempDir dir("train-text-phase");
+    fs::path slice = write_slice(dir, 60);
+    const std::string model = (dir / "t.qiss").string();
+    const std::string common =
+        " --corpus " + slice.string() + " --config tiny --epochs 1 --seed 3 --out " + model;
+    // A text phase of thousands of 2-text steps: long enough to be killed in, once the joint
+    // epoch's checkpoint exists.
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        std::string args = "exec " + std::string(QISS_BINARY) + " train" + common +
+                           " --set text_epoch_share=1 --set text_batch_size=2 >/dev/null 2>&1";
+        ::execl("/bin/sh", "sh", "-c", args.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    auto state = fs::path(model + ".ckpt") / "state.json";
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    while (!fs::exists(state) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    ASSERT_TRUE(fs::exists(state)) << "no checkpoint was written";
+    ASSERT_FALSE(fs::exists(model));
+
+    auto other = test::run_qiss("train" + common + " --set lr=0.001");
+    EXPECT_NE(other.exit_code, 0);
+    EXPECT_NE(other.output.find("other settings"), std::string::npos) << other.output;
+
+    auto shorter = test::run_qiss("train" + common + " --set text_epoch_share=0.05");
+    ASSERT_EQ(shorter.exit_code, 0) << shorter.output;
+    EXPECT_NE(shorter.output.find("resuming"), std::string::npos) << shorter.output;
+    EXPECT_NE(shorter.output.find("text epoch 1/1"), std::string::npos) << shorter.output;
+    EXPECT_TRUE(fs::exists(model));
+}
+
+TEST(EvalCli, SkinToneFamilyDropsOnlyTheModifiers) {
+    EXPECT_EQ(skin_tone_family("1f44b-1f3fd"), "1f44b");
+    EXPECT_EQ(skin_tone_family("1f9d1-1f3fb-200d-1f91d-200d-1f9d1-1f3ff"),
+              "1f9d1-200d-1f91d-200d-1f9d1");
+    EXPECT_EQ(skin_tone_family("1f600"), "1f600");
+    EXPECT_EQ(skin_tone_family("1f3fa"), "1f3fa");  // amphora, not a modifier
+    EXPECT_EQ(skin_tone_family("photos/000123.jpg"), "photos/000123.jpg");
 }

@@ -28,14 +28,16 @@ TrainConfig train_preset(const std::string& name) {
         return t;
     }
     if (name == "tiny") {
-        t.epochs = 3;
+        // Short enough for the test suite's fixture on 2 cores, whatever the number of styles.
+        t.epochs = 4;
+        t.passes_per_epoch = 1;
         t.batch_size = 128;
         t.texts_per_identity = 2;
         t.lr = 3e-3f;
         t.vse_warmup_epochs = 1;
         t.tokenizer_sentences = 60000;
         t.text_epochs = 1;
-        t.text_epoch_share = 0.1f;
+        t.text_epoch_share = 0.05f;
         return t;
     }
     QISS_THROW("unknown model config '{}' (expected tiny or default)", name);
@@ -99,6 +101,7 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
 
 void to_json(nlohmann::json& j, const TrainConfig& c) {
     j = {{"epochs", c.epochs},
+         {"passes_per_epoch", c.passes_per_epoch},
          {"batch_size", c.batch_size},
          {"lr", c.lr},
          {"weight_decay", c.weight_decay},
@@ -107,6 +110,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
          {"margin", c.margin},
          {"temperature", c.temperature},
          {"image_pair_weight", c.image_pair_weight},
+         {"style_augment", c.style_augment},
          {"texts_per_identity", c.texts_per_identity},
          {"sampler", c.sampler},
          {"anchor_locale", c.anchor_locale},
@@ -127,6 +131,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
 
 void from_json(const nlohmann::json& j, TrainConfig& c) {
     j.at("epochs").get_to(c.epochs);
+    c.passes_per_epoch = j.value("passes_per_epoch", 0);
     j.at("batch_size").get_to(c.batch_size);
     j.at("lr").get_to(c.lr);
     j.at("weight_decay").get_to(c.weight_decay);
@@ -135,6 +140,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     j.at("margin").get_to(c.margin);
     j.at("temperature").get_to(c.temperature);
     j.at("image_pair_weight").get_to(c.image_pair_weight);
+    c.style_augment = j.value("style_augment", 0.0f);
     j.at("texts_per_identity").get_to(c.texts_per_identity);
     // Files written before the balanced sampler: random locales, English first.
     c.sampler = j.value("sampler", "random");
@@ -199,6 +205,8 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
     require(m.dropout >= 0 && m.dropout < 1, "model/text/dropout", m.dropout, "a number in [0, 1)");
 
     require(t.epochs >= 1, "epochs", t.epochs, pos);
+    require(t.passes_per_epoch >= 0, "passes_per_epoch", t.passes_per_epoch,
+            "an integer >= 0 (0 = images per identity)");
     require(t.batch_size >= 2, "batch_size", t.batch_size, "an integer >= 2");
     require(t.lr > 0, "lr", t.lr, positive);
     require(t.weight_decay >= 0, "weight_decay", t.weight_decay, "a number >= 0");
@@ -208,6 +216,8 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
     require(t.margin >= 0, "margin", t.margin, "a number >= 0");
     require(t.temperature > 0, "temperature", t.temperature, positive);
     require(t.image_pair_weight >= 0, "image_pair_weight", t.image_pair_weight, "a number >= 0");
+    require(t.style_augment >= 0 && t.style_augment <= 1, "style_augment", t.style_augment,
+            "a probability in [0, 1]");
     require(t.texts_per_identity >= 1, "texts_per_identity", t.texts_per_identity, pos);
     require_one_of("sampler", t.sampler, {"balanced", "random"});
     require(t.text_pair_weight >= 0, "text_pair_weight", t.text_pair_weight, "a number >= 0");

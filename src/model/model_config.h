@@ -45,6 +45,10 @@ struct ModelConfig {
 /// Training hyper-parameters.
 struct TrainConfig {
     int epochs = 20;
+    /// Passes over the training identities per epoch (each pass shows every identity once, with
+    /// two images); 0 = as many as there are training images per identity, so that an epoch
+    /// shows each image about once whatever the number of drawing styles.
+    int passes_per_epoch = 0;
     int batch_size = 128;
     float lr = 2e-3f;
     float weight_decay = 1e-4f;
@@ -53,6 +57,9 @@ struct TrainConfig {
     float margin = 0.2f;             ///< for vse_max
     float temperature = 0.05f;       ///< for infonce
     float image_pair_weight = 1.0f;  ///< weight of the image-image term (two vendors of one id)
+    /// Probability of each drawing-style augmentation per training image (posterize, blur,
+    /// outline thickening/thinning, saturation and gamma; train/augment.h); 0 = none.
+    float style_augment = 0.0f;
     int texts_per_identity = 4;      ///< texts drawn per identity and step
     /// How an identity's texts are chosen: "balanced" (each identity cycles through all of its
     /// locales without replacement: captions on the first cycle, keyword bundles on the next,

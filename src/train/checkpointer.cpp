@@ -10,8 +10,11 @@
 namespace qiss {
 namespace fs = std::filesystem;
 
-Checkpointer::Checkpointer(fs::path dir, nlohmann::json signature)
-    : dir_(std::move(dir)), signature_(std::move(signature)) {}
+Checkpointer::Checkpointer(fs::path dir, nlohmann::json signature, ResumeCheck check)
+    : dir_(std::move(dir)), signature_(std::move(signature)), check_(std::move(check)) {
+    if (!check_)
+        check_ = [this](const nlohmann::json& saved, int) { return saved == signature_; };
+}
 
 fs::path Checkpointer::model_path(int epoch) const {
     return dir_ / fmt::format("model-{}.qiss", epoch);
@@ -24,11 +27,12 @@ fs::path Checkpointer::optim_path(int epoch) const {
 std::optional<Checkpointer::Saved> Checkpointer::last() const {
     if (!fs::exists(state_path())) return std::nullopt;
     auto state = nlohmann::json::parse(read_file_bytes(state_path()));
-    QISS_CHECK(state.at("signature") == signature_,
+    const int epoch = state.at("epoch").get<int>();
+    QISS_CHECK(check_(state.at("signature"), epoch),
                "checkpoint {} was made with other settings or another corpus; delete it to "
                "start over",
                dir_.string());
-    return Saved{state.at("epoch").get<int>(), state.at("elapsed_s").get<double>()};
+    return Saved{epoch, state.at("elapsed_s").get<double>()};
 }
 
 Model Checkpointer::load_model(int epoch) const {

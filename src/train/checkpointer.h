@@ -5,6 +5,7 @@
 /// the run's settings, so that a resume with other settings is refused).
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 
 #include <torch/torch.h>
@@ -16,7 +17,11 @@ namespace qiss {
 
 class Checkpointer {
   public:
-    Checkpointer(std::filesystem::path dir, nlohmann::json signature);
+    /// Whether a checkpoint saved with `saved` settings after `epoch` epochs may be resumed by
+    /// this run; by default the signatures must be equal.
+    using ResumeCheck = std::function<bool(const nlohmann::json& saved, int epoch)>;
+
+    Checkpointer(std::filesystem::path dir, nlohmann::json signature, ResumeCheck check = {});
 
     struct Saved {
         int epoch = 0;  ///< epochs done (joint and text phase counted together)
@@ -45,6 +50,7 @@ class Checkpointer {
 
     std::filesystem::path dir_;
     nlohmann::json signature_;
+    ResumeCheck check_;
 };
 
 }  // namespace qiss

@@ -50,9 +50,11 @@ JointSampler::JointSampler(const TrainingSet& set, const TrainConfig& config, st
     const auto groups = static_cast<int64_t>(set.groups.size());
     QISS_ASSERT(groups >= 2 && config.batch_size >= 2);
     batch_ = std::min<int64_t>(config.batch_size, groups);
-    // An epoch shows each training image about once: passes = images / identities.
-    passes_ = std::max<int>(
-        1, static_cast<int>(std::lround(static_cast<double>(set.pixels.size(0)) / groups)));
+    // By default an epoch shows each training image about once: passes = images / identities.
+    passes_ = config.passes_per_epoch > 0
+                  ? config.passes_per_epoch
+                  : std::max<int>(1, static_cast<int>(std::lround(
+                                         static_cast<double>(set.pixels.size(0)) / groups)));
     batches_per_pass_ = groups / batch_;
 }
 

@@ -192,7 +192,8 @@ double run_joint_epoch(Model& m, JointSampler& sampler, const TrainingSet& train
     // to an uninterrupted one.
     torch::manual_seed(seed * 1000003ULL + epoch);
     auto gen = at::make_generator<at::CPUGeneratorImpl>(seed * 7919ULL + epoch);
-    const AugmentOptions aug;
+    AugmentOptions aug;
+    aug.style_p = tc.style_augment;
     auto& net = m.net();
     net->train();
     sampler.start_epoch(epoch);
@@ -217,6 +218,26 @@ double run_joint_epoch(Model& m, JointSampler& sampler, const TrainingSet& train
                       static_cast<int64_t>(batch.rows.size()));
     }
     return loss_sum / static_cast<double>(steps);
+}
+
+/// Whether a checkpoint's signature belongs to this run. Settings a file lacks read as their
+/// defaults (a checkpoint written before a setting existed); until the text phase has started,
+/// its settings may change (e.g. a shorter text phase after the joint epochs).
+bool same_run(const nlohmann::json& saved, const nlohmann::json& now, bool before_text_phase) {
+    nlohmann::json a = saved, b = now;
+    try {
+        a["config"] = a.at("config").get<ModelConfig>();
+        a["train"] = a.at("train").get<TrainConfig>();
+    } catch (const nlohmann::json::exception&) {
+        return false;
+    }
+    if (before_text_phase)
+        for (const char* key : {"text_epochs", "text_epoch_share", "text_batch_size", "text_lr",
+                                "text_target", "text_temperature"}) {
+            a["train"].erase(key);
+            b["train"].erase(key);
+        }
+    return a == b;
 }
 
 }  // namespace
@@ -263,7 +284,10 @@ void train_model(const TrainOptions& o) {
                                 {"exclude_vendors", o.exclude_vendors},
                                 {"train_images", n_images},
                                 {"train_groups", train.groups.size()}};
-    Checkpointer ck(fs::path(o.out.string() + ".ckpt"), signature);
+    Checkpointer ck(fs::path(o.out.string() + ".ckpt"), signature,
+                    [&](const nlohmann::json& saved, int epoch) {
+                        return same_run(saved, signature, epoch <= tc.epochs);
+                    });
     auto saved = ck.last();
     const int start_epoch = saved ? saved->epoch : 0;
     const double elapsed_before = saved ? saved->elapsed_s : 0;
