@@ -258,7 +258,8 @@ std::unordered_map<std::string, const EntryTexts*> identity_texts(
     return out;
 }
 
-void put_texts(nlohmann::json& j, const EntryTexts& t) {
+template <class Json>
+void put_texts(Json& j, const EntryTexts& t) {
     if (!t.captions.empty()) j["captions"] = t.captions;
     if (!t.keywords.empty()) j["keywords"] = t.keywords;
 }
@@ -274,7 +275,7 @@ void write_manifest(const fs::path& file, const std::vector<ManifestEntry>& entr
         auto id_texts = shared.find(e.id);
         const EntryTexts* common = id_texts == shared.end() ? nullptr : id_texts->second;
         if (common && written.insert(e.id).second) {
-            nlohmann::json j = {{"identity", e.id}};
+            nlohmann::ordered_json j = {{"identity", e.id}};  // the id first, then its texts
             put_texts(j, *common);
             out << j.dump() << '\n';
         }
