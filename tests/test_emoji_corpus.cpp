@@ -109,24 +109,26 @@ TEST_F(EmojiCorpus, BuildsSplitsAndMultilingualCaptions) {
 
     const auto* grin = find(picked_, "1f600", "apple");
     ASSERT_NE(grin, nullptr);
-    EXPECT_EQ(grin->captions.at("en").front(), "grinning face");
-    EXPECT_FALSE(grin->captions.at("fr").empty());
-    EXPECT_FALSE(grin->keywords.at("de").empty());
+    EXPECT_EQ(grin->captions().at("en").front(), "grinning face");
+    EXPECT_FALSE(grin->captions().at("fr").empty());
+    EXPECT_FALSE(grin->keywords().at("de").empty());
     // The new styles carry the identity's captions too.
     const auto* open_grin = find(picked_, "1f600", "openmoji");
     ASSERT_NE(open_grin, nullptr);
-    EXPECT_EQ(open_grin->captions, grin->captions);
-    EXPECT_EQ(open_grin->keywords, grin->keywords);
+    EXPECT_EQ(open_grin->captions(), grin->captions());
+    EXPECT_EQ(open_grin->keywords(), grin->keywords());
+    // ... as one text set in memory, not a copy per image.
+    EXPECT_EQ(open_grin->texts.get(), grin->texts.get());
     // Skin tones come from the derived annotations.
     const auto* wave = find(picked_, "1f44b-1f3fb", "google");
     ASSERT_NE(wave, nullptr);
-    EXPECT_NE(wave->captions.at("en").front().find("skin tone"), std::string::npos);
+    EXPECT_NE(wave->captions().at("en").front().find("skin tone"), std::string::npos);
     EXPECT_NE(find_slim("1f44b-1f3fb", "fluent-flat"), nullptr);
     EXPECT_NE(find_slim("1f44b-1f3fb", "openmoji"), nullptr);
     // Emoji written with U+FE0F in emoji-datasource match CLDR keys without it.
     const auto* heart = find(picked_, "2764-fe0f", "twitter");
     ASSERT_NE(heart, nullptr);
-    EXPECT_EQ(heart->captions.at("en").front(), "red heart");
+    EXPECT_EQ(heart->captions().at("en").front(), "red heart");
     // ... and the styles' file names with or without it ("2764.svg", "2764-fe0f.webp").
     for (const char* v : {"openmoji", "fluent-3d", "fluent-flat", "noto-v1", "emojione"})
         EXPECT_NE(find_slim("2764-fe0f", v), nullptr) << v;

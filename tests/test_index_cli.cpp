@@ -298,3 +298,37 @@ TEST(IndexCli, SeveralEmbeddingThreadsBuildTheSameCollectionAsOne) {
         }
     }
 }
+
+// `qiss index MANIFEST` with identity lines: an image line without texts is stored with the
+// caption of its identity line; one with a caption of its own keeps it.
+TEST(IndexCli, ManifestIdentityLinesCaptionTheirImages) {
+    test::TempDir dir("index-identity");
+    auto good = copy_emoji(dir / "in", 3);
+    {
+        std::ofstream m(dir / "in" / "manifest.jsonl");
+        m << R"({"path": ")" << good[0].filename().string()
+          << R"(", "id": "one", "vendor": "twitter"})"
+          << "\n";
+        m << R"({"path": ")" << good[1].filename().string()
+          << R"(", "id": "one", "caption": "own"})"
+          << "\n";
+        m << R"({"path": ")" << good[2].filename().string() << R"(", "id": "two"})"
+          << "\n";
+        m << R"({"identity": "one", "captions": {"fr": ["premier"], "en": ["the first"]}})"
+          << "\n";
+        m << R"({"identity": "two", "captions": {"ja": ["二番目"]}, "keywords": {"ja": ["二"]}})"
+          << "\n";
+    }
+    fs::path data = dir / "data";
+    auto r = test::run_qiss("index --data " + data.string() + " --model " + tiny_model() + " " +
+                            (dir / "in" / "manifest.jsonl").string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("added 3, duplicates 0, skipped 0"), std::string::npos) << r.output;
+    const std::vector<std::string> want = {"the first", "own", "二番目"};
+    for (std::size_t k = 0; k < good.size(); ++k) {
+        auto j = search(data, "--image " + good[k].string() + " -k 1");
+        ASSERT_EQ(j["results"].size(), 1u);
+        EXPECT_EQ(j["results"][0]["source"], fs::absolute(good[k]).string());
+        EXPECT_EQ(j["results"][0].value("caption", ""), want[k]) << k;
+    }
+}

@@ -1,6 +1,7 @@
 #include "corpus/emoji_corpus.h"
 
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <unordered_map>
 
@@ -70,14 +71,10 @@ void add_unique(std::vector<std::string>& to, const json& list) {
     }
 }
 
-struct Texts {
-    std::map<std::string, std::vector<std::string>> captions, keywords;
-};
-
 /// Reads every locale's annotations of one CLDR package into `by_char` (keyed by the emoji
 /// with U+FE0F removed). Returns the locales seen.
 std::set<std::string> read_cldr(const fs::path& root, const char* key,
-                                std::unordered_map<std::string, Texts>& by_char) {
+                                std::unordered_map<std::string, EntryTexts>& by_char) {
     std::set<std::string> locales;
     QISS_CHECK(fs::is_directory(root), "{} not found: run scripts/install-deps.sh", root.string());
     for (const auto& dir : fs::directory_iterator(root)) {
@@ -95,7 +92,7 @@ std::set<std::string> read_cldr(const fs::path& root, const char* key,
         if (!ann || !ann->contains("annotations")) continue;
         locales.insert(locale);
         for (const auto& [chars, v] : ann->at("annotations").items()) {
-            Texts& t = by_char[strip_fe0f(chars)];
+            EntryTexts& t = by_char[strip_fe0f(chars)];
             if (v.contains("tts")) add_unique(t.captions[locale], v["tts"]);
             if (v.contains("default")) add_unique(t.keywords[locale], v["default"]);
         }
@@ -189,7 +186,7 @@ std::vector<ManifestEntry> build_emoji_corpus(const EmojiCorpusOptions& o,
     QISS_CHECK(o.val_fraction >= 0 && o.val_fraction < 1, "--val-fraction must be in [0,1)");
     for (const auto& name : o.styles) find_style(name);
 
-    std::unordered_map<std::string, Texts> by_char;
+    std::unordered_map<std::string, EntryTexts> by_char;
     auto locales = read_cldr(nm / "cldr-annotations-full" / "annotations", "annotations", by_char);
     auto derived = read_cldr(nm / "cldr-annotations-derived-full" / "annotationsDerived",
                              "annotationsDerived", by_char);
@@ -232,11 +229,13 @@ std::vector<ManifestEntry> build_emoji_corpus(const EmojiCorpusOptions& o,
         std::string key = strip_fe0f(utf8_from_unified(ident.unified));
         auto found = by_char.find(key);
         bool val = unit_hash(id, o.seed) < o.val_fraction;
-        Texts texts;
+        // One text set per identity, shared by all of its images.
+        std::shared_ptr<const EntryTexts> texts;
         if (found != by_char.end()) {
-            texts = found->second;
-            std::erase_if(texts.captions, [](const auto& kv) { return kv.second.empty(); });
-            std::erase_if(texts.keywords, [](const auto& kv) { return kv.second.empty(); });
+            auto t = std::make_shared<EntryTexts>(found->second);
+            std::erase_if(t->captions, [](const auto& kv) { return kv.second.empty(); });
+            std::erase_if(t->keywords, [](const auto& kv) { return kv.second.empty(); });
+            if (!t->empty()) texts = std::move(t);
         }
         auto add = [&](const std::string& vendor, fs::path img) {
             ManifestEntry m;
@@ -244,8 +243,7 @@ std::vector<ManifestEntry> build_emoji_corpus(const EmojiCorpusOptions& o,
             m.id = id;
             m.vendor = vendor;
             m.split = vendor == kEmojiTestVendor ? Split::Test : val ? Split::Val : Split::Train;
-            m.captions = texts.captions;
-            m.keywords = texts.keywords;
+            m.texts = texts;
             stats.images_per_vendor[vendor]++;
             stats.images_per_split[split_name(m.split)]++;
             out.push_back(std::move(m));

@@ -1,11 +1,14 @@
 #pragma once
 /// @file manifest.h
-/// The corpus manifest: a JSONL file, one line per image, that `qiss corpus` writes and
-/// `qiss train` / `qiss eval` read. Users can write it by hand for their own captioned photos.
+/// The corpus manifest: a JSONL file, one line per image plus optional identity lines holding
+/// the texts shared by the images of one id, that `qiss corpus` writes and `qiss train` /
+/// `qiss eval` read. Users can write it by hand for their own captioned photos.
 /// The format is documented in docs/format.md ("Corpus manifest").
 
+#include <compare>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,18 +21,37 @@ const char* split_name(Split s);
 /// Parses "train", "val" or "test"; throws qiss::Error otherwise.
 Split parse_split(const std::string& s);
 
-/// One line of the manifest.
+/// locale -> texts.
+using TextsByLocale = std::map<std::string, std::vector<std::string>>;
+
+/// The texts of an image. The images of one identity share one instance.
+struct EntryTexts {
+    /// locale -> captions. The first caption of a locale is its primary one (the CLDR `tts`
+    /// name for emoji); eval uses it as the text query.
+    TextsByLocale captions;
+    /// locale -> keywords (short tags, e.g. CLDR `default` keywords). Optional.
+    TextsByLocale keywords;
+
+    bool empty() const { return captions.empty() && keywords.empty(); }
+    bool operator==(const EntryTexts&) const = default;
+    auto operator<=>(const EntryTexts&) const = default;
+};
+
+/// One image of the manifest.
 struct ManifestEntry {
     std::filesystem::path
         path;  ///< absolute once loaded (relative paths resolve against the manifest's folder)
     std::string id;  ///< identity: images with the same id show the same thing (default: the path)
     std::string vendor;  ///< optional source/style of the image (e.g. "apple"); may be empty
     Split split = Split::Train;
-    /// locale -> captions. The first caption of a locale is its primary one (the CLDR `tts`
-    /// name for emoji); eval uses it as the text query.
-    std::map<std::string, std::vector<std::string>> captions;
-    /// locale -> keywords (short tags, e.g. CLDR `default` keywords). Optional.
-    std::map<std::string, std::vector<std::string>> keywords;
+    /// The image's texts, shared with the other images of its identity where they are the
+    /// same; null when it has none.
+    std::shared_ptr<const EntryTexts> texts;
+
+    /// locale -> captions (empty when the image has none).
+    const TextsByLocale& captions() const;
+    /// locale -> keywords (empty when the image has none).
+    const TextsByLocale& keywords() const;
 };
 
 /// A problem found in one manifest line; the line is skipped, the load goes on.
@@ -43,13 +65,18 @@ struct Manifest {
     std::vector<ManifestWarning> warnings;
 };
 
-/// Reads a manifest file. A line that is not valid JSON, lacks `path`, names a file that does not
-/// exist, or has an empty caption is skipped with a warning (logged and returned); other lines
-/// load. Throws qiss::Error if the file cannot be opened.
+/// Reads a manifest file. An image line without `captions` and `keywords` takes the texts of the
+/// identity line of its id, if any (identity lines may come anywhere in the file). A line that is
+/// not valid JSON, lacks `path` (or `identity`), names a file that does not exist, or has an
+/// empty caption is skipped with a warning (logged and returned); other lines load; of two
+/// identity lines for one id the first is kept. Equal texts of one id are shared in memory.
+/// Lines are parsed on every core. Throws qiss::Error if the file cannot be opened.
 Manifest read_manifest(const std::filesystem::path& file);
 
 /// Writes entries as JSONL (paths written relative to the manifest's folder when inside it).
-/// Atomic: written to a temporary file, then renamed.
+/// Texts shared by several entries of one id are written once, as an identity line just before
+/// the first of them; other texts are written inline. Atomic: written to a temporary file,
+/// then renamed.
 void write_manifest(const std::filesystem::path& file, const std::vector<ManifestEntry>& entries);
 
 /// The manifest file inside a corpus folder: DIR/manifest.jsonl.

@@ -203,7 +203,7 @@ EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
     std::map<std::string, std::pair<std::vector<std::string>, std::vector<int64_t>>> queries;
     std::set<std::string> seen;  // (locale, id) once
     for (const auto* e : gallery_kept)
-        for (const auto& [loc, caps] : e->captions) {
+        for (const auto& [loc, caps] : e->captions()) {
             if (caps.empty() || (!wanted.empty() && !wanted.count(loc))) continue;
             if (!seen.insert(loc + '\n' + e->id).second) continue;
             queries[loc].first.push_back(caps.front());

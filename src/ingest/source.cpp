@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iterator>
 #include <thread>
+#include <unordered_map>
 
 namespace qiss {
 namespace fs = std::filesystem;
@@ -37,21 +38,46 @@ std::string first_caption(const nlohmann::json& captions) {
     return "";
 }
 
-/// One manifest line as an item, or a problem (`item.source` empty).
-IngestItem parse_manifest_line(const std::string& line, const fs::path& base,
-                               const std::string& where, std::vector<SourceProblem>& problems) {
+/// One manifest line, parsed on its own.
+struct ManifestLine {
+    IngestItem item;         ///< an image line (`item.source` set)
+    bool own_texts = false;  ///< the image line has `caption`, `captions` or `keywords`
+    std::string id;          ///< the image line's identity: its `id` if a string, else its `path`
+    std::string identity;    ///< an identity line: its id (then `item.caption` is its caption)
+};
+
+/// Parses one line into `out`; a bad line is appended to `problems` (then `out` stays empty).
+void parse_manifest_line(const std::string& line, const fs::path& base, const std::string& where,
+                         ManifestLine& out, std::vector<SourceProblem>& problems) {
     // `keywords` (search terms, often the larger half of a corpus line) are not kept: skip
     // their values while parsing instead of building and dropping them.
-    static const nlohmann::json::parser_callback_t skip_keywords =
-        [](int depth, nlohmann::json::parse_event_t event, const nlohmann::json& parsed) {
-            return !(depth == 1 && event == nlohmann::json::parse_event_t::key &&
-                     parsed == "keywords");
+    bool keywords = false;
+    const nlohmann::json::parser_callback_t skip_keywords =
+        [&keywords](int depth, nlohmann::json::parse_event_t event, const nlohmann::json& parsed) {
+            const bool skip =
+                depth == 1 && event == nlohmann::json::parse_event_t::key && parsed == "keywords";
+            keywords = keywords || skip;
+            return !skip;
         };
-    IngestItem item;
     nlohmann::json j = nlohmann::json::parse(line, skip_keywords, /*allow_exceptions=*/false);
     if (!j.is_object()) {
         problems.push_back({where, "not a JSON object"});
-        return item;
+        return;
+    }
+    IngestItem& item = out.item;
+    if (!j.contains("path") && !j.contains("url") && j.contains("identity")) {
+        const auto& id = j["identity"];
+        if (!id.is_string() || id.get<std::string>().empty()) {
+            problems.push_back({where, "empty or non-string \"identity\""});
+            return;
+        }
+        if (!j.contains("captions") && !keywords) {
+            problems.push_back({where, "identity line without \"captions\" or \"keywords\""});
+            return;
+        }
+        out.identity = id.get<std::string>();
+        if (j.contains("captions")) item.caption = first_caption(j["captions"]);
+        return;
     }
     if (j.contains("url") && j["url"].is_string() && is_url(j["url"].get<std::string>())) {
         item.source = j["url"].get<std::string>();
@@ -61,8 +87,13 @@ IngestItem parse_manifest_line(const std::string& line, const fs::path& base,
         item.source = (p.is_absolute() ? p : base / p).lexically_normal().string();
     } else {
         problems.push_back({where, "no \"path\" or http(s) \"url\""});
-        return item;
+        return;
     }
+    out.own_texts = keywords || j.contains("caption") || j.contains("captions");
+    if (j.contains("id") && j["id"].is_string())
+        out.id = j["id"].get<std::string>();
+    else if (j.contains("path") && j["path"].is_string())
+        out.id = j["path"].get<std::string>();
     if (j.contains("caption") && j["caption"].is_string())
         item.caption = j["caption"].get<std::string>();
     else if (j.contains("captions"))
@@ -70,7 +101,6 @@ IngestItem parse_manifest_line(const std::string& line, const fs::path& base,
     for (auto& [k, v] : j.items())
         if (k != "path" && k != "url" && k != "caption" && k != "captions" && k != "keywords")
             item.metadata[k] = std::move(v);
-    return item;
 }
 
 void expand_manifest(const fs::path& file, std::vector<IngestItem>& out,
@@ -86,29 +116,44 @@ void expand_manifest(const fs::path& file, std::vector<IngestItem>& out,
 
     // Lines are independent: parse contiguous ranges on every core (a corpus manifest with
     // captions in ~170 languages is hundreds of MB), then keep the file's order.
-    struct Part {
-        std::vector<IngestItem> items;
-        std::vector<SourceProblem> problems;
-    };
+    std::vector<ManifestLine> parsed(lines.size());
+    std::vector<std::vector<SourceProblem>> part_problems;
     const std::size_t n_parts = std::clamp<std::size_t>(
         std::min<std::size_t>(std::thread::hardware_concurrency(), lines.size() / 256), 1, 64);
-    std::vector<Part> parts(n_parts);
+    part_problems.resize(n_parts);
     auto parse_range = [&](std::size_t p) {
         const std::size_t from = lines.size() * p / n_parts, to = lines.size() * (p + 1) / n_parts;
         for (std::size_t n = from; n < to; ++n) {
             if (lines[n].find_first_not_of(" \t\r") == std::string::npos) continue;
             const std::string where = file.string() + ":" + std::to_string(n + 1);
-            IngestItem item = parse_manifest_line(lines[n], base, where, parts[p].problems);
-            if (!item.source.empty()) parts[p].items.push_back(std::move(item));
+            parse_manifest_line(lines[n], base, where, parsed[n], part_problems[p]);
+            std::string().swap(lines[n]);
         }
     };
     std::vector<std::thread> threads;
     for (std::size_t p = 1; p < n_parts; ++p) threads.emplace_back(parse_range, p);
     parse_range(0);
     for (auto& t : threads) t.join();
-    for (auto& part : parts) {
-        std::move(part.items.begin(), part.items.end(), std::back_inserter(out));
-        std::move(part.problems.begin(), part.problems.end(), std::back_inserter(problems));
+    for (auto& part : part_problems)
+        std::move(part.begin(), part.end(), std::back_inserter(problems));
+
+    // Identity lines (anywhere in the file; the first of an id wins) caption the image lines of
+    // their id that have no texts of their own.
+    std::unordered_map<std::string, std::string> caption_of;
+    for (std::size_t n = 0; n < parsed.size(); ++n) {
+        if (parsed[n].identity.empty()) continue;
+        if (!caption_of.try_emplace(parsed[n].identity, parsed[n].item.caption).second)
+            problems.push_back(
+                {file.string() + ":" + std::to_string(n + 1),
+                 "a second identity line for \"" + parsed[n].identity + "\" (the first is kept)"});
+    }
+    for (auto& line : parsed) {
+        if (line.item.source.empty()) continue;
+        if (!line.own_texts) {
+            auto it = caption_of.find(line.id);
+            if (it != caption_of.end()) line.item.caption = it->second;
+        }
+        out.push_back(std::move(line.item));
     }
 }
 

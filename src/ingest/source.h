@@ -33,8 +33,9 @@ bool is_url(const std::string& s);
 /// Expands each source: a folder (recursive, image extensions, sorted), a `.jsonl` manifest
 /// (`path` relative to the manifest or `url`; optional `caption`, or `captions` {locale: [..]}
 /// whose English or first entry becomes the caption; every other field is kept as metadata except
-/// `captions` and `keywords`), an http(s) URL, or a single image file. Problems are appended to
-/// `problems`, never thrown.
+/// `captions` and `keywords`; a line without `caption`, `captions` and `keywords` takes the
+/// caption of the identity line `{"identity": ID, "captions": ...}` of its `id`), an http(s) URL,
+/// or a single image file. Problems are appended to `problems`, never thrown.
 std::vector<IngestItem> expand_sources(const std::vector<std::string>& sources,
                                        std::vector<SourceProblem>& problems);
 

@@ -58,14 +58,16 @@ TrainingSet load_training_set(const std::vector<ManifestEntry>& entries, Split s
         if (inserted) {
             TrainingGroup g;
             g.id = e.id;
-            for (const auto& [loc, caps] : e.captions) {
+            const auto& captions = e.captions();
+            const auto& keywords = e.keywords();
+            for (const auto& [loc, caps] : captions) {
                 if (locale_in(loc, exclude_langs)) continue;
-                auto kw = e.keywords.find(loc);
+                auto kw = keywords.find(loc);
                 g.texts.push_back(
-                    {loc, caps, kw == e.keywords.end() ? std::vector<std::string>{} : kw->second});
+                    {loc, caps, kw == keywords.end() ? std::vector<std::string>{} : kw->second});
             }
-            for (const auto& [loc, kws] : e.keywords)
-                if (!e.captions.count(loc) && !locale_in(loc, exclude_langs) && !kws.empty())
+            for (const auto& [loc, kws] : keywords)
+                if (!captions.count(loc) && !locale_in(loc, exclude_langs) && !kws.empty())
                     g.texts.push_back({loc, {}, kws});
             set.groups.push_back(std::move(g));
         }
