@@ -303,7 +303,7 @@ TEST(IndexCli, SeveralEmbeddingThreadsBuildTheSameCollectionAsOne) {
 // caption of its identity line; one with a caption of its own keeps it.
 TEST(IndexCli, ManifestIdentityLinesCaptionTheirImages) {
     test::TempDir dir("index-identity");
-    auto good = copy_emoji(dir / "in", 3);
+    auto good = test::copy_emoji(dir / "in", 3);
     {
         std::ofstream m(dir / "in" / "manifest.jsonl");
         m << R"({"path": ")" << good[0].filename().string()
