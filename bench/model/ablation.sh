@@ -9,7 +9,7 @@
 #   B  A + locale-balanced sampler (no anchor locale)
 #   C  B + tokenizer for every script (balanced sample, coverage 1.0, byte fallback, 48 tokens)
 #   D  C + locked-image text phase (the tiny preset as shipped)
-#   E  D with a text phase 3x longer (text_epoch_share 0.15)
+#   E  D with a text phase 5x longer (text_epoch_share 0.1)
 #   F  D + drawing-style augmentations (style_augment 0.3)
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1).
@@ -35,7 +35,7 @@ declare -A sets=(
 --set model/text/byte_fallback=false --set model/text/max_tokens=24 --set text_epochs=0"
   [C]="--set text_epochs=0"
   [D]=""
-  [E]="--set text_epoch_share=0.15"
+  [E]="--set text_epoch_share=0.1"
   [F]="--set style_augment=0.3"
 )
 for s in "${steps[@]}"; do

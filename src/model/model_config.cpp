@@ -37,7 +37,8 @@ TrainConfig train_preset(const std::string& name) {
         t.vse_warmup_epochs = 1;
         t.tokenizer_sentences = 60000;
         t.text_epochs = 1;
-        t.text_epoch_share = 0.05f;
+        t.text_epoch_share = 0.02f;
+        t.text_target = "proxy";  // no pass over every training image for the targets
         return t;
     }
     QISS_THROW("unknown model config '{}' (expected tiny or default)", name);
