@@ -16,6 +16,7 @@
 
 #include "common/error.h"
 #include "store/image_store.h"
+#include "store/lmdb_env.h"
 #include "test_support.h"
 
 namespace {
@@ -417,3 +418,18 @@ TEST(ImageStore, KilledWriterLeavesWholeBatches) {
 }
 
 }  // namespace
+
+// A writer killed between creating the environment and its first commit leaves an environment
+// without tables; reading it (qiss info) finds an empty store, not a foreign file
+// (CrashLoop.KilledIngestsLeaveStoreAndIndexAgreeing hit this window on a loaded machine).
+TEST(ImageStore, EnvironmentNeverCommittedToReadsAsEmpty) {
+    qiss::test::TempDir dir("store-uncommitted");
+    std::filesystem::create_directories(dir / "store");
+    qiss::lmdb::open_env(dir / "store", 1 << 20, 8, /*read_only=*/false).reset();
+    ASSERT_TRUE(std::filesystem::exists(dir / "store" / "data.mdb"));
+    StoreOptions read_only = small();
+    read_only.read_only = true;
+    EXPECT_EQ(ImageStore::open(dir / "store", read_only).count(), 0u);
+    ImageStore writer = ImageStore::open(dir / "store", small());
+    EXPECT_EQ(writer.count(), 0u);
+}

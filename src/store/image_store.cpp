@@ -143,6 +143,12 @@ struct ImageStore::Impl {
     }
     /// Opens the tables and checks (or, for a new store, writes) the format.
     void open_tables();
+    /// Whether the environment holds no table at all (created, never committed to).
+    bool uninitialised() const {
+        lmdb::Txn txn(env.get(), false);
+        lmdb::Cursor cursor(txn, *txn.open_db(nullptr, false));
+        return !cursor.first();
+    }
 };
 
 void ImageStore::Impl::open_tables() {
@@ -213,6 +219,17 @@ ImageStore ImageStore::open(const fs::path& dir, const StoreOptions& options) {
         impl->registered = key;
     }
     impl->env = lmdb::open_env(dir, options.map_size, std::size(kTables), options.read_only);
+    if (options.read_only && impl->uninitialised()) {
+        // A writer killed between creating the environment and its first commit leaves one
+        // without tables: initialise it as that writer would have, then read it (0 images).
+        impl->env.reset();
+        impl->env = lmdb::open_env(dir, options.map_size, std::size(kTables), false);
+        impl->read_only = false;
+        impl->open_tables();
+        impl->env.reset();
+        impl->env = lmdb::open_env(dir, options.map_size, std::size(kTables), true);
+        impl->read_only = true;
+    }
     impl->open_tables();
     return ImageStore(std::move(impl));
 }

@@ -11,10 +11,7 @@ namespace qiss {
 namespace fs = std::filesystem;
 
 Checkpointer::Checkpointer(fs::path dir, nlohmann::json signature, ResumeCheck check)
-    : dir_(std::move(dir)), signature_(std::move(signature)), check_(std::move(check)) {
-    if (!check_)
-        check_ = [this](const nlohmann::json& saved, int) { return saved == signature_; };
-}
+    : dir_(std::move(dir)), signature_(std::move(signature)), check_(std::move(check)) {}
 
 fs::path Checkpointer::model_path(int epoch) const {
     return dir_ / fmt::format("model-{}.qiss", epoch);
@@ -28,7 +25,8 @@ std::optional<Checkpointer::Saved> Checkpointer::last() const {
     if (!fs::exists(state_path())) return std::nullopt;
     auto state = nlohmann::json::parse(read_file_bytes(state_path()));
     const int epoch = state.at("epoch").get<int>();
-    QISS_CHECK(check_(state.at("signature"), epoch),
+    const auto& saved = state.at("signature");
+    QISS_CHECK(check_ ? check_(saved, epoch) : saved == signature_,
                "checkpoint {} was made with other settings or another corpus; delete it to "
                "start over",
                dir_.string());
