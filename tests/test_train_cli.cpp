@@ -57,6 +57,24 @@ std::string embed(const fs::path& model, const std::string& text) {
     return r.output;
 }
 
+/// Starts `qiss train ARGS` and kills it (SIGKILL) as soon as its checkpoint state file
+/// `state` exists, or after 5 minutes.
+void kill_once_checkpointed(const std::string& train_args, const fs::path& state) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        std::string sh = "exec " + std::string(QISS_BINARY) + " train" + train_args +
+                         " >/dev/null 2>&1";
+        ::execl("/bin/sh", "sh", "-c", sh.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    while (!fs::exists(state) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+}
+
 }  // namespace
 
 TEST(TrainCli, SeededReproducibleResumableAndSkipsBadLines) {
@@ -79,20 +97,8 @@ TEST(TrainCli, SeededReproducibleResumableAndSkipsBadLines) {
 
     // Kill a run once its first epoch is checkpointed; the next run resumes and ends with the
     // same model as the uninterrupted one.
-    pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-        std::string args = "exec " + std::string(QISS_BINARY) + " train" + common + " --out " +
-                           (dir / "c.qiss").string() + " >/dev/null 2>&1";
-        ::execl("/bin/sh", "sh", "-c", args.c_str(), static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
     auto state = dir / "c.qiss.ckpt" / "state.json";
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-    while (!fs::exists(state) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
+    kill_once_checkpointed(common + " --out " + (dir / "c.qiss").string(), state);
     ASSERT_TRUE(fs::exists(state)) << "no checkpoint was written";
     ASSERT_FALSE(fs::exists(dir / "c.qiss"));
     auto c = test::run_qiss("train" + common + " --out " + (dir / "c.qiss").string());
@@ -280,20 +286,8 @@ TEST(TrainCli, TextPhaseSettingsMayChangeUntilTheTextPhaseStarts) {
         " --corpus " + slice.string() + " --config tiny --epochs 1 --seed 3 --out " + model;
     // A text phase of thousands of 2-text steps: long enough to be killed in, once the joint
     // epoch's checkpoint exists.
-    pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-        std::string args = "exec " + std::string(QISS_BINARY) + " train" + common +
-                           " --set text_epoch_share=1 --set text_batch_size=2 >/dev/null 2>&1";
-        ::execl("/bin/sh", "sh", "-c", args.c_str(), static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
     auto state = fs::path(model + ".ckpt") / "state.json";
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-    while (!fs::exists(state) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
+    kill_once_checkpointed(common + " --set text_epoch_share=1 --set text_batch_size=2", state);
     ASSERT_TRUE(fs::exists(state)) << "no checkpoint was written";
     ASSERT_FALSE(fs::exists(model));
 
