@@ -1,9 +1,31 @@
 #!/usr/bin/env bash
-# The full test suite: dependencies, build, then every test (unit, CLI, and later API and
-# browser tests) through CTest.
+# The full test suite: dependencies, build, then every test (unit, CLI, API and browser tests)
+# through CTest. Extra arguments go to ctest.
+#   scripts/test.sh [CTEST ARGS]              the Release build in build/
+#   scripts/test.sh --sanitize [CTEST ARGS]   the same suite built with AddressSanitizer and
+#                                             UndefinedBehaviorSanitizer in build-sanitize/
+#                                             (docs/reliability.md, "Sanitizers")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh
-cd build
-ctest --output-on-failure -j"$(nproc)" "$@"
+if [ "${1:-}" != "--sanitize" ]; then
+  scripts/build.sh
+  cd build
+  exec ctest --output-on-failure -j"$(nproc)" "$@"
+fi
+shift
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQISS_SANITIZE=ON \
+  -DQISS_BUILD_TESTS=ON -DQISS_BUILD_BENCH=OFF >/dev/null
+cmake --build build-sanitize -j"$(nproc)"
+# The fixture corpus rasterizes the SVG styles into a cache; reuse the Release build's.
+if [ -d build/test-data/emoji/cache ] && [ ! -d build-sanitize/test-data/emoji/cache ]; then
+  mkdir -p build-sanitize/test-data/emoji
+  cp -r build/test-data/emoji/cache build-sanitize/test-data/emoji/
+fi
+# Any report fails the test that caused it. Leaks are checked, except in the libraries named
+# in tests/sanitizer/lsan.supp (one-time allocations of OpenMP, libtorch, fontconfig).
+export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizer/lsan.supp:print_suppressions=0"
+cd build-sanitize
+exec ctest --output-on-failure -j"$(nproc)" "$@"

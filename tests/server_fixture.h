@@ -143,6 +143,18 @@ inline json parse(const httplib::Result& r) {
     return j;
 }
 
+/// Polls /api/health until its `key` equals `want` (true) or 30 s have passed (false).
+inline bool wait_for_health(httplib::Client& cli, const std::string& key, const json& want) {
+    for (int i = 0; i < 300; ++i) {
+        if (auto r = cli.Get("/api/health"); r && r->status == 200) {
+            const json j = json::parse(r->body, nullptr, false);
+            if (!j.is_discarded() && j.contains(key) && j[key] == want) return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+}
+
 /// The answer is the JSON error body with this status and a message containing `fragment`.
 inline void expect_error(const httplib::Result& r, int status, const std::string& fragment) {
     ASSERT_TRUE(r) << "no answer for the case of " << fragment;

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <lmdb.h>
 
+#include <atomic>
 #include <cmath>
+#include <future>
 #include <random>
 #include <set>
 #include <string>
@@ -138,6 +140,47 @@ TEST(Collection, RemoveThatFailsInTheStoreLeavesTheIndexAgreeing) {
     c.reset();
     auto reopened = qiss::Collection::open(dir.path(), options);
     EXPECT_EQ(reopened->info().index_vectors, 11u);
+}
+
+TEST(Collection, WritesGoOnWhileTheIndexIsReTypedAndReachTheNewIndex) {
+    qiss::test::TempDir dir("collection-retype");
+    qiss::CollectionOptions options;
+    options.model = std::filesystem::path(QISS_TEST_DATA) / "tiny.qiss";
+    auto c = qiss::Collection::open(dir.path(), options);
+    const int dim = c->dim();
+    c->add(random_images(10000, dim, 4));  // the size at which Flat gives way to HNSW
+    ASSERT_EQ(c->info().index_factory, "Flat");
+
+    auto retype = std::async(std::launch::async, [&] { return c->adapt_index_to_size(); });
+    // Writes while the new index is trained and filled: they must not wait for it (before, the
+    // rebuild held the write lock throughout) and must all be in it afterwards.
+    auto fresh = random_images(2000, dim, 5);
+    std::vector<std::uint64_t> added;
+    std::size_t during = 0;
+    for (auto& im : fresh) {
+        const bool running = retype.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
+        std::vector<qiss::NewImage> one;
+        one.push_back(im);
+        added.push_back(c->add(std::move(one)).at(0).id);
+        if (running) ++during;
+        if (!running && during > 0) break;
+        if (added.size() % 10 == 0) c->remove(added.size() / 10);  // ids 1, 2, …
+    }
+    ASSERT_TRUE(retype.get());
+    EXPECT_GE(during, 20u) << "writes waited for the rebuild";
+    const std::size_t removed = added.size() / 10;
+    const auto info = c->info();
+    EXPECT_EQ(info.index_factory, "HNSW32");
+    EXPECT_EQ(info.images, 10000 + added.size() - removed);
+    EXPECT_EQ(info.index_vectors, info.images);
+    for (std::size_t i = 0; i < added.size(); ++i) {
+        const auto hits = c->search(fresh[i].vector.data(), 1);
+        ASSERT_EQ(hits.size(), 1u);
+        EXPECT_EQ(hits[0].id, added[i]);
+    }
+    const auto first = random_images(removed, dim, 4);  // the vectors of ids 1..removed
+    for (std::size_t id = 1; id <= removed; ++id)
+        EXPECT_NE(c->search(first[id - 1].vector.data(), 1).at(0).id, id);
 }
 
 }  // namespace

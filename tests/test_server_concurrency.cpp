@@ -90,7 +90,8 @@ TEST_F(ServerTest, ReadOnlyServerSeesImagesIndexedMeanwhileAndPortsAreExclusive)
         fs::copy_file(files[i], s.dir / "extra" / files[i].filename());
     auto r = test::run_qiss("index --data " + s.data.string() + " " + (s.dir / "extra").string());
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    // A background thread applies the store's log once per --refresh-interval (1 s).
+    EXPECT_TRUE(wait_for_health(cli, "index_vectors", 45)) << s.serve->output();
     json found = parse(cli.Post("/api/search?k=1", image_form(read_all(files[302]), "q.png")));
     ASSERT_EQ(found["results"].size(), 1u);
     EXPECT_EQ(fs::path(found["results"][0]["source"].get<std::string>()).filename(),
@@ -108,6 +109,26 @@ TEST_F(ServerTest, ReadOnlyServerSeesImagesIndexedMeanwhileAndPortsAreExclusive)
     auto no_data = test::run_qiss("serve --data " + (s.dir / "nothing").string() + " --port 0");
     EXPECT_EQ(no_data.exit_code, 1);
     EXPECT_NE(no_data.output.find("not a qiss collection"), std::string::npos) << no_data.output;
+}
+
+TEST_F(ServerTest, ReadOnlyServerReloadsAnIndexReTypedByAnotherProcess) {
+    Served& s = start("server-retyped", {"--refresh-interval", "0.2"});
+    auto cli = s.serve->client();
+    ASSERT_EQ(parse(cli.Get("/api/health"))["index_factory"], "Flat");
+    // Another process re-types the index file (as `qiss index` does when the collection
+    // outgrows Flat). Before, the server kept searching its Flat copy next to the HNSW file.
+    auto r = test::run_qiss("index --data " + s.data.string() + " --index HNSW32 " +
+                            emoji_files()[310].string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(wait_for_health(cli, "index_factory", "HNSW32")) << s.serve->output();
+    const json health = parse(cli.Get("/api/health"));
+    EXPECT_EQ(health["index_vectors"], health["images"]);
+    EXPECT_NE(s.serve->output().find("re-typed by another process (Flat -> HNSW32)"),
+              std::string::npos)
+        << s.serve->output();
+    // Searches go on over the reloaded index.
+    json found = parse(cli.Get("/api/search?k=3&q=cat"));
+    EXPECT_EQ(found["results"].size(), 3u);
 }
 
 TEST_F(ServerTest, SilentClientsAreDroppedAndBodilessPostsAnsweredAtOnce) {

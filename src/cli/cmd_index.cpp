@@ -49,11 +49,7 @@ Command register_index(CLI::App& app) {
                     "JPEGs with more scans are skipped (progressive scan bombs)")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
-    sub->add_option(
-           "--map-size-gb", a->map_size_gb,
-           "Largest size the image store may reach (LMDB map size; address space, not disk)")
-        ->check(CLI::Range(0.001, 1e6))
-        ->capture_default_str();
+    add_map_size_option(sub, a->map_size_gb);
     sub->add_option("sources", a->sources, "Folders, .jsonl manifests, image files, http(s) URLs")
         ->required();
     return {sub, [a] {
@@ -63,7 +59,7 @@ Command register_index(CLI::App& app) {
                 CollectionOptions co;
                 co.model = a->model;
                 co.index_factory = a->factory;
-                co.store_map_size = static_cast<std::size_t>(a->map_size_gb * double(1ull << 30));
+                co.store_map_size = map_size_bytes(a->map_size_gb);
                 auto collection = Collection::open(a->data, co);
                 std::vector<SourceProblem> problems;
                 auto items = expand_sources(a->sources, problems);

@@ -20,16 +20,12 @@ Command register_info(CLI::App& app) {
         ->required()
         ->check(CLI::ExistingDirectory);
     sub->add_flag("--json", a->json, "Print one JSON object");
-    sub->add_option(
-           "--map-size-gb", a->map_size_gb,
-           "Largest size the image store may reach (LMDB map size; address space, not disk)")
-        ->check(CLI::Range(0.001, 1e6))
-        ->capture_default_str();
+    add_map_size_option(sub, a->map_size_gb);
     return {
         sub, [a] {
             CollectionOptions co;
             co.read_only = true;
-            co.store_map_size = static_cast<std::size_t>(a->map_size_gb * double(1ull << 30));
+            co.store_map_size = map_size_bytes(a->map_size_gb);
             auto c = Collection::open(a->data, co);
             CollectionInfo i = c->info();
             if (a->json) {

@@ -21,14 +21,10 @@ Command register_rm(CLI::App& app) {
         ->required()
         ->check(CLI::ExistingDirectory);
     sub->add_option("ids", a->ids, "Image ids")->required();
-    sub->add_option(
-           "--map-size-gb", a->map_size_gb,
-           "Largest size the image store may reach (LMDB map size; address space, not disk)")
-        ->check(CLI::Range(0.001, 1e6))
-        ->capture_default_str();
+    add_map_size_option(sub, a->map_size_gb);
     return {sub, [a] {
                 CollectionOptions co;
-                co.store_map_size = static_cast<std::size_t>(a->map_size_gb * double(1ull << 30));
+                co.store_map_size = map_size_bytes(a->map_size_gb);
                 auto c = Collection::open(a->data, co);
                 std::vector<std::uint64_t> unknown;
                 std::size_t removed = 0;

@@ -30,18 +30,14 @@ Command register_search(CLI::App& app) {
     sub->add_option("-k", a->k, "Number of results")->capture_default_str();
     sub->add_option("--offset", a->offset, "Results to skip (paging)")->capture_default_str();
     sub->add_flag("--json", a->json, "Print one JSON object");
-    sub->add_option(
-           "--map-size-gb", a->map_size_gb,
-           "Largest size the image store may reach (LMDB map size; address space, not disk)")
-        ->check(CLI::Range(0.001, 1e6))
-        ->capture_default_str();
+    add_map_size_option(sub, a->map_size_gb);
     add_search_options(sub, a->search);
     return {sub, [a, t, i, d] {
                 QISS_CHECK(t->count() + i->count() + d->count() == 1,
                            "give one of --text, --image or --id");
                 CollectionOptions co;
                 co.read_only = true;
-                co.store_map_size = static_cast<std::size_t>(a->map_size_gb * double(1ull << 30));
+                co.store_map_size = map_size_bytes(a->map_size_gb);
                 co.search = a->search;
                 auto c = Collection::open(a->data, co);
                 Query q;

@@ -80,6 +80,7 @@ Command register_serve(CLI::App& app) {
         std::size_t max_header_kb = 16;
         bool no_image_url = false, allow_image_url = false;
         SearchOptions search;
+        double map_size_gb = 64;
     };
     auto a = std::make_shared<Args>();
     sub->add_option("--data", a->data, "Collection folder")->required();
@@ -148,6 +149,17 @@ Command register_serve(CLI::App& app) {
                     "more helps single large-image latency, costs throughput)")
         ->check(CLI::Range(1, 256))
         ->capture_default_str();
+    sub->add_option("--refresh-interval", a->o.refresh_interval_s,
+                    "Read-only: seconds between checks for what another process (qiss index) "
+                    "wrote to the collection, a re-typed index file included")
+        ->check(CLI::Range(0.05, 3600.0))
+        ->capture_default_str();
+    sub->add_option("--index-save-interval", a->o.index_save_interval_s,
+                    "Writable: seconds between index saves (and re-typing for the collection's "
+                    "size), done by a background thread")
+        ->check(CLI::Range(0.05, 86400.0))
+        ->capture_default_str();
+    add_map_size_option(sub, a->map_size_gb);
     add_search_options(sub, a->search);
     sub->add_flag("--allow-image-url", a->allow_image_url,
                   "Let clients send {\"image_url\": …}: the server then downloads URLs they "
@@ -168,6 +180,7 @@ Command register_serve(CLI::App& app) {
                 CollectionOptions co;
                 co.read_only = !writable;
                 co.search = a->search;
+                co.store_map_size = map_size_bytes(a->map_size_gb);
                 auto collection = Collection::open(a->data, co);
                 // A client that disconnects mid-answer must not kill the process.
                 std::signal(SIGPIPE, SIG_IGN);

@@ -1,5 +1,6 @@
 #pragma once
 // Each subcommand lives in its own cmd_<name>.cpp and registers itself here.
+#include <cstddef>
 #include <functional>
 #include <vector>
 
@@ -22,6 +23,21 @@ inline void add_search_options(CLI::App* sub, SearchOptions& o) {
                     "IVF-PQ: candidates re-ranked with the stored vectors per result")
         ->check(CLI::Range(1.0, 1000.0))
         ->capture_default_str();
+}
+
+/// `--map-size-gb`: the largest size the image store may reach (LMDB map size). Every command
+/// that opens a collection takes it; `gb` receives the value (default 64).
+inline void add_map_size_option(CLI::App* sub, double& gb) {
+    sub->add_option(
+           "--map-size-gb", gb,
+           "Largest size the image store may reach (LMDB map size; address space, not disk)")
+        ->check(CLI::Range(0.001, 1e6))
+        ->capture_default_str();
+}
+
+/// The map size in bytes for a `--map-size-gb` value.
+inline std::size_t map_size_bytes(double gb) {
+    return static_cast<std::size_t>(gb * double(1ull << 30));
 }
 
 struct Command {

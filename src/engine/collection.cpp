@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "index/index_factory.h"
+#include "index/index_file.h"
 #include "index/simd_flat.h"
 
 namespace qiss {
@@ -37,6 +39,16 @@ std::uint64_t folder_bytes(const fs::path& p) {
     for (fs::recursive_directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec))
         if (it->is_regular_file(ec)) total += it->file_size(ec);
     return total;
+}
+
+/// Tells a replaced file from the one read before: device, inode, size, modification time (ns).
+/// All zero if the file does not exist.
+std::array<std::int64_t, 4> file_stamp(const fs::path& p) {
+    struct ::stat st {};
+    if (::stat(p.c_str(), &st) != 0) return {};
+    return {static_cast<std::int64_t>(st.st_dev), static_cast<std::int64_t>(st.st_ino),
+            static_cast<std::int64_t>(st.st_size),
+            static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 
 std::string sha256_of(const std::string& bytes) {
@@ -163,8 +175,9 @@ void Collection::open_index() {
     }
     std::string problem;
     try {
+        index_file_stamp_ = file_stamp(file);
         index_ = std::make_unique<VectorIndex>(VectorIndex::load(file));
-        problem = index_mismatch(file);
+        problem = index_mismatch(*index_, file);
         if (problem.empty()) {
             index_->set_search_defaults(search_defaults_);
             if (!fixed_factory_.empty() && index_->factory() != fixed_factory_) {
@@ -188,12 +201,12 @@ void Collection::open_index() {
     if (!read_only_) save_index();
 }
 
-std::string Collection::index_mismatch(const fs::path& file) const {
-    if (index_->dim() != dim())
+std::string Collection::index_mismatch(const VectorIndex& index, const fs::path& file) const {
+    if (index.dim() != dim())
         return fmt::format("index file {} holds vectors of dimension {}, the model of {}",
-                           file.string(), index_->dim(), dim());
+                           file.string(), index.dim(), dim());
     const StoreId store_id = store_->id();
-    const VectorIndex::StoreId index_id = index_->store_id();
+    const VectorIndex::StoreId index_id = index.store_id();
     if (index_id != VectorIndex::StoreId{} && index_id != store_id)
         return fmt::format(
             "index file {} was built from another image store than {} (copied from another "
@@ -202,11 +215,11 @@ std::string Collection::index_mismatch(const fs::path& file) const {
     // A file of an older qiss has no store identity: the store must at least have reached the
     // log position the index reflects.
     const std::uint64_t last_seq = store_->last_seq();
-    if (index_->applied_seq() > last_seq)
+    if (index.applied_seq() > last_seq)
         return fmt::format(
             "index file {} reflects operation {} of the store's log, but the store {} has only {} "
             "(the store was replaced or lost?)",
-            file.string(), index_->applied_seq(), store_->dir().string(), last_seq);
+            file.string(), index.applied_seq(), store_->dir().string(), last_seq);
     return "";
 }
 
@@ -259,29 +272,66 @@ void Collection::set_index_file_aside(const fs::path& file, const std::string& p
                      aside.string());
 }
 
-void Collection::sync_index_from_log() {
-    std::unique_lock lock(index_mutex_);
-    std::uint64_t applied = index_->applied_seq();
-    if (store_->last_seq() <= applied) return;
+std::size_t Collection::apply_log(VectorIndex& index) const {
+    const std::uint64_t applied = index.applied_seq();
+    if (store_->last_seq() <= applied) return 0;
     std::size_t ops = 0;
     const std::uint64_t last = store_->for_each_op_after(
         applied, [&](std::uint64_t seq, StoreOp op, std::uint64_t id, const float* vec) {
             auto sid = static_cast<std::int64_t>(id);
             if (op == StoreOp::Add && vec)
-                index_->add(vec, &sid, 1);
+                index.add(vec, &sid, 1);
             else if (op == StoreOp::Remove)
-                index_->remove(&sid, 1);
-            index_->set_applied_seq(seq);
+                index.remove(&sid, 1);
+            index.set_applied_seq(seq);
             ++ops;
         });
-    index_->set_applied_seq(last);  // that snapshot's position, not a later one
+    index.set_applied_seq(last);  // that snapshot's position, not a later one
+    return ops;
+}
+
+void Collection::sync_index_from_log() {
+    std::unique_lock lock(index_mutex_);
+    if (store_->last_seq() <= index_->applied_seq()) return;
+    const std::size_t ops = apply_log(*index_);
     dirty_ = true;
     spdlog::debug("index brought up to date with {} logged operations", ops);
 }
 
 void Collection::refresh() {
     std::lock_guard writer(write_mutex_);
+    if (read_only_) reload_if_retyped();
     sync_index_from_log();
+}
+
+void Collection::reload_if_retyped() {
+    // Another process (qiss index) saves the index with another type once the collection has
+    // outgrown the current one; a reader that kept its own would search the old type forever.
+    const fs::path file = dir_ / kIndexFile;
+    const auto stamp = file_stamp(file);
+    if (!fixed_factory_.empty() || stamp == index_file_stamp_) return;
+    index_file_stamp_ = stamp;
+    try {
+        const index_file::Header header = index_file::read_header(file);
+        if (header.factory == index_->factory())
+            return;  // saved again, same type: the log suffices
+        auto fresh = std::make_unique<VectorIndex>(VectorIndex::load(file));
+        const std::string problem = index_mismatch(*fresh, file);
+        if (!problem.empty()) {
+            spdlog::warn("{}; keeping the {} index in memory", problem, index_->factory());
+            return;
+        }
+        fresh->set_search_defaults(search_defaults_);
+        apply_log(*fresh);
+        spdlog::info("{} was re-typed by another process ({} -> {}): reloaded", file.string(),
+                     index_->factory(), fresh->factory());
+        std::unique_lock lock(index_mutex_);
+        index_ = std::move(fresh);
+    } catch (const Error& e) {
+        // Being replaced, or damaged: the writer that replaces it, or the next open, repairs it.
+        spdlog::warn("could not reload {}: {}; keeping the {} index in memory", file.string(),
+                     e.what(), index_->factory());
+    }
 }
 
 void Collection::train_index(VectorIndex& index) const {
@@ -305,7 +355,7 @@ void Collection::train_index(VectorIndex& index) const {
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
-void Collection::rebuild_index(const std::string& factory) {
+std::unique_ptr<VectorIndex> Collection::build_index(const std::string& factory) const {
     auto fresh = std::make_unique<VectorIndex>(VectorIndex::create(factory, dim()));
     if (!fresh->is_trained() && store_->count() > 0) train_index(*fresh);
     const auto t0 = std::chrono::steady_clock::now();
@@ -331,25 +381,40 @@ void Collection::rebuild_index(const std::string& factory) {
     fresh->set_applied_seq(seq);
     fresh->set_store_id(store_->id());
     fresh->set_search_defaults(search_defaults_);
-    {
-        std::unique_lock lock(index_mutex_);
-        index_ = std::move(fresh);
-    }
-    dirty_ = true;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (added >= kAddChunk)
         spdlog::info("{} vectors added to the {} index in {:.1f} s", added, factory, seconds);
+    return fresh;
+}
+
+void Collection::install_index(std::unique_ptr<VectorIndex> fresh) {
+    apply_log(*fresh);  // what was written since its snapshot
+    std::unique_lock lock(index_mutex_);
+    index_ = std::move(fresh);
+    dirty_ = true;
+}
+
+void Collection::rebuild_index(const std::string& factory) {
+    install_index(build_index(factory));
 }
 
 bool Collection::adapt_index_to_size() {
+    std::lock_guard maintenance(maintenance_mutex_);
+    std::string want;
+    {
+        std::lock_guard writer(write_mutex_);
+        if (!fixed_factory_.empty()) return false;
+        want = default_index_factory(store_->count(), dim());
+        if (want == index_->factory()) return false;
+        spdlog::info("{} images: switching the index from {} to {}", store_->count(),
+                     index_->factory(), want);
+    }
+    // Trained and filled from a snapshot of the store without the write lock: additions and
+    // deletions go on meanwhile, into the current index, and reach the new one from the log.
+    auto fresh = build_index(want);
     std::lock_guard writer(write_mutex_);
-    if (!fixed_factory_.empty()) return false;
-    std::string want = default_index_factory(store_->count(), dim());
-    if (want == index_->factory()) return false;
-    spdlog::info("{} images: switching the index from {} to {}", store_->count(), index_->factory(),
-                 want);
-    rebuild_index(want);
+    install_index(std::move(fresh));
     return true;
 }
 

@@ -5,6 +5,7 @@
 /// and an operation log are committed in one LMDB transaction; the index file records the last
 /// operation it reflects and is brought up to date from the log when the collection opens.
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -73,7 +74,9 @@ class Collection {
     /// Writes the index file (atomic) if it changed since the last save.
     void save_index();
     /// Rebuilds the index with the factory chosen for the current size, if it differs from the
-    /// current one (and no factory was fixed by the user). Returns true if it rebuilt.
+    /// current one (and no factory was fixed by the user). Returns true if it rebuilt. The new
+    /// index is trained and filled without the write lock, so add() and remove() go on
+    /// meanwhile; their operations are replayed into it before it replaces the current one.
     bool adapt_index_to_size();
 
     /// Nearest images of a query vector [D], best first; skips `offset` hits; excludes
@@ -82,7 +85,8 @@ class Collection {
                             std::optional<std::uint64_t> exclude_id = std::nullopt,
                             const std::optional<SearchOptions>& options = std::nullopt) const;
     /// Applies what another process wrote to the store since this collection opened (a
-    /// read-only server next to a running `qiss index`). Cheap when nothing changed.
+    /// read-only server next to a running `qiss index`), and, read-only, loads the index file
+    /// again when that process saved it with another index type. Cheap when nothing changed.
     void refresh();
     /// Embeds RGB images, texts, an image with the collection's model. Thread-safe: calls run
     /// concurrently (inference only reads the weights).
@@ -106,13 +110,21 @@ class Collection {
     /// store when the file is missing, unreadable, or does not agree with the store (another
     /// store's identity, a log position or a count the store does not have).
     void open_index();
-    /// Why the loaded index cannot belong to the store ("" if it can).
-    std::string index_mismatch(const std::filesystem::path& file) const;
+    /// Why `index`, read from `file`, cannot belong to the store ("" if it can).
+    std::string index_mismatch(const VectorIndex& index, const std::filesystem::path& file) const;
     /// Replays the log, then compares the index's vector count with the store's ("" if equal).
     std::string sync_and_count(const std::filesystem::path& file);
     /// Says why the index file is unusable and, with write access, moves it aside.
     void set_index_file_aside(const std::filesystem::path& file, const std::string& problem);
+    /// Replays the store's log after `index`'s position into it; returns the operations applied.
+    std::size_t apply_log(VectorIndex& index) const;
     void sync_index_from_log();
+    /// Read-only: loads the index file again if another process saved it with another type.
+    void reload_if_retyped();
+    /// A new index of `factory`, trained and filled from one snapshot of the store.
+    std::unique_ptr<VectorIndex> build_index(const std::string& factory) const;
+    /// Brings `fresh` up to date with the log and makes it the index (caller: write_mutex_).
+    void install_index(std::unique_ptr<VectorIndex> fresh);
     void rebuild_index(const std::string& factory);
     void train_index(VectorIndex& index) const;
     /// Re-scores candidates with the stored vectors; the `keep` best, by descending score.
@@ -124,6 +136,11 @@ class Collection {
     std::unique_ptr<WriterLock> writer_lock_;
     /// Serialises writers (add, remove, rebuild, save, refresh) within the process.
     mutable std::mutex write_mutex_;
+    /// One index rebuild for the collection's size at a time.
+    std::mutex maintenance_mutex_;
+    /// The index file as last read (file_stamp): a read-only refresh reloads it when it changes
+    /// type.
+    std::array<std::int64_t, 4> index_file_stamp_{};
     std::filesystem::path model_path_;
     std::string model_fingerprint_;
     std::string fixed_factory_;

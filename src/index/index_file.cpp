@@ -188,15 +188,19 @@ void write(const std::filesystem::path& path, const Header& header,
     fsync_folder(dir);
 }
 
-Header read(const std::filesystem::path& path,
-            const std::function<void(faiss::IOReader&)>& read_faiss) {
+namespace {
+
+/// Opens `path` and reads the header fields up to and including the factory string.
+Header read_fields(const std::filesystem::path& path, FilePtr& f,
+                   std::unique_ptr<CrcFileReader>& reader) {
     const std::string name = path.string();
     std::error_code ec;
     const std::uint64_t size = std::filesystem::file_size(path, ec);
     QISS_CHECK(!ec, "{}: cannot read: {}", name, ec.message());
-    FilePtr f(std::fopen(path.c_str(), "rb"));
+    f.reset(std::fopen(path.c_str(), "rb"));
     QISS_CHECK(f, "{}: cannot open: {}", name, std::strerror(errno));
-    CrcFileReader in(f.get(), size, name);
+    reader = std::make_unique<CrcFileReader>(f.get(), size, name);
+    CrcFileReader& in = *reader;
 
     char magic[kMagic.size()] = {};
     const std::size_t got = in(magic, 1, kMagic.size());
@@ -217,6 +221,24 @@ Header read(const std::filesystem::path& path,
     QISS_CHECK(factory_len <= in.left(), "truncated index file {}", name);
     h.factory.resize(factory_len);
     in.bytes(h.factory.data(), factory_len);
+    return h;
+}
+
+}  // namespace
+
+Header read_header(const std::filesystem::path& path) {
+    FilePtr f;
+    std::unique_ptr<CrcFileReader> in;
+    return read_fields(path, f, in);
+}
+
+Header read(const std::filesystem::path& path,
+            const std::function<void(faiss::IOReader&)>& read_faiss) {
+    const std::string name = path.string();
+    FilePtr f;
+    std::unique_ptr<CrcFileReader> reader;
+    Header h = read_fields(path, f, reader);
+    CrcFileReader& in = *reader;
     const auto n_tombstones = in.get<std::uint64_t>();
     QISS_CHECK(n_tombstones <= in.left() / sizeof(std::int64_t), "truncated index file {}", name);
     h.tombstones.resize(n_tombstones);

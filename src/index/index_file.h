@@ -40,4 +40,8 @@ void write(const std::filesystem::path& path, const Header& header,
 Header read(const std::filesystem::path& path,
             const std::function<void(faiss::IOReader&)>& read_faiss);
 
+/// Reads only the header up to the factory string (no tombstones, no CRC check): cheap, for
+/// telling whether the file changed its index type. Throws qiss::Error like read().
+Header read_header(const std::filesystem::path& path);
+
 }  // namespace qiss::index_file

@@ -38,11 +38,6 @@ class ServerContext {
     /// The methods that have a route for `path` (empty: an unknown path).
     std::vector<std::string> methods_for(const std::string& path) const;
 
-    /// Read-only: applies what another process added or deleted, at most once per
-    /// refresh_interval_s. Never throws (a failure is logged; the search goes on).
-    void refresh_if_due();
-    /// Writable: saves the index if index_save_interval_s passed since the last save.
-    void save_if_due();
     /// Throws HttpError 403 if additions and deletions are disabled, 401 if the request does
     /// not carry the token (constant-time comparison).
     void require_write_access(const httplib::Request& req) const;
@@ -59,8 +54,6 @@ class ServerContext {
         Handler handler;
     };
     std::vector<Route> routes_;
-    std::atomic<std::int64_t> last_refresh_ms_{0};
-    std::atomic<std::int64_t> last_save_ms_{0};
 };
 
 /// An integer parameter from the query string or a multipart field; `fallback` if absent.

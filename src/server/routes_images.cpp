@@ -107,7 +107,6 @@ void add_upload(ServerContext& ctx, Upload&& u, Response& res) {
     std::vector<NewImage> batch;
     batch.push_back(std::move(ni));
     const AddResult added = c.add(std::move(batch)).at(0);
-    ctx.save_if_due();
     answer.id = added.id;
     if (added.duplicate)  // the same bytes were added concurrently
         if (auto existing = c.store().get(added.id)) answer = *existing;
@@ -197,8 +196,7 @@ void register_image_routes(ServerContext& ctx) {
                       const std::uint64_t id = id_from_path(req);
                       if (!ctx.collection.remove(id))
                           throw HttpError(404, fmt::format("no image with id {}", id));
-                      ctx.save_if_due();
-                      send_json(res, {{"id", id}, {"deleted", true}});
+                                        send_json(res, {{"id", id}, {"deleted", true}});
                   });
 }
 

@@ -13,7 +13,6 @@ using httplib::Response;
 
 /// Runs the query and answers with its results.
 void answer(ServerContext& ctx, const Query& q, Response& res) {
-    ctx.refresh_if_due();
     QueryResult r = run_query(ctx.collection, q, ctx.options.query);
     if (q.kind == Query::Kind::Text)
         ctx.metrics.count_query_language(r.query["language"].value("code", ""));

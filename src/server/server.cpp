@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "model/compute_threads.h"
 #include "server/http_front.h"
+#include "server/index_maintenance.h"
 #include "server/json_error.h"
 #include "server/multipart.h"
 #include "server/routes.h"
@@ -27,11 +28,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using httplib::Request;
 using httplib::Response;
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
-        .count();
-}
 
 /// Compares a secret with a candidate in a time that depends on the secret's length only.
 bool constant_time_equal(std::string_view secret, std::string_view candidate) {
@@ -79,9 +75,7 @@ int parse_int(const std::string& text, const std::string& name) {
 }  // namespace
 
 ServerContext::ServerContext(Collection& c, const ServerOptions& o, bool w, Metrics& m)
-    : collection(c), options(o), writable(w), metrics(m) {
-    last_save_ms_ = now_ms();
-}
+    : collection(c), options(o), writable(w), metrics(m) {}
 
 void ServerContext::add_route(const std::string& method, const std::string& pattern,
                               const std::string& name, Handler handler) {
@@ -120,36 +114,6 @@ std::vector<std::string> ServerContext::methods_for(const std::string& path) con
             std::regex_match(path, r.pattern))
             out.push_back(r.method);
     return out;
-}
-
-void ServerContext::refresh_if_due() {
-    if (writable) return;
-    const std::int64_t now = now_ms();
-    std::int64_t last = last_refresh_ms_.load();
-    if (now - last < static_cast<std::int64_t>(options.refresh_interval_s * 1000)) return;
-    if (!last_refresh_ms_.compare_exchange_strong(last, now)) return;  // another thread does it
-    try {
-        collection.refresh();
-    } catch (const std::exception& e) {
-        spdlog::warn("could not apply the collection's latest changes: {}", e.what());
-    }
-}
-
-void ServerContext::save_if_due() {
-    if (!writable) return;
-    const std::int64_t now = now_ms();
-    std::int64_t last = last_save_ms_.load();
-    if (now - last < static_cast<std::int64_t>(options.index_save_interval_s * 1000)) return;
-    if (!last_save_ms_.compare_exchange_strong(last, now)) return;
-    try {
-        collection.adapt_index_to_size();
-        collection.save_index();
-    } catch (const std::exception& e) {
-        spdlog::warn(
-            "could not save the index (it is rebuilt from the store on the next "
-            "open): {}",
-            e.what());
-    }
 }
 
 void ServerContext::require_write_access(const Request& req) const {
@@ -244,6 +208,7 @@ struct Server::Impl {
     ServerContext ctx;
     WebAssets web;
     std::unique_ptr<HttpFront> front;
+    std::unique_ptr<IndexMaintenance> maintenance;
     std::atomic<bool> stop_requested{false};
     std::atomic<bool> listening{false};
 };
@@ -262,7 +227,6 @@ void Server::Impl::answer_unrouted(const Request& req, Response& res) const {
 
 void Server::Impl::add_service_routes() {
     ctx.add_route("GET", "/api/health", "health", [this](const Request&, Response& res) {
-        ctx.refresh_if_due();
         const CollectionInfo i = ctx.collection.info();
         send_json(res, {{"status", "ok"},
                         {"version", QISS_VERSION},
@@ -276,7 +240,6 @@ void Server::Impl::add_service_routes() {
                           {"dim", ctx.collection.dim()}}}});
     });
     ctx.add_route("GET", "/metrics", "metrics", [this](const Request&, Response& res) {
-        ctx.refresh_if_due();
         const CollectionInfo i = ctx.collection.info();
         res.set_content(metrics.render({i.images, i.index_vectors}),
                         "text/plain; version=0.0.4; charset=utf-8");
@@ -371,6 +334,11 @@ void Server::Impl::set_up() {
     register_search_routes(ctx);
     register_image_routes(ctx);
     add_service_routes();
+    const double interval_s =
+        ctx.writable ? options.index_save_interval_s : options.refresh_interval_s;
+    maintenance = std::make_unique<IndexMaintenance>(
+        ctx.collection, ctx.writable,
+        std::chrono::milliseconds(static_cast<std::int64_t>(interval_s * 1000)));
 }
 
 Server::Server(Collection& collection, bool writable, ServerOptions options)
@@ -385,6 +353,8 @@ Server::Server(Collection& collection, bool writable, ServerOptions options)
     QISS_CHECK(o.io_threads >= 1 && o.io_threads <= 64, "--io-threads must be between 1 and 64");
     QISS_CHECK(o.max_header_bytes >= 1024, "--max-header-kb is too small");
     QISS_CHECK(o.header_timeout_s > 0 && o.body_timeout_s > 0, "timeouts must be positive");
+    QISS_CHECK(o.refresh_interval_s >= 0.01 && o.index_save_interval_s >= 0.01,
+               "--refresh-interval and --index-save-interval must be at least 0.01 s");
     QISS_CHECK(o.default_k >= 1 && o.default_k <= o.query.max_k,
                "the default k must be between 1 and the largest k");
     impl_->set_up();

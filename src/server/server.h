@@ -50,9 +50,11 @@ struct ServerOptions {
     int keep_alive_timeout_s = 5;
     std::size_t keep_alive_max = 100;  ///< requests per connection
 
-    double refresh_interval_s = 1;  ///< read-only: how often the store's new entries are applied
-    /// Writable: how often the index is saved (and re-typed for its size, as `qiss index` does)
-    /// while images are added or deleted.
+    /// Read-only: how often a background thread applies what another process wrote to the
+    /// collection (and reloads the index file if that process re-typed it).
+    double refresh_interval_s = 1;
+    /// Writable: how often a background thread re-types the index for the collection's size
+    /// (as `qiss index` does) and saves it; requests never wait for either.
     double index_save_interval_s = 60;
     int thumbnail_side = 256;
     int thumbnail_quality = 85;

@@ -29,6 +29,23 @@ struct Plugin {
     decltype(&qiss_spm_free_buffer) free_buffer;
 };
 
+/// dlopen with RTLD_DEEPBIND, so that the plugin binds to the protobuf inside libsentencepiece,
+/// not to libtorch's (docs/architecture.md). AddressSanitizer's dlopen refuses DEEPBIND (the
+/// plugin's own calls would bypass its allocator): a sanitized build calls glibc's dlopen
+/// directly. That is safe here because no memory changes hands across the plugin's C ABI.
+void* open_plugin(const char* path) {
+    constexpr int kFlags = RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND;
+#if defined(__SANITIZE_ADDRESS__)
+    using DlopenFn = void* (*)(const char*, int);
+    static const auto real_dlopen = [] {
+        void* libc = ::dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+        return libc ? reinterpret_cast<DlopenFn>(::dlsym(libc, "dlopen")) : nullptr;
+    }();
+    if (real_dlopen) return real_dlopen(path, kFlags);
+#endif
+    return ::dlopen(path, kFlags);
+}
+
 std::vector<std::string> plugin_candidates() {
     std::vector<std::string> c;
     if (const char* env = std::getenv("QISS_SPM_PLUGIN")) c.emplace_back(env);
@@ -49,7 +66,7 @@ const Plugin& plugin() {
         std::string tried;
         for (const auto& path : plugin_candidates()) {
             if (!std::filesystem::exists(path)) continue;
-            lib = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+            lib = open_plugin(path.c_str());
             if (lib) break;
             tried += fmt::format(" {} ({})", path, ::dlerror());
         }
