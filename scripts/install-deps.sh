@@ -23,6 +23,7 @@ DEBS=(
   libopencv-imgcodecs-dev libopencv-imgproc-dev libgif-dev   # decoding, resizing, thumbnails
   libgtest-dev libgmock-dev libbenchmark-dev                 # tests, benchmarks
   chromium                           # browser test (playwright-core drives Debian's chromium)
+  help2man dpkg-dev                  # man page from --help; .deb packaging (CPack, dpkg-shlibdeps)
 )
 
 if [ "${1:-}" = "--bench" ]; then

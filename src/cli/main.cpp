@@ -4,11 +4,14 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/version.h"
 #include "common/error.h"
 
 int main(int argc, char** argv) {
     CLI::App app{"qiss: multilingual image similarity search"};
-    app.set_version_flag("--version", QISS_VERSION);
+    app.set_version_flag(
+        "--version", [] { return qiss::cli::version_text(); },
+        "Version, commit, libraries, CPU features, plugin and model locations");
     app.require_subcommand(1);
     bool verbose = false;
     app.add_flag("-v,--verbose", verbose, "More logging");

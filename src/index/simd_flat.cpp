@@ -114,6 +114,13 @@ void replace(faiss::Index*& slot, bool owned) {
 
 }  // namespace
 
+const char* simd_kernel_name() {
+#if defined(__x86_64__)
+    if (kernel() == inner_product_avx2) return "avx2+fma";
+#endif
+    return "portable";
+}
+
 float simd_inner_product(const float* a, const float* b, std::size_t d) {
     return kernel()(a, b, d);
 }

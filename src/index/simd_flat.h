@@ -15,6 +15,8 @@ namespace qiss {
 /// Inner product of two `d`-float vectors: AVX2+FMA when the CPU has them, else a portable loop
 /// the compiler vectorises for the baseline instruction set.
 float simd_inner_product(const float* a, const float* b, std::size_t d);
+/// The kernel simd_inner_product uses on this CPU: "avx2+fma" or "portable".
+const char* simd_kernel_name();
 
 /// An `IndexFlatIP` whose distance computer (used by HNSW search and build, and by qiss's
 /// re-ranking) and small-batch search (fewer than 20 queries; larger batches go through BLAS as

@@ -1,6 +1,5 @@
 #include "text/tokenizer.h"
 
-#include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,105 +10,25 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
-#include "text/spm_plugin/spm_plugin.h"
+#include "text/spm_loader.h"
 
 namespace qiss {
-namespace {
-
-/// The SentencePiece plugin's entry points, loaded once.
-struct Plugin {
-    decltype(&qiss_spm_load) load;
-    decltype(&qiss_spm_free) free;
-    decltype(&qiss_spm_encode) encode;
-    decltype(&qiss_spm_vocab_size) vocab_size;
-    decltype(&qiss_spm_pad_id) pad_id;
-    decltype(&qiss_spm_unk_id) unk_id;
-    decltype(&qiss_spm_is_byte) is_byte;
-    decltype(&qiss_spm_train) train;
-    decltype(&qiss_spm_free_buffer) free_buffer;
-};
-
-/// dlopen with RTLD_DEEPBIND, so that the plugin binds to the protobuf inside libsentencepiece,
-/// not to libtorch's (docs/architecture.md). AddressSanitizer's dlopen refuses DEEPBIND (the
-/// plugin's own calls would bypass its allocator): a sanitized build calls glibc's dlopen
-/// directly. That is safe here because no memory changes hands across the plugin's C ABI.
-void* open_plugin(const char* path) {
-    constexpr int kFlags = RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND;
-#if defined(__SANITIZE_ADDRESS__)
-    using DlopenFn = void* (*)(const char*, int);
-    static const auto real_dlopen = [] {
-        void* libc = ::dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
-        return libc ? reinterpret_cast<DlopenFn>(::dlsym(libc, "dlopen")) : nullptr;
-    }();
-    if (real_dlopen) return real_dlopen(path, kFlags);
-#endif
-    return ::dlopen(path, kFlags);
-}
-
-std::vector<std::string> plugin_candidates() {
-    std::vector<std::string> c;
-    if (const char* env = std::getenv("QISS_SPM_PLUGIN")) c.emplace_back(env);
-    std::error_code ec;
-    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-        c.push_back((exe.parent_path() / "libqiss_spm.so").string());
-        c.push_back((exe.parent_path().parent_path() / "libqiss_spm.so").string());
-        c.push_back((exe.parent_path().parent_path() / "lib" / "libqiss_spm.so").string());
-    }
-    c.emplace_back(QISS_SPM_PLUGIN_PATH);
-    return c;
-}
-
-const Plugin& plugin() {
-    static const Plugin p = [] {
-        void* lib = nullptr;
-        std::string tried;
-        for (const auto& path : plugin_candidates()) {
-            if (!std::filesystem::exists(path)) continue;
-            lib = open_plugin(path.c_str());
-            if (lib) break;
-            tried += fmt::format(" {} ({})", path, ::dlerror());
-        }
-        QISS_CHECK(lib,
-                   "cannot load the SentencePiece plugin libqiss_spm.so (set QISS_SPM_PLUGIN):{}",
-                   tried.empty() ? " not found" : tried);
-        auto sym = [&](const char* name) {
-            void* s = ::dlsym(lib, name);
-            QISS_CHECK(s, "SentencePiece plugin lacks {}", name);
-            return s;
-        };
-        Plugin p;
-        p.load = reinterpret_cast<decltype(p.load)>(sym("qiss_spm_load"));
-        p.free = reinterpret_cast<decltype(p.free)>(sym("qiss_spm_free"));
-        p.encode = reinterpret_cast<decltype(p.encode)>(sym("qiss_spm_encode"));
-        p.vocab_size = reinterpret_cast<decltype(p.vocab_size)>(sym("qiss_spm_vocab_size"));
-        p.pad_id = reinterpret_cast<decltype(p.pad_id)>(sym("qiss_spm_pad_id"));
-        p.unk_id = reinterpret_cast<decltype(p.unk_id)>(sym("qiss_spm_unk_id"));
-        p.is_byte = reinterpret_cast<decltype(p.is_byte)>(sym("qiss_spm_is_byte"));
-        p.train = reinterpret_cast<decltype(p.train)>(sym("qiss_spm_train"));
-        p.free_buffer = reinterpret_cast<decltype(p.free_buffer)>(sym("qiss_spm_free_buffer"));
-        return p;
-    }();
-    return p;
-}
-
-}  // namespace
 
 struct Tokenizer::Handle {
     void* sp = nullptr;
     ~Handle() {
-        if (sp) plugin().free(sp);
+        if (sp) spm_plugin().free(sp);
     }
 };
 
 Tokenizer::Tokenizer(std::string serialized_model)
     : serialized_(std::move(serialized_model)), sp_(std::make_unique<Handle>()) {
     char err[512] = "";
-    sp_->sp = plugin().load(serialized_.data(), serialized_.size(), err, sizeof(err));
+    sp_->sp = spm_plugin().load(serialized_.data(), serialized_.size(), err, sizeof(err));
     QISS_CHECK(sp_->sp, "invalid tokenizer model: {}", err);
-    QISS_CHECK(plugin().pad_id(sp_->sp) == kPadId, "tokenizer model must use id {} for padding",
+    QISS_CHECK(spm_plugin().pad_id(sp_->sp) == kPadId, "tokenizer model must use id {} for padding",
                kPadId);
-    unk_id_ = plugin().unk_id(sp_->sp);
+    unk_id_ = spm_plugin().unk_id(sp_->sp);
 }
 
 Tokenizer::~Tokenizer() = default;
@@ -143,18 +62,18 @@ Tokenizer Tokenizer::train(const std::vector<std::string>& sentences,
     char* out = nullptr;
     std::size_t out_len = 0;
     char err[512] = "";
-    int rc = plugin().train(args.c_str(), ptrs.data(), lens.data(), ptrs.size(), &out, &out_len,
-                            err, sizeof(err));
+    int rc = spm_plugin().train(args.c_str(), ptrs.data(), lens.data(), ptrs.size(), &out, &out_len,
+                                err, sizeof(err));
     QISS_CHECK(rc == 0, "tokenizer training failed: {}", err);
     std::string proto(out, out_len);
-    plugin().free_buffer(out);
+    spm_plugin().free_buffer(out);
     return Tokenizer(std::move(proto));
 }
 
 std::vector<int> Tokenizer::encode(std::string_view text, int max_tokens) const {
     QISS_ASSERT(max_tokens > 0);
     std::vector<int> ids(static_cast<std::size_t>(max_tokens));
-    int n = plugin().encode(sp_->sp, text.data(), text.size(), ids.data(), max_tokens);
+    int n = spm_plugin().encode(sp_->sp, text.data(), text.size(), ids.data(), max_tokens);
     QISS_CHECK(n >= 0, "cannot tokenize the text");
     ids.resize(static_cast<std::size_t>(std::min(n, max_tokens)));
     if (ids.empty()) ids.push_back(unk_id_);
@@ -163,24 +82,24 @@ std::vector<int> Tokenizer::encode(std::string_view text, int max_tokens) const 
 
 Tokenizer::PieceStats Tokenizer::piece_stats(std::string_view text) const {
     std::vector<int> ids(256);
-    int n = plugin().encode(sp_->sp, text.data(), text.size(), ids.data(),
-                            static_cast<int>(ids.size()));
+    int n = spm_plugin().encode(sp_->sp, text.data(), text.size(), ids.data(),
+                                static_cast<int>(ids.size()));
     QISS_CHECK(n >= 0, "cannot tokenize the text");
     if (n > static_cast<int>(ids.size())) {
         ids.resize(static_cast<std::size_t>(n));
-        n = plugin().encode(sp_->sp, text.data(), text.size(), ids.data(), n);
+        n = spm_plugin().encode(sp_->sp, text.data(), text.size(), ids.data(), n);
     }
     PieceStats s;
     s.pieces = n;
     for (int i = 0; i < n; ++i) {
         s.unknown += ids[i] == unk_id_;
-        s.bytes += plugin().is_byte(sp_->sp, ids[i]);
+        s.bytes += spm_plugin().is_byte(sp_->sp, ids[i]);
     }
     return s;
 }
 
 int Tokenizer::vocab_size() const {
-    return plugin().vocab_size(sp_->sp);
+    return spm_plugin().vocab_size(sp_->sp);
 }
 
 }  // namespace qiss

@@ -1,0 +1,39 @@
+# `cmake --install` and CPack (.deb): the binary, the SentencePiece plugin next to it under
+# lib/qiss/ (src/text/spm_loader.cpp finds it there), the default model under share/qiss/
+# (default_model_path), the docs and a man page generated from --help by help2man.
+include(GNUInstallDirs)
+install(TARGETS qiss RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS qiss_spm LIBRARY DESTINATION lib/qiss)
+install(FILES ${PROJECT_SOURCE_DIR}/models/qiss-default.qiss DESTINATION ${CMAKE_INSTALL_DATADIR}/qiss)
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/LICENSE
+              ${PROJECT_SOURCE_DIR}/CHANGELOG.md
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+find_program(HELP2MAN help2man)
+if(HELP2MAN)
+  set(QISS_MAN ${CMAKE_BINARY_DIR}/qiss.1)
+  add_custom_command(OUTPUT ${QISS_MAN}
+    COMMAND ${HELP2MAN} --no-info --name "multilingual image similarity search"
+            --output ${QISS_MAN} $<TARGET_FILE:qiss>
+    DEPENDS qiss
+    COMMENT "Generating the man page from qiss --help")
+  add_custom_target(qiss_man ALL DEPENDS ${QISS_MAN})
+  install(FILES ${QISS_MAN} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+else()
+  message(STATUS "help2man not found: no man page (scripts/install-deps.sh installs it)")
+endif()
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME qiss)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Multilingual image similarity search engine")
+set(CPACK_PACKAGE_CONTACT "qiss developers <qiss@localhost>")
+set(CPACK_RESOURCE_FILE_LICENSE ${PROJECT_SOURCE_DIR}/LICENSE)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION graphics)
+# Dependencies from the shared libraries the binary and plugin link (dpkg-shlibdeps).
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_STRIP_FILES ON)
+set(CPACK_PACKAGE_DIRECTORY ${CMAKE_BINARY_DIR}/package)
+include(CPack)

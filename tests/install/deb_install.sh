@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# CTest `install_deb`: builds the .deb with CPack, unpacks it into a scratch root (dpkg -x) and
+# runs `qiss index` + `qiss search` from there in an empty environment, so that nothing comes
+# from the build tree: the binary must find its SentencePiece plugin and default model relative
+# to itself.   tests/install/deb_install.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1
+src=$2
+work=$(mktemp -d /tmp/qiss-deb.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+(cd "$build" && cpack -G DEB -B "$work/pkg" >"$work/cpack.log" 2>&1) ||
+  { cat "$work/cpack.log" >&2; fail "cpack"; }
+deb=$(ls "$work"/pkg/qiss_*.deb) || fail "no .deb in $work/pkg"
+info=$(dpkg-deb --info "$deb")
+grep -q "Package: qiss" <<<"$info" || fail "package name: $info"
+grep -Eq "Depends:.*libtorch" <<<"$info" || fail "no libtorch dependency: $info"
+contents=$(dpkg-deb --contents "$deb")
+grep -q "usr/share/man/man1/qiss.1" <<<"$contents" || fail "no man page"
+root=$work/root
+dpkg -x "$deb" "$root"
+bin=$root/usr/bin/qiss
+[ -x "$bin" ] || fail "no $bin"
+
+run() { env -i PATH=/usr/bin:/bin HOME="$work" "$bin" "$@"; }
+cd "$work"
+version=$(run --version)
+echo "$version"
+grep -q "SentencePiece plugin: $root/usr/lib/qiss/libqiss_spm.so" <<<"$version" ||
+  fail "plugin not the installed one"
+grep -q "default model: $root/usr/share/qiss/qiss-default.qiss" <<<"$version" ||
+  fail "default model not the installed one"
+
+mkdir "$work/images"
+for e in 1f431 1f436 1f355 2764-fe0f; do
+  cp "$src/node_modules/emoji-datasource-apple/img/apple/64/$e.png" "$work/images/"
+done
+run index --data "$work/collection" "$work/images" >"$work/index.log" 2>&1 ||
+  { cat "$work/index.log" >&2; fail "qiss index"; }
+sha=$(sha256sum "$root/usr/share/qiss/qiss-default.qiss" | cut -d' ' -f1)
+collection=$(run info --json --data "$work/collection")
+grep -q "\"model_fingerprint\":\"$sha\"" <<<"$collection" ||
+  fail "the collection does not use the installed model"
+out=$(run search --json --data "$work/collection" --text pizza -k 4)
+grep -q '"results":\[' <<<"$out" || fail "search: $out"
+[ "$(echo "$out" | grep -o '"id":' | wc -l)" -ge 4 ] || fail "expected 4 results: $out"
+echo "install_deb: ok ($(basename "$deb"), $(du -h "$deb" | cut -f1))"
