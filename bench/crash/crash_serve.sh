@@ -3,8 +3,8 @@
 # over a collection of SEED_IMAGES emoji on 127.0.0.1; each trial lets WRITERS clients add
 # (multipart uploads, each made unique) and delete (ids whose add was acknowledged) for a random
 # time in [0, MAX_KILL_MS] ms, kills the server with SIGKILL, stops the clients, restarts the
-# server on the same folder and checks it against the clients' journal
-# (bench/crash/writers.py check): every acknowledged add present with its content hash, every
+# server on the same folder (which must not warn: the index needed no repair) and checks it
+# against the clients' journal (bench/crash/writers.py check): every acknowledged add present with its content hash, every
 # acknowledged delete absent, no phantom or duplicate ids, /api/health's images = index vectors
 # = ids found, /similar answers for every id, no 5xx. An add or delete whose answer never came
 # may or may not have been applied. At the end the server is stopped (SIGTERM) and `qiss info`
@@ -75,8 +75,11 @@ for line in sys.stdin:
     if r.get("state") == "answer" and r.get("status") in (200, 201): n["ack"] += 1
     elif r.get("state") == "lost": n["lost"] += 1
 print(n["ack"], n["lost"])')
+  log_mark=$(wc -l <"$WORK/serve.log")
   start_server "$WORK/data" "$port" "$WORK/serve.log" "${serve_args[@]}" ||
     { fail "$t" "the server did not restart: $(tail -3 "$WORK/serve.log")"; break; }
+  tail -n +"$((log_mark + 1))" "$WORK/serve.log" | grep -i warn >"$WORK/warn" &&
+    fail "$t" "the restarted server repaired something: $(head -3 "$WORK/warn")"
   result=$("$PYTHON" bench/crash/writers.py check --url "$url" --journal "$journal" 2>"$WORK/err")
   rc=$?
   [ "$rc" -eq 0 ] || fail "$t" "check: $(head -5 "$WORK/err") $result"
