@@ -22,7 +22,9 @@ or may not have been applied). A server that is down is retried after a short pa
     no content hash is stored twice;
   - /api/health: images = index_vectors = the number of stored ids found;
   - /api/images/{id}/similar answers 200 for every stored id;
-  - the writers got no 5xx, no 503, no unexpected 4xx.
+  - the writers got no 5xx, no 503, no unexpected 4xx;
+  - with --graceful (the server was stopped with SIGTERM only): no write without an answer was
+    applied.
 Prints the failures and a JSON summary; exits 1 on any failure.
 """
 import argparse
@@ -296,6 +298,7 @@ def check(args):
     sent_hashes = set()           # every add sent (answered or not)
     delete_sent, delete_acked = deletes_sent(rows), set()
     lost_adds = 0
+    lost_add_hashes, lost_delete_ids = set(), set()
     statuses = {}
     for r in rows:
         op, state = r.get("op"), r.get("state")
@@ -305,6 +308,9 @@ def check(args):
             sent_hashes.add(r["hash"])
         elif state == "lost" and op == "add":
             lost_adds += 1
+            lost_add_hashes.add(r["hash"])
+        elif state == "lost" and op == "delete":
+            lost_delete_ids.add(r["id"])
         if state == "answer":
             s = r["status"]
             statuses[s] = statuses.get(s, 0) + 1
@@ -366,6 +372,13 @@ def check(args):
             fail(f"seed image {id_} is missing")
         elif id_ in stored and stored[id_] != h:
             fail(f"seed image {id_} changed content")
+    if args.graceful:  # every stop answered what it applied: no answer, not applied
+        for id_, h in stored.items():
+            if h in lost_add_hashes:
+                fail(f"id {id_} ({h[:12]}…) was added, its client got no answer")
+        for id_ in lost_delete_ids:
+            if id_ not in stored:
+                fail(f"id {id_} was deleted, its client got no answer")
     by_hash = {}
     for id_, h in stored.items():
         by_hash.setdefault(h, []).append(id_)
@@ -449,6 +462,9 @@ def main():
     c = sub.choices["check"]
     c.add_argument("--parallel", type=int, default=4, help="connections of the checker")
     c.add_argument("--margin", type=int, default=64, help="ids probed past the highest known")
+    c.add_argument("--graceful", action="store_true",
+                   help="the server was only ever stopped with SIGTERM: a write without an "
+                        "answer must not have been applied")
     args = p.parse_args()
     {"seed": seed, "run": run, "check": check, "stats": stats}[args.cmd](args)
 

@@ -5,9 +5,9 @@
 #     bench/http's scripts through bench/soak/counted.lua, which counts the answers by status);
 #   - WRITERS clients adding and deleting (bench/crash/writers.py, journaled);
 #   - a restart of the server every RESTART_EVERY seconds with RESTART_SIGNAL (TERM: a graceful
-#     stop, which must exit 0; KILL: kill -9). The searches run within each server lifetime (wrk
-#     stops before the restart and starts again after it); the writers run through the restarts
-#     and retry what could not connect.
+#     stop, which must exit 0 and answer every write it applied; KILL: kill -9). The searches
+#     run within each server lifetime (wrk stops before the restart and starts again after it);
+#     the writers run through the restarts and retry what could not connect.
 # The server's RSS is sampled every SAMPLE_EVERY seconds (rss.csv). At the end the writers stop,
 # the server is restarted once more and checked against the journal (every acknowledged add
 # present with its content, every acknowledged delete absent, no phantom or duplicate, index =
@@ -65,6 +65,8 @@ port=$(free_port)
 url="http://127.0.0.1:$port"
 # shellcheck disable=SC2206
 serve_args=(--token-file "$WORK/token" $SERVER_ARGS)
+check_args=()
+[ "$RESTART_SIGNAL" = KILL ] || check_args=(--graceful)
 mapfile -t queries < <(find "$QUERY_IMAGES" -maxdepth 1 -name '*.png' | sort | head -n 8)
 [ ${#queries[@]} -gt 0 ] || { echo "bench/soak: no query images in $QUERY_IMAGES" >&2; exit 1; }
 
@@ -137,12 +139,12 @@ writers_pid=""
 touch "$WORK/stop"
 wait "$sampler_pid"
 sampler_pid=""
-"$PYTHON" bench/crash/writers.py check --url "$url" --journal "$journal" >"$OUT/check-live.json" 2>"$WORK/err" ||
+"$PYTHON" bench/crash/writers.py check --url "$url" --journal "$journal" "${check_args[@]}" >"$OUT/check-live.json" 2>"$WORK/err" ||
   fail end "check on the running server: $(head -5 "$WORK/err")"
 end_lifetime TERM
 check_collection end "after the soak" "$WORK/data" >/dev/null
 start_server "$WORK/data" "$port" "$log" "${serve_args[@]}" || fail end "the server did not restart"
-"$PYTHON" bench/crash/writers.py check --url "$url" --journal "$journal" >"$OUT/check.json" 2>"$WORK/err" ||
+"$PYTHON" bench/crash/writers.py check --url "$url" --journal "$journal" "${check_args[@]}" >"$OUT/check.json" 2>"$WORK/err" ||
   fail end "check after a restart: $(head -5 "$WORK/err")"
 stop_server TERM
 "$PYTHON" bench/crash/writers.py stats --journal "$journal" >"$OUT/writes.json"
