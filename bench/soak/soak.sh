@@ -111,7 +111,7 @@ writers_pid=$!
 
 while :; do
   left=$(( DURATION - ($(date +%s) - t0) ))
-  span=$(( left < RESTART_EVERY ? left : RESTART_EVERY ))
+  span=$(( left - RESTART_EVERY < 10 ? left : RESTART_EVERY ))  # no lifetime of a few seconds at the end
   [ "$span" -ge 1 ] || break
   wrk_pids=()
   for kind in text image similar; do
