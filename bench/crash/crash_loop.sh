@@ -13,7 +13,7 @@
 #   TRIALS=200 bench/crash/crash_loop.sh        (environment: see the defaults below)
 # Prints one line per trial and a summary; writes $OUT/crash_loop.jsonl. Exit 1 on any failure.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 TRIALS=${TRIALS:-200}
 QISS=${QISS:-build/qiss}
 MODEL=${MODEL:-build/test-data/tiny.qiss}

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by bench/crash/crash_loop.sh, bench/crash/crash_serve.sh and bench/soak/soak.sh
 # (sourced, from the repository root). Expects QISS and WORK to be set.
 PYTHON=${PYTHON:-/usr/bin/python3}  # Debian's: it starts in a tenth of a second, shims take seconds
@@ -30,7 +31,7 @@ check_collection() {  # trial, stage, DATA
   if [ "$images" -gt 0 ]; then
     ids=$("$QISS" search --json --data "$data" --text cat -k 50 2>/dev/null |
       "$PYTHON" -c 'import json,sys; print(" ".join(str(r["id"]) for r in json.load(sys.stdin)["results"]))')
-    for id in $(echo $ids | tr ' ' '\n' | shuf -n "${SAMPLE:-3}" --random-source=<(yes "$t")); do
+    for id in $(echo "$ids" | tr ' ' '\n' | shuf -n "${SAMPLE:-3}" --random-source=<(yes "$t")); do
       "$QISS" search --json --data "$data" --id "$id" -k 3 >/dev/null 2>"$WORK/err" ||
         fail "$t" "$stage: search --id $id failed: $(cat "$WORK/err")"
     done
@@ -46,14 +47,14 @@ free_port() {
 # Starts `qiss serve --data DATA --port PORT ARGS...` in the background, logging to LOG (appended);
 # sets server_pid and waits (at most 60 s) until it serves. Returns 1 if it does not.
 start_server() {  # DATA, PORT, LOG, ARGS...
-  local data=$1 port=$2 log=$3 i
+  local data=$1 port=$2 log=$3 _
   shift 3
   local mark
   touch "$log"
   mark=$(wc -l <"$log")
   "$QISS" serve --data "$data" --port "$port" "$@" >>"$log" 2>&1 &
   server_pid=$!
-  for i in $(seq 600); do
+  for _ in $(seq 600); do
     tail -n +"$((mark + 1))" "$log" | grep -q "serving .* at http://127.0.0.1:$port/" && return 0
     kill -0 "$server_pid" 2>/dev/null || { tail -5 "$log" >&2; return 1; }
     sleep 0.1
@@ -64,13 +65,14 @@ start_server() {  # DATA, PORT, LOG, ARGS...
 
 # Stops the server with SIGNAL (TERM or KILL); after TERM, waits at most 30 s, then kills it.
 # Sets server_status to its exit status (not in a subshell: only this shell can wait for it).
+# shellcheck disable=SC2034  # server_status is read by the callers
 stop_server() {  # SIGNAL
-  local i
+  local _
   server_status=""
   [ -n "${server_pid:-}" ] || return 0
   {  # without bash's "Killed" notice
     kill -s "$1" "$server_pid"
-    for i in $(seq 300); do kill -0 "$server_pid" || break; sleep 0.1; done
+    for _ in $(seq 300); do kill -0 "$server_pid" || break; sleep 0.1; done
     kill -0 "$server_pid" && kill -9 "$server_pid"
     wait "$server_pid"
     server_status=$?

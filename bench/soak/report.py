@@ -14,7 +14,6 @@ import glob
 import json
 import os
 import re
-import statistics
 import sys
 
 

@@ -19,7 +19,7 @@
 # Writes into OUT: rss.csv, lifetimes.csv, wrk-LIFE-KIND.txt, journal.jsonl, check.json, soak.md,
 # soak-rss.png, serve.log. Exit 1 on any failure.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 DURATION=${DURATION:-1800}
 RESTART_EVERY=${RESTART_EVERY:-300}
 RESTART_SIGNAL=${RESTART_SIGNAL:-TERM}
@@ -37,7 +37,10 @@ SAMPLE_EVERY=${SAMPLE_EVERY:-2}   # seconds between two RSS samples
 SERVER_ARGS=${SERVER_ARGS:-}      # more `qiss serve` options
 OUT=${OUT:-out/soak}
 case $RESTART_SIGNAL in TERM | KILL) ;; *) echo "RESTART_SIGNAL: TERM or KILL" >&2; exit 2 ;; esac
-[ "$DURATION" -ge 10 ] && [ "$RESTART_EVERY" -ge 10 ] || { echo "DURATION and RESTART_EVERY: at least 10 s" >&2; exit 2; }
+if [ "$DURATION" -lt 10 ] || [ "$RESTART_EVERY" -lt 10 ]; then
+  echo "DURATION and RESTART_EVERY: at least 10 s" >&2
+  exit 2
+fi
 command -v wrk >/dev/null || { echo "bench/soak: wrk is missing (scripts/install-deps.sh --bench)" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/qiss-soak.XXXXXX)
 server_pid="" writers_pid="" sampler_pid=""
@@ -76,7 +79,6 @@ begin_lifetime() {
   life=$((life + 1))
   start_server "$WORK/data" "$port" "$log" "${serve_args[@]}" || { fail "$life" "the server did not start"; return 1; }
   echo "$server_pid $life" >"$WORK/server"
-  life_start=$(( $(date +%s) - t0 ))
 }
 end_lifetime() {  # SIGNAL
   stop_server "$1"
