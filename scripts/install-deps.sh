@@ -28,10 +28,10 @@ DEBS=(
 
 if [ "${1:-}" = "--bench" ]; then
   DEBS+=(
-    wrk                                              # HTTP load (bench/http/)
+    wrk                                              # HTTP load (bench/http/, bench/soak/)
     libjpeg-turbo-progs                              # djpeg: the decoder's own limit (bench/ingest/)
     plasma-workspace-wallpapers gnome-backgrounds    # real photographs (bench/ingest/)
-    python3-pil python3-numpy python3-matplotlib     # photo derivation, plots
+    python3-pil python3-numpy python3-matplotlib     # photo derivation, plots (bench/plot.py, bench/soak/)
     python3                                          # scoring (bench/model/nl_queries.sh, standard library only)
     python3-faiss python3-hnswlib                    # the bare libraries as peers (bench/ann/)
   )

@@ -2,6 +2,7 @@
 # Crash loop for `qiss index` (docs/reliability.md, "Crash loop"): each trial starts an ingest
 # into a fresh collection, kills it with SIGKILL after a random delay, checks what the killed
 # run left, then restarts the ingest to completion and checks the result.
+# bench/crash/crash_serve.sh does the same to a writing `qiss serve`.
 #
 # After the kill:     store count = index count (`qiss info`), no warning (the index needed no
 #                     repair), `qiss search --id` works for a sample of stored ids.
@@ -12,7 +13,7 @@
 #   TRIALS=200 bench/crash/crash_loop.sh        (environment: see the defaults below)
 # Prints one line per trial and a summary; writes $OUT/crash_loop.jsonl. Exit 1 on any failure.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 TRIALS=${TRIALS:-200}
 QISS=${QISS:-build/qiss}
 MODEL=${MODEL:-build/test-data/tiny.qiss}
@@ -24,39 +25,18 @@ SEED=${SEED:-1}
 OUT=${OUT:-out/crash}
 WORK=$(mktemp -d /tmp/qiss-crash.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-mkdir -p "$OUT" "$WORK/in"
+mkdir -p "$OUT"
 RANDOM=$SEED
+# shellcheck source=bench/crash/lib.sh
+source bench/crash/lib.sh
 
-find "$IMAGES" -maxdepth 1 -type f | sort | head -n "$N" | while read -r f; do
-  cp "$f" "$WORK/in/"
-done
+copy_images "$IMAGES" "$N" "$WORK/in"
 files=$(ls "$WORK/in" | wc -l)
 distinct=$(sha256sum "$WORK"/in/* | cut -d' ' -f1 | sort -u | wc -l)
 echo "crash loop: $TRIALS trials, $files files ($distinct distinct), kill in [0, $MAX_KILL_MS] ms"
 
 killed_mid=0 finished_first=0
 : >"$WORK/failures"
-# Works from subshells too: failures are lines of a file.
-fail() { echo "  FAIL trial $1: $2" | tee -a "$WORK/failures" >&2; }
-
-# Checks the collection: prints the image count, or fails the trial.
-check() {  # trial, stage
-  local t=$1 stage=$2 out json images vectors
-  out=$("$QISS" info --json --data "$WORK/data" 2>"$WORK/err") || { fail "$t" "$stage: info exited $?: $(cat "$WORK/err")"; return 1; }
-  grep -qi warn "$WORK/err" && fail "$t" "$stage: info warned: $(cat "$WORK/err")"
-  images=$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["images"])')
-  vectors=$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["index_vectors"])')
-  [ "$images" = "$vectors" ] || fail "$t" "$stage: $images images but $vectors index vectors"
-  if [ "$images" -gt 0 ]; then
-    ids=$("$QISS" search --json --data "$WORK/data" --text cat -k 50 2>/dev/null |
-      python3 -c 'import json,sys; print(" ".join(str(r["id"]) for r in json.load(sys.stdin)["results"]))')
-    for id in $(echo $ids | tr ' ' '\n' | shuf -n "$SAMPLE" --random-source=<(yes "$t")); do
-      "$QISS" search --json --data "$WORK/data" --id "$id" -k 3 >/dev/null 2>"$WORK/err" ||
-        fail "$t" "$stage: search --id $id failed: $(cat "$WORK/err")"
-    done
-  fi
-  echo "$images"
-}
 
 start=$(date +%s)
 for t in $(seq 1 "$TRIALS"); do
@@ -69,12 +49,12 @@ for t in $(seq 1 "$TRIALS"); do
   wait "$pid" 2>/dev/null
   after_kill=0
   if [ -d "$WORK/data/store" ] && [ -f "$WORK/data/model.qiss" ]; then
-    after_kill=$(check "$t" "after kill" | tail -1)
+    after_kill=$(check_collection "$t" "after kill" "$WORK/data" | tail -1)
   fi
   "$QISS" index --batch 16 --data "$WORK/data" "$WORK/in" >"$WORK/run.log" 2>&1 ||
     fail "$t" "restart exited $?: $(tail -3 "$WORK/run.log")"
   grep -q "already in the index" "$WORK/run.log" && fail "$t" "restart: $(grep 'already' "$WORK/run.log")"
-  final=$(check "$t" "after restart" | tail -1)
+  final=$(check_collection "$t" "after restart" "$WORK/data" | tail -1)
   [ "$final" = "$distinct" ] || fail "$t" "$final images after restart, $distinct distinct files"
   "$QISS" index --data "$WORK/data" "$WORK/in" >"$WORK/run.log" 2>&1
   grep -q "added 0, duplicates $files," "$WORK/run.log" ||
@@ -83,6 +63,6 @@ for t in $(seq 1 "$TRIALS"); do
   echo "{\"trial\":$t,\"kill_ms\":$delay,\"state\":\"$state\",\"committed\":${after_kill:-0},\"final\":${final:-0}}" >>"$OUT/crash_loop.jsonl"
 done
 secs=$(( $(date +%s) - start ))
-failures=$(wc -l <"$WORK/failures")
+failures=$(failures)
 echo "summary: $TRIALS trials in $secs s, $killed_mid killed mid-run, $finished_first finished before the kill, $failures failures"
 [ "$failures" -eq 0 ]

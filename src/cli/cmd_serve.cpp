@@ -144,6 +144,11 @@ Command register_serve(CLI::App& app) {
                     "Seconds an idle connection is kept")
         ->check(CLI::Range(1, 3600))
         ->capture_default_str();
+    sub->add_option("--shutdown-timeout", a->o.shutdown_timeout_s,
+                    "On SIGTERM or SIGINT: seconds to answer the requests in progress before "
+                    "exiting")
+        ->check(CLI::Range(1, 3600))
+        ->capture_default_str();
     sub->add_option("--embed-threads", a->o.embed_threads,
                     "Threads one query's embedding may use (requests already run in parallel; "
                     "more helps single large-image latency, costs throughput)")

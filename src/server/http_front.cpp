@@ -9,9 +9,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -51,6 +53,8 @@ constexpr std::string_view kOverloaded =
     "Retry-After: 1\r\nConnection: close\r\n\r\n"
     "{\"error\":\"too many open connections (--max-connections); retry later\",\"status\":503}";
 
+class Session;
+
 }  // namespace
 
 struct HttpFront::Impl {
@@ -62,6 +66,10 @@ struct HttpFront::Impl {
 
     void accept();
     void raise_file_limit() const;
+    /// After stop(): closes the idle connections, then waits until the others have had their
+    /// answers (or shutdown_timeout_s has passed) and stops the I/O threads.
+    void drain();
+    void drain_until(Clock::time_point deadline);
 
     // Sessions use all of these until the io_context (declared after them) destroys them.
     FrontOptions options;
@@ -69,10 +77,13 @@ struct HttpFront::Impl {
     FrontRejecter rejecter;
     std::atomic<std::size_t> connections{0};
     std::atomic<bool> stopped{false};
+    std::mutex sessions_mutex;
+    std::unordered_map<const Session*, std::weak_ptr<Session>> sessions;  // open connections
     Clock::time_point last_accept_warning{};
     net::io_context ioc;
     tcp::acceptor acceptor{ioc};
     net::steady_timer accept_retry{ioc};
+    net::steady_timer drain_timer{ioc};
     net::thread_pool workers;  // destroyed (joined) before ioc, whose executors it posts to
 };
 
@@ -91,12 +102,30 @@ class Session : public std::enable_shared_from_this<Session> {
         }
         stream_.socket().set_option(tcp::no_delay(true), ec);
     }
-    ~Session() { --front_.connections; }
+    ~Session() {
+        {
+            std::lock_guard lock(front_.sessions_mutex);
+            front_.sessions.erase(this);
+        }
+        --front_.connections;
+    }
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
 
     void start() {
+        {
+            std::lock_guard lock(front_.sessions_mutex);
+            front_.sessions.emplace(this, weak_from_this());
+        }
         net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait(); });
+    }
+
+    /// On stop(): a connection waiting for its next request is closed; one with a request in
+    /// progress is closed after its answer (the answer says `Connection: close`).
+    void close_if_idle() {
+        net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+            if (self->idle_) self->close();
+        });
     }
 
   private:
@@ -112,12 +141,15 @@ class Session : public std::enable_shared_from_this<Session> {
             read_header();
             return;
         }
+        if (front_.stopped) return close();
         buffer_.shrink_to_fit();  // an idle connection keeps no large buffer
         const int idle = requests_ == 0 ? std::min(o_.read_timeout_s, o_.header_timeout_s)
                                         : o_.keep_alive_timeout_s;
         stream_.expires_after(std::chrono::seconds(idle));
+        idle_ = true;
         stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](
                                                            beast::error_code ec, std::size_t n) {
+            self->idle_ = false;
             if (ec) return self->close();
             self->buffer_.commit(n);
             // The header's deadline counts from the connection's start for its first
@@ -292,7 +324,7 @@ class Session : public std::enable_shared_from_this<Session> {
             if (!x.res.has_header(name.c_str())) r->insert(name, value);
         r->body() = std::move(x.res.body);
         // Only answers to complete requests keep the connection (never the front's refusals).
-        const bool keep_alive = x.keep_alive;
+        const bool keep_alive = x.keep_alive && !front_.stopped;
         r->keep_alive(keep_alive);
         r->prepare_payload();
         if (x.head) r->body().clear();  // Content-Length stays that of the GET answer
@@ -339,6 +371,7 @@ class Session : public std::enable_shared_from_this<Session> {
     Clock::time_point body_deadline_{};
     std::size_t requests_ = 0, scanned_ = 0;
     bool lingering_ = false;
+    bool idle_ = false;  ///< waiting for the first byte of a request
     std::string remote_addr_;
     int remote_port_ = 0;
 };
@@ -370,6 +403,32 @@ void HttpFront::Impl::accept() {
         }
         accept();
     });
+}
+
+void HttpFront::Impl::drain() {
+    beast::error_code ec;
+    acceptor.close(ec);
+    accept_retry.cancel();
+    std::vector<std::shared_ptr<Session>> open;
+    {
+        std::lock_guard lock(sessions_mutex);
+        for (const auto& [key, weak] : sessions)
+            if (auto s = weak.lock()) open.push_back(std::move(s));
+    }
+    for (const auto& s : open) s->close_if_idle();
+    drain_until(Clock::now() + std::chrono::seconds(options.shutdown_timeout_s));
+}
+
+void HttpFront::Impl::drain_until(Clock::time_point deadline) {
+    if (connections.load() == 0 || Clock::now() >= deadline) {
+        if (connections.load() > 0)
+            spdlog::warn("stopping with {} connections still open after {} s (--shutdown-timeout)",
+                         connections.load(), options.shutdown_timeout_s);
+        ioc.stop();
+        return;
+    }
+    drain_timer.expires_after(std::chrono::milliseconds(20));
+    drain_timer.async_wait([this, deadline](beast::error_code) { drain_until(deadline); });
 }
 
 void HttpFront::Impl::raise_file_limit() const {
@@ -421,17 +480,13 @@ void HttpFront::run() {
         threads.emplace_back([&f] { f.ioc.run(); });
     f.ioc.run();
     for (auto& t : threads) t.join();
-    f.workers.join();  // requests in progress finish; their answers are not sent
+    f.workers.join();  // past --shutdown-timeout: requests in progress finish, unanswered
 }
 
 void HttpFront::stop() {
     Impl& f = *impl_;
-    f.stopped = true;
-    net::post(f.ioc, [&f] {
-        beast::error_code ec;
-        f.acceptor.close(ec);
-    });
-    f.ioc.stop();
+    if (f.stopped.exchange(true)) return;
+    net::post(f.ioc, [&f] { f.drain(); });
 }
 
 }  // namespace qiss::server

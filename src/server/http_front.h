@@ -31,6 +31,7 @@ struct FrontOptions {
     int write_timeout_s = 10;      ///< to read an answer
     int keep_alive_timeout_s = 5;  ///< silence between two requests of one connection
     std::size_t keep_alive_max = 100;  ///< requests per connection
+    int shutdown_timeout_s = 10;       ///< on stop(): time to answer the requests in progress
     httplib::Headers default_headers;  ///< added to every answer that lacks them
 };
 
@@ -55,7 +56,9 @@ class HttpFront {
     int bind();
     /// Serves until stop(); returns once every worker has finished.
     void run();
-    /// Makes run() return (also before it began); from any thread.
+    /// Makes run() return (also before it began); from any thread. Gracefully: no new
+    /// connection is accepted, idle ones are closed, and the requests in progress are answered
+    /// (`Connection: close`) within shutdown_timeout_s before run() returns.
     void stop();
 
     struct Impl;  ///< internal to http_front.cpp

@@ -325,6 +325,7 @@ void Server::Impl::set_up() {
     f.write_timeout_s = options.write_timeout_s;
     f.keep_alive_timeout_s = options.keep_alive_timeout_s;
     f.keep_alive_max = options.keep_alive_max;
+    f.shutdown_timeout_s = options.shutdown_timeout_s;
     f.default_headers = {{"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}};
     front = std::make_unique<HttpFront>(
         std::move(f), [this](Request& req, Response& res) { handle(req, res); },
@@ -352,7 +353,8 @@ Server::Server(Collection& collection, bool writable, ServerOptions options)
     QISS_CHECK(o.max_connections >= 1, "--max-connections must be at least 1");
     QISS_CHECK(o.io_threads >= 1 && o.io_threads <= 64, "--io-threads must be between 1 and 64");
     QISS_CHECK(o.max_header_bytes >= 1024, "--max-header-kb is too small");
-    QISS_CHECK(o.header_timeout_s > 0 && o.body_timeout_s > 0, "timeouts must be positive");
+    QISS_CHECK(o.header_timeout_s > 0 && o.body_timeout_s > 0 && o.shutdown_timeout_s > 0,
+               "timeouts must be positive");
     QISS_CHECK(o.refresh_interval_s >= 0.01 && o.index_save_interval_s >= 0.01,
                "--refresh-interval and --index-save-interval must be at least 0.01 s");
     QISS_CHECK(o.default_k >= 1 && o.default_k <= o.query.max_k,

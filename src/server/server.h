@@ -49,6 +49,7 @@ struct ServerOptions {
     int write_timeout_s = 10;   ///< a client that reads nothing this long is dropped
     int keep_alive_timeout_s = 5;
     std::size_t keep_alive_max = 100;  ///< requests per connection
+    int shutdown_timeout_s = 10;       ///< on stop(): time to answer the requests in progress
 
     /// Read-only: how often a background thread applies what another process wrote to the
     /// collection (and reloads the index file if that process re-typed it).
