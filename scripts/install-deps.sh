@@ -49,10 +49,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm: the emoji corpus (images + CLDR annotations) and playwright-core. Versions are pinned
-# in package.json / package-lock.json.
+# npm: the emoji corpus (images + CLDR annotations), playwright-core and @redocly/cli (the
+# OpenAPI linter of the openapi_lint test; it needs Node.js >= 20.19). Versions are pinned in
+# package.json / package-lock.json; a lock newer than the installed tree runs `npm ci` again.
 if [ ! -d node_modules/emoji-datasource-twitter ] || [ ! -d node_modules/openmoji ] \
-   || [ ! -d node_modules/playwright-core ] \
+   || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/@redocly/cli ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "install-deps: npm ci"
   npm ci --no-audit --no-fund --loglevel=error

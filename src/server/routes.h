@@ -37,6 +37,8 @@ class ServerContext {
     std::string route_name(const std::string& method, const std::string& path) const;
     /// The methods that have a route for `path` (empty: an unknown path).
     std::vector<std::string> methods_for(const std::string& path) const;
+    /// The routes as registered, in matching order.
+    std::vector<RouteInfo> routes() const;
 
     /// Throws HttpError 403 if additions and deletions are disabled, 401 if the request does
     /// not carry the token (constant-time comparison).
@@ -49,7 +51,7 @@ class ServerContext {
 
   private:
     struct Route {
-        std::string method, name;
+        std::string method, name, pattern_text;
         std::regex pattern;
         Handler handler;
     };

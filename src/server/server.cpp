@@ -19,6 +19,7 @@
 #include "server/index_maintenance.h"
 #include "server/json_error.h"
 #include "server/multipart.h"
+#include "server/openapi.h"
 #include "server/routes.h"
 #include "server/web_assets.h"
 
@@ -80,7 +81,7 @@ ServerContext::ServerContext(Collection& c, const ServerOptions& o, bool w, Metr
 void ServerContext::add_route(const std::string& method, const std::string& pattern,
                               const std::string& name, Handler handler) {
     QISS_ASSERT(method == "GET" || method == "POST" || method == "DELETE");
-    routes_.push_back({method, name, std::regex(pattern), std::move(handler)});
+    routes_.push_back({method, name, pattern, std::regex(pattern), std::move(handler)});
 }
 
 bool ServerContext::route(Request& req, Response& res, std::string& endpoint) const {
@@ -113,6 +114,12 @@ std::vector<std::string> ServerContext::methods_for(const std::string& path) con
         if (std::find(out.begin(), out.end(), r.method) == out.end() &&
             std::regex_match(path, r.pattern))
             out.push_back(r.method);
+    return out;
+}
+
+std::vector<RouteInfo> ServerContext::routes() const {
+    std::vector<RouteInfo> out;
+    for (const Route& r : routes_) out.push_back({r.method, r.pattern_text, r.name});
     return out;
 }
 
@@ -244,6 +251,10 @@ void Server::Impl::add_service_routes() {
         res.set_content(metrics.render({i.images, i.index_vectors}),
                         "text/plain; version=0.0.4; charset=utf-8");
     });
+    ctx.add_route("GET", R"(/api/openapi\.json)", "openapi", [](const Request&, Response& res) {
+        res.set_header("Cache-Control", "no-cache");
+        res.set_content(std::string(openapi_json()), "application/json");
+    });
     ctx.add_route("GET", R"(/|/index\.html|/app\.css|/app\.js)", "page",
                   [this](const Request& req, Response& res) {
                       auto asset = web.get(req.path);
@@ -363,6 +374,10 @@ Server::Server(Collection& collection, bool writable, ServerOptions options)
 }
 
 Server::~Server() = default;
+
+std::vector<RouteInfo> Server::routes() const {
+    return impl_->ctx.routes();
+}
 
 int Server::start() {
     const ServerOptions& o = impl_->options;

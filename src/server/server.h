@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/collection.h"
 #include "engine/query.h"
@@ -61,6 +62,15 @@ struct ServerOptions {
     int thumbnail_quality = 85;
 };
 
+/// A route the server answers: METHOD (GET, POST or DELETE; HEAD is served by GET) and a path
+/// regex, with its name in metrics (`qiss_http_requests_total{endpoint=…}`).
+struct RouteInfo {
+    std::string method;
+    std::string
+        pattern;  ///< ECMAScript regex matched against the whole path, e.g. /api/images/(\d+)
+    std::string name;
+};
+
 /// The server over one open collection (which must outlive it).
 class Server {
   public:
@@ -79,6 +89,9 @@ class Server {
     /// Makes listen() return, from any thread except a request handler (also when listen()
     /// has not begun yet). Blocks until listen() has returned if it was running.
     void stop();
+    /// Every route, in the order requests are matched against them (docs/openapi.json
+    /// describes each).
+    std::vector<RouteInfo> routes() const;
 
   private:
     struct Impl;
