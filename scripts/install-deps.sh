@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian and npm dependency of qiss on a fresh Debian bookworm machine.
 # Idempotent: re-running it only installs what is missing. `--bench` adds what the benchmarks
-# (bench/run.sh) need on top.
+# (bench/run.sh) need on top, `--fuzz` what the fuzzers (scripts/fuzz.sh) need; both may be given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +26,16 @@ DEBS=(
   help2man dpkg-dev                  # man page from --help; .deb packaging (CPack, dpkg-shlibdeps)
 )
 
-if [ "${1:-}" = "--bench" ]; then
+want_bench=0 want_fuzz=0
+for arg in "$@"; do
+  case "$arg" in
+    --bench) want_bench=1 ;;
+    --fuzz) want_fuzz=1 ;;
+    *) echo "install-deps: unknown option $arg (--bench, --fuzz)" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$want_bench" -eq 1 ]; then
   DEBS+=(
     wrk                                              # HTTP load (bench/http/, bench/soak/)
     libjpeg-turbo-progs                              # djpeg: the decoder's own limit (bench/ingest/)
@@ -34,6 +43,11 @@ if [ "${1:-}" = "--bench" ]; then
     python3-pil python3-numpy python3-matplotlib     # photo derivation, plots (bench/plot.py, bench/soak/)
     python3                                          # scoring (bench/model/nl_queries.sh, standard library only)
     python3-faiss python3-hnswlib                    # the bare libraries as peers (bench/ann/)
+  )
+fi
+if [ "$want_fuzz" -eq 1 ]; then
+  DEBS+=(
+    clang libfuzzer-14-dev                           # libFuzzer targets with ASan/UBSan (fuzz/)
   )
 fi
 

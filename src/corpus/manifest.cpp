@@ -128,7 +128,7 @@ void parse_line(const std::string& line, const fs::path& base, ParsedLine& out) 
 /// equal texts of one id are shared, problems become warnings.
 class Assembler {
   public:
-    Assembler(const fs::path& file, Manifest& m) : file_(file), m_(m) {}
+    Assembler(const std::string& name, Manifest& m) : name_(name), m_(m) {}
 
     void add(ParsedLine& line, std::size_t n) {
         switch (line.kind) {
@@ -159,7 +159,7 @@ class Assembler {
 
   private:
     void warn(std::size_t n, const std::string& why) {
-        ManifestWarning w{n, fmt::format("{}:{}: skipped: {}", file_.string(), n, why)};
+        ManifestWarning w{n, fmt::format("{}:{}: skipped: {}", name_, n, why)};
         spdlog::warn("{}", w.message);
         m_.warnings.push_back(std::move(w));
     }
@@ -173,7 +173,7 @@ class Assembler {
         return last;
     }
 
-    const fs::path& file_;
+    const std::string& name_;
     Manifest& m_;
     std::unordered_map<std::string, std::shared_ptr<const EntryTexts>> identities_;
     std::unordered_map<std::string, std::shared_ptr<const EntryTexts>> last_texts_;
@@ -185,9 +185,12 @@ class Assembler {
 Manifest read_manifest(const fs::path& file) {
     std::ifstream in(file);
     QISS_CHECK(in.good(), "{}: cannot open manifest", file.string());
+    return read_manifest(in, fs::absolute(file).parent_path(), file.string());
+}
+
+Manifest read_manifest(std::istream& in, const fs::path& base, const std::string& name) {
     Manifest m;
-    Assembler assembler(file, m);
-    const fs::path base = fs::absolute(file).parent_path();
+    Assembler assembler(name, m);
     // Lines are independent: parse them in chunks on every core (an old-format corpus manifest
     // repeats ~170 locales of texts on each line), then assemble them in file order.
     constexpr std::size_t kChunkLines = 4096;

@@ -7,6 +7,7 @@
 
 #include <compare>
 #include <filesystem>
+#include <istream>
 #include <map>
 #include <memory>
 #include <string>
@@ -72,6 +73,11 @@ struct Manifest {
 /// identity lines for one id the first is kept. Equal texts of one id are shared in memory.
 /// Lines are parsed on every core. Throws qiss::Error if the file cannot be opened.
 Manifest read_manifest(const std::filesystem::path& file);
+
+/// Reads a manifest from a stream, as read_manifest(file) does: relative paths resolve against
+/// `base`, warnings name the input `name`.
+Manifest read_manifest(std::istream& in, const std::filesystem::path& base,
+                       const std::string& name);
 
 /// Writes entries as JSONL (paths written relative to the manifest's folder when inside it).
 /// Texts shared by several entries of one id are written once, as an identity line just before

@@ -3,7 +3,6 @@
 #include <chrono>
 
 #include "common/error.h"
-#include "text/utf8.h"
 
 namespace qiss {
 
@@ -13,28 +12,18 @@ nlohmann::json to_json(const DetectedLanguage& l) {
 
 QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& limits) {
     const auto t0 = std::chrono::steady_clock::now();
-    QISS_CHECK(q.k >= 1 && q.k <= limits.max_k, "k must be between 1 and {} (got {})", limits.max_k,
-               q.k);
-    QISS_CHECK(q.offset >= 0 && q.offset <= limits.max_offset,
-               "offset must be between 0 and {} (got {})", limits.max_offset, q.offset);
+    validate_query(q, limits);
     QueryResult r;
     std::vector<float> vec;
     std::optional<std::uint64_t> exclude;
     switch (q.kind) {
         case Query::Kind::Text: {
-            QISS_CHECK(is_valid_utf8(q.text), "the query text is not valid UTF-8");
-            QISS_CHECK(q.text.find_first_not_of(" \t\r\n") != std::string::npos,
-                       "the query text is empty");
-            QISS_CHECK(q.text.size() <= limits.max_text_bytes,
-                       "the query text has {} bytes; the limit is {}", q.text.size(),
-                       limits.max_text_bytes);
             r.query = {
                 {"type", "text"}, {"text", q.text}, {"language", to_json(detect_language(q.text))}};
             vec = c.embed_text(q.text);
             break;
         }
         case Query::Kind::Image:
-            QISS_CHECK(!q.image.empty(), "the query image is empty");
             r.query = {{"type", "image"},
                        {"image", q.image_name},
                        {"width", q.image.cols},

@@ -4,6 +4,8 @@
 // pipelined requests are answered in order.
 #include "server/http_front.h"
 
+#include "server/http_framing.h"
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -31,21 +33,6 @@ namespace http = beast::http;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using BeastResponse = http::response<http::string_body>;
-
-std::string_view view(beast::string_view s) {
-    return {s.data(), s.size()};
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return beast::iequals(beast::string_view(a.data(), a.size()),
-                          beast::string_view(b.data(), b.size()));
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 /// The answer to a connection over --max-connections (written without a Session).
 constexpr std::string_view kOverloaded =
@@ -167,15 +154,12 @@ class Session : public std::enable_shared_from_this<Session> {
     /// Reads until the blank line that ends the header, within max_header_bytes.
     void read_header() {
         // RFC 9112 2.2: empty lines before a request line are ignored.
-        while (buffered().substr(0, 2) == "\r\n") buffer_.consume(2);
+        buffer_.consume(leading_empty_lines(buffered()));
         const std::string_view data = buffered();
         const std::size_t end = data.find("\r\n\r\n", scanned_ > 3 ? scanned_ - 3 : 0);
         if (end != std::string_view::npos) return on_header(end + 4);
         scanned_ = data.size();
-        const std::size_t line = data.find("\r\n");
-        if ((line == std::string_view::npos ? data.size() : line) > o_.max_request_line)
-            return reject(414, "");
-        if (data.size() >= o_.max_header_bytes) return reject(431, "");
+        if (const auto refusal = refuse_incomplete_header(data, o_)) return reject(*refusal);
         stream_.async_read_some(
             buffer_.prepare(std::min<std::size_t>(4096, o_.max_header_bytes - data.size())),
             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
@@ -187,42 +171,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
     /// Parses the header (its `size` bytes are in the buffer) and checks its framing.
     void on_header(std::size_t size) {
-        const std::string_view raw = buffered().substr(0, size);
-        const std::size_t line_end = raw.find("\r\n");
-        if (line_end > o_.max_request_line) return reject(414, "");
-        // obs-fold (a field line continued on the next): RFC 9112 5.2 lets a server reject it;
-        // Beast would join the lines, which a proxy in front may read differently.
-        for (std::size_t p = raw.find("\r\n"); p + 4 < raw.size(); p = raw.find("\r\n", p + 2))
-            if (raw[p + 2] == ' ' || raw[p + 2] == '\t')
-                return reject(400, "a header field is folded over several lines (obs-fold)");
-        beast::error_code ec;
-        parser_->eager(false);
-        const std::size_t used = parser_->put(net::buffer(raw.data(), raw.size()), ec);
-        if (ec == http::error::body_limit) return reject(413, "");
-        if (ec == http::error::bad_content_length)
-            return reject(400, "invalid or conflicting Content-Length headers");
-        if (ec == http::error::bad_transfer_encoding)
-            return reject(400, "Transfer-Encoding conflicts with Content-Length or is repeated");
-        if (ec) return reject(400, "malformed request header: " + ec.message());
-        if (!parser_->is_header_done() || used != size)
-            return reject(400, "malformed request header");
-        buffer_.consume(used);
-        const auto& req = parser_->get();
-        if (req.version() != 10 && req.version() != 11)
-            return reject(505, "only HTTP/1.0 and HTTP/1.1 are served");
-        // Framing (RFC 9112 6.1, 6.3): exactly one way to tell where the body ends.
-        const auto te = req.count(http::field::transfer_encoding);
-        if (te > 0 && req.count(http::field::content_length) > 0)
-            return reject(400, "a request has both Transfer-Encoding and Content-Length");
-        if (te > 0) {
-            const std::string_view coding = trim(view(req[http::field::transfer_encoding]));
-            if (te > 1 || !iequals(coding, "chunked"))
-                return reject(501, "only Transfer-Encoding: chunked is supported");
-            if (req.version() == 10)
-                return reject(400, "Transfer-Encoding is not allowed in HTTP/1.0");
-        }
+        if (const auto refusal = parse_header(buffered().substr(0, size), *parser_, o_))
+            return reject(*refusal);
+        buffer_.consume(size);
         body_deadline_ = Clock::now() + std::chrono::seconds(o_.body_timeout_s);
-        if (!parser_->is_done() && iequals(trim(view(req[http::field::expect])), "100-continue")) {
+        if (!parser_->is_done() && expects_continue(parser_->get())) {
             static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
             stream_.expires_after(std::chrono::seconds(o_.write_timeout_s));
             net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
@@ -245,32 +198,13 @@ class Session : public std::enable_shared_from_this<Session> {
         http::async_read_some(
             stream_, buffer_, *parser_,
             [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                if (ec == http::error::body_limit) return self->reject(413, "");
                 if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
                     ec == http::error::partial_message || ec == net::error::eof ||
                     ec == net::error::connection_reset || ec == net::error::operation_aborted)
                     return self->close();
-                if (ec) return self->reject(400, "malformed request body: " + ec.message());
+                if (ec) return self->reject(refuse_body(ec));
                 self->read_body();
             });
-    }
-
-    /// The parsed request as the routes read it (path decoded, query parameters split).
-    httplib::Request to_request(http::request<http::string_body>& msg) const {
-        httplib::Request req;
-        req.method = std::string(msg.method_string());
-        req.target = std::string(msg.target());
-        const std::size_t q = req.target.find('?');
-        req.path = httplib::detail::decode_url(req.target.substr(0, q), false);
-        if (q != std::string::npos)
-            httplib::detail::parse_query_text(req.target.substr(q + 1), req.params);
-        req.version = msg.version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
-        for (const auto& field : msg)
-            req.headers.emplace(std::string(field.name_string()), std::string(field.value()));
-        req.body = std::move(msg.body());
-        req.remote_addr = remote_addr_;
-        req.remote_port = remote_port_;
-        return req;
     }
 
     struct Exchange {
@@ -287,7 +221,7 @@ class Session : public std::enable_shared_from_this<Session> {
         x->keep_alive = msg.keep_alive() && ++requests_ < o_.keep_alive_max && !front_.stopped;
         x->head = msg.method() == http::verb::head;
         x->version = msg.version();
-        x->req = to_request(msg);
+        x->req = to_request(msg, remote_addr_, remote_port_);
         net::post(front_.workers, [self = shared_from_this(), x] {
             try {
                 self->front_.handler(x->req, x->res);
@@ -301,7 +235,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     /// Answers a request the front refuses, then closes the connection.
-    void reject(int status, const std::string& message) {
+    void reject(const Refusal& refusal) {
         Exchange x;
         if (parser_ && parser_->is_header_done()) {
             const auto& h = parser_->get();
@@ -311,7 +245,7 @@ class Session : public std::enable_shared_from_this<Session> {
             x.head = h.method() == http::verb::head;
         }
         x.req.remote_addr = remote_addr_;
-        front_.rejecter(x.req, x.res, status, message);
+        front_.rejecter(x.req, x.res, refusal.status, refusal.message);
         write(x);
     }
 

@@ -13,6 +13,7 @@
 #include "engine/query.h"
 #include "image/image_io.h"
 #include "server/metrics.h"
+#include "server/request_input.h"
 #include "server/server.h"
 
 namespace qiss::server {
@@ -58,17 +59,8 @@ class ServerContext {
     std::vector<Route> routes_;
 };
 
-/// An integer parameter from the query string or a multipart field; `fallback` if absent.
-/// Throws HttpError 400 if it is not an integer.
-int int_param(const httplib::Request& req, const std::string& name, int fallback);
-/// An integer member of a JSON object; `fallback` if absent. Throws HttpError 400 otherwise.
-int int_member(const nlohmann::json& object, const std::string& name, int fallback);
 /// The id captured by a route's `(\d+)`. Throws HttpError 404 if it is out of range.
 std::uint64_t id_from_path(const httplib::Request& req);
-/// The body as a JSON object. Throws HttpError 415 for another or no Content-Type, 400 for an
-/// empty body, invalid JSON (numbers out of double's range included) or a value that is not an
-/// object.
-nlohmann::json json_body(const httplib::Request& req);
 
 /// Decodes uploaded or downloaded bytes with the server's limits. Throws HttpError 413 over
 /// max_upload_bytes, 415 if the bytes are not an image format qiss reads, qiss::Error (400)

@@ -32,32 +32,14 @@ void require_known_id(const ServerContext& ctx, std::uint64_t id) {
         throw HttpError(404, fmt::format("no image with id {}", id));
 }
 
-/// POST /api/search with a JSON body: exactly one of text, image_url, id.
+/// POST /api/search with a JSON body: the query, its image downloaded, its id checked.
 void query_from_json(ServerContext& ctx, const Request& req, Query& q) {
-    const nlohmann::json body = json_body(req);
-    q.k = int_member(body, "k", q.k);
-    q.offset = int_member(body, "offset", q.offset);
-    int kinds = 0;
-    for (const char* key : {"text", "image_url", "id"}) kinds += body.contains(key);
-    if (kinds != 1) throw HttpError(400, "give exactly one of \"text\", \"image_url\" or \"id\"");
-    if (auto it = body.find("text"); it != body.end()) {
-        if (!it->is_string()) throw HttpError(400, "\"text\" must be a string");
-        q.kind = Query::Kind::Text;
-        q.text = it->get<std::string>();
-    } else if (auto it = body.find("image_url"); it != body.end()) {
-        if (!it->is_string()) throw HttpError(400, "\"image_url\" must be a string");
-        const std::string url = it->get<std::string>();
-        q.kind = Query::Kind::Image;
-        q.image = decode_upload(download_image(url, ctx.options), ctx.options, url).rgb;
-        q.image_name = url;
-    } else {
-        const nlohmann::json& id = body["id"];
-        if (!id.is_number_unsigned() && !(id.is_number_integer() && id.get<std::int64_t>() >= 0))
-            throw HttpError(400, "\"id\" must be a non-negative integer");
-        q.kind = Query::Kind::Id;
-        q.id = id.get<std::uint64_t>();
+    q = search_query_from_json(req, std::move(q));
+    if (q.kind == Query::Kind::Image)
+        q.image =
+            decode_upload(download_image(q.image_name, ctx.options), ctx.options, q.image_name).rgb;
+    else if (q.kind == Query::Kind::Id)
         require_known_id(ctx, q.id);
-    }
 }
 
 }  // namespace

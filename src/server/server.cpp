@@ -20,6 +20,7 @@
 #include "server/json_error.h"
 #include "server/multipart.h"
 #include "server/openapi.h"
+#include "server/request_input.h"
 #include "server/routes.h"
 #include "server/web_assets.h"
 
@@ -37,40 +38,6 @@ bool constant_time_equal(std::string_view secret, std::string_view candidate) {
         diff |= static_cast<unsigned char>(secret[i]) ^
                 static_cast<unsigned char>(i < candidate.size() ? candidate[i] : 0);
     return diff == 0;
-}
-
-bool starts_with_ignoring_case(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() &&
-           std::equal(prefix.begin(), prefix.end(), s.begin(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) ==
-                      std::tolower(static_cast<unsigned char>(b));
-           });
-}
-
-/// `application/json`, with parameters or not ("application/json; charset=utf-8"), not
-/// "application/jsonx".
-bool is_json_media_type(std::string_view type) {
-    constexpr std::string_view kJson = "application/json";
-    if (!starts_with_ignoring_case(type, kJson)) return false;
-    const std::string_view rest = type.substr(kJson.size());
-    return rest.empty() || rest[0] == ';' || rest[0] == ' ' || rest[0] == '\t';
-}
-
-/// At most 60 bytes of a user's value, for an error message.
-std::string quoted(const std::string& value) {
-    return "'" + (value.size() > 60 ? value.substr(0, 60) + "…" : value) + "'";
-}
-
-int parse_int(const std::string& text, const std::string& name) {
-    long long v = 0;
-    const char* end = text.data() + text.size();
-    auto [p, ec] = std::from_chars(text.data(), end, v);
-    if (ec == std::errc::result_out_of_range)
-        throw HttpError(400, fmt::format("{} is out of range (got {})", name, quoted(text)));
-    if (ec != std::errc() || p != end || text.empty())
-        throw HttpError(400, fmt::format("{} must be an integer (got {})", name, quoted(text)));
-    return static_cast<int>(
-        std::clamp<long long>(v, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
 }
 
 }  // namespace
@@ -137,22 +104,6 @@ void ServerContext::require_write_access(const Request& req) const {
         throw HttpError(401, "wrong token");
 }
 
-int int_param(const Request& req, const std::string& name, int fallback) {
-    if (req.has_param(name)) return parse_int(req.get_param_value(name), name);
-    if (req.is_multipart_form_data() && req.has_file(name))
-        return parse_int(req.get_file_value(name).content, name);
-    return fallback;
-}
-
-int int_member(const nlohmann::json& object, const std::string& name, int fallback) {
-    auto it = object.find(name);
-    if (it == object.end() || it->is_null()) return fallback;
-    if (!it->is_number_integer())
-        throw HttpError(400, fmt::format("\"{}\" must be an integer (got {})", name, it->dump()));
-    return static_cast<int>(std::clamp<std::int64_t>(
-        it->get<std::int64_t>(), std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
-}
-
 std::uint64_t id_from_path(const Request& req) {
     const std::string s = req.matches[1];
     std::uint64_t id = 0;
@@ -160,25 +111,6 @@ std::uint64_t id_from_path(const Request& req) {
     if (ec != std::errc() || p != s.data() + s.size())
         throw HttpError(404, fmt::format("no image with id {}", s));
     return id;
-}
-
-nlohmann::json json_body(const Request& req) {
-    const std::string type = req.get_header_value("Content-Type");
-    if (!is_json_media_type(type))
-        throw HttpError(415, fmt::format("unsupported Content-Type {}: send application/json or "
-                                         "multipart/form-data with an `image` field",
-                                         type.empty() ? "(none)" : quoted(type)));
-    if (req.body.empty()) throw HttpError(400, "the request body is empty; send a JSON object");
-    nlohmann::json body;
-    try {
-        body = nlohmann::json::parse(req.body);
-    } catch (const nlohmann::json::parse_error& e) {
-        throw HttpError(400, std::string("invalid JSON: ") + e.what());
-    } catch (const nlohmann::json::exception& e) {  // out_of_range: a number such as 1e400
-        throw HttpError(400, std::string("invalid JSON (a number out of range?): ") + e.what());
-    }
-    if (!body.is_object()) throw HttpError(400, "the request body must be a JSON object");
-    return body;
 }
 
 std::string read_token_file(const std::filesystem::path& file) {

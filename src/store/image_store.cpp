@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/error_kind.h"
 #include "store/lmdb_env.h"
+#include "store/record_codec.h"
 
 namespace qiss {
 namespace {
@@ -49,44 +50,6 @@ T from_le(std::optional<std::string_view> bytes, T fallback, std::string_view wh
     T v;
     std::memcpy(&v, bytes->data(), sizeof(T));
     return v;
-}
-
-std::string encode_record(const ImageRecord& r) {
-    QISS_CHECK(r.metadata.is_object(), "metadata of {} must be a JSON object", r.source);
-    const nlohmann::json j = {{"source", r.source},     {"content_hash", r.content_hash},
-                              {"width", r.width},       {"height", r.height},
-                              {"format", r.format},     {"caption", r.caption},
-                              {"metadata", r.metadata}, {"added_unix_ms", r.added_unix_ms}};
-    try {
-        return j.dump();
-    } catch (const nlohmann::json::exception& e) {
-        QISS_THROW("cannot store the record of {}: {}", r.source, e.what());
-    }
-}
-
-ImageRecord decode_record(std::uint64_t id, std::string_view bytes) {
-    ImageRecord r;
-    r.id = id;
-    try {
-        const auto j = nlohmann::json::parse(bytes);
-        r.source = j.value("source", "");
-        r.content_hash = j.value("content_hash", "");
-        r.width = j.value("width", 0);
-        r.height = j.value("height", 0);
-        r.format = j.value("format", "");
-        r.caption = j.value("caption", "");
-        r.metadata = j.value("metadata", nlohmann::json::object());
-        r.added_unix_ms = j.value("added_unix_ms", std::int64_t{0});
-    } catch (const nlohmann::json::exception& e) {
-        QISS_THROW_KIND(storage, "image store is corrupted (record {}: {})", id, e.what());
-    }
-    return r;
-}
-
-std::string encode_op(StoreOp op, std::uint64_t id) {
-    std::string out(1, static_cast<char>(op));
-    out.append(be64(id));
-    return out;
 }
 
 StoreId random_store_id() {
@@ -269,7 +232,7 @@ std::vector<AddResult> ImageStore::add(std::vector<NewImage>&& batch) {
         txn.put(s.vectors, key,
                 std::string_view(reinterpret_cast<const char*>(image.vector.data()),
                                  image.vector.size() * sizeof(float)));
-        txn.put(s.oplog, be64(++seq), encode_op(StoreOp::Add, r.id));
+        txn.put(s.oplog, be64(++seq), encode_log_entry({StoreOp::Add, r.id}));
         results.push_back({r.id, false});
     }
     txn.put(s.meta, kNextIdKey, le(next_id));
@@ -292,7 +255,7 @@ bool ImageStore::remove(std::uint64_t id) {
     txn.del(s.thumbs, key);
     txn.del(s.vectors, key);
     const std::uint64_t seq = s.meta_u64(txn, kLastSeqKey, 0) + 1;
-    txn.put(s.oplog, be64(seq), encode_op(StoreOp::Remove, id));
+    txn.put(s.oplog, be64(seq), encode_log_entry({StoreOp::Remove, id}));
     txn.put(s.meta, kLastSeqKey, le(seq));
     txn.commit();
     return true;
@@ -399,13 +362,7 @@ std::uint64_t ImageStore::for_each_op_after(std::uint64_t seq, const OpCallback&
     std::vector<float> v;
     for (auto e = cursor.seek(be64(seq + 1)); e; e = cursor.next()) {
         const std::uint64_t at = from_be64(e->first);
-        QISS_CHECK_KIND(e->second.size() == 9, storage, "image store is corrupted (log entry {})",
-                        at);
-        const auto op = static_cast<StoreOp>(e->second[0]);
-        QISS_CHECK(op == StoreOp::Add || op == StoreOp::Remove,
-                   "image store is corrupted (log entry {} has operation {})", at,
-                   static_cast<int>(e->second[0]));
-        const std::uint64_t id = from_be64(e->second.substr(1));
+        const auto [op, id] = decode_log_entry(at, e->second);
         const bool has_vector = op == StoreOp::Add && s.vector(txn, id, v);
         callback(at, op, id, has_vector ? v.data() : nullptr);
     }

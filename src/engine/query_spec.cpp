@@ -1,0 +1,30 @@
+#include "engine/query_spec.h"
+
+#include "common/error.h"
+#include "text/utf8.h"
+
+namespace qiss {
+
+void validate_query(const Query& q, const QueryLimits& limits) {
+    QISS_CHECK(q.k >= 1 && q.k <= limits.max_k, "k must be between 1 and {} (got {})", limits.max_k,
+               q.k);
+    QISS_CHECK(q.offset >= 0 && q.offset <= limits.max_offset,
+               "offset must be between 0 and {} (got {})", limits.max_offset, q.offset);
+    switch (q.kind) {
+        case Query::Kind::Text:
+            QISS_CHECK(is_valid_utf8(q.text), "the query text is not valid UTF-8");
+            QISS_CHECK(q.text.find_first_not_of(" \t\r\n") != std::string::npos,
+                       "the query text is empty");
+            QISS_CHECK(q.text.size() <= limits.max_text_bytes,
+                       "the query text has {} bytes; the limit is {}", q.text.size(),
+                       limits.max_text_bytes);
+            return;
+        case Query::Kind::Image:
+            QISS_CHECK(!q.image.empty(), "the query image is empty");
+            return;
+        case Query::Kind::Id:
+            return;
+    }
+}
+
+}  // namespace qiss

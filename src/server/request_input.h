@@ -1,0 +1,37 @@
+#pragma once
+/// @file request_input.h
+/// What the routes read from a request: integer parameters, JSON bodies and the search query
+/// of POST /api/search. Every failure is an HttpError 4xx (json_error.h). Needs neither the
+/// collection nor the model, so that it can be tested and fuzzed alone.
+
+#include <string>
+#include <string_view>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/query_spec.h"
+
+namespace qiss::server {
+
+/// Whether `s` starts with `prefix`, ASCII letters compared without case.
+bool starts_with_ignoring_case(std::string_view s, std::string_view prefix);
+/// At most 60 bytes of a user's value, quoted, for an error message.
+std::string quoted(const std::string& value);
+
+/// An integer parameter from the query string or a multipart field; `fallback` if absent.
+/// Throws HttpError 400 if it is not an integer.
+int int_param(const httplib::Request& req, const std::string& name, int fallback);
+/// An integer member of a JSON object; `fallback` if absent. Throws HttpError 400 otherwise.
+int int_member(const nlohmann::json& object, const std::string& name, int fallback);
+/// The body as a JSON object. Throws HttpError 415 for another or no Content-Type, 400 for an
+/// empty body, invalid JSON (numbers out of double's range included) or a value that is not an
+/// object.
+nlohmann::json json_body(const httplib::Request& req);
+
+/// The query of POST /api/search's JSON body (json_body): exactly one of "text", "image_url"
+/// (its URL in image_name, not downloaded yet) and "id" (not looked up yet), with "k" and
+/// "offset" over those of `q`. Throws HttpError 4xx for anything else.
+Query search_query_from_json(const httplib::Request& req, Query q);
+
+}  // namespace qiss::server
