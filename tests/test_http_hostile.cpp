@@ -46,6 +46,11 @@ TEST_F(ServerTest, ChunkedBodyOverTheLimitIs413AndNeverBuffered) {
     Served& s = start("http-chunked", {"--max-upload-mb", "4"});
     ASSERT_GT(s.port, 0);
     const pid_t pid = s.serve->pid();
+    // Warm up first (model, tokenizer, the background refresh thread's first round), so that
+    // what grows below is what the body costs.
+    auto cli = s.serve->client();
+    ASSERT_EQ(parse(cli.Get("/api/search?q=cat&k=2"))["results"].size(), 2u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
     const std::size_t limit = 4000000 + (64u << 10), before = rss_bytes(pid);
     ASSERT_GT(before, 0u);
     const int fd = connect_to(s.port);

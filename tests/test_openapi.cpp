@@ -87,7 +87,8 @@ class Conformance {
         const json& response = spec_.response(path, method, a.status);
         ASSERT_TRUE(response.is_object()) << "status " << a.status << " is not described";
         seen_[{path, method}].insert(a.status);
-        for (const auto& [name, header] : response.value("headers", json::object()).items())
+        const json headers = response.value("headers", json::object());  // items() of a
+        for (const auto& [name, header] : headers.items())  // temporary would dangle
             EXPECT_TRUE(a.headers.count(name)) << "the described header " << name << " is missing";
         const std::string type = a.headers.count("Content-Type")
                                      ? a.headers.find("Content-Type")->second
@@ -116,10 +117,12 @@ class Conformance {
             int errors = 0;
             for (int s : seen) errors += s >= 400;
             EXPECT_GE(errors, 2) << upper(method) << " " << path << ": too few errors checked";
-            for (const auto& [code, r] : responses.items())
-                if (code.size() == 3 && code[0] == '2')
+            for (const auto& [code, r] : responses.items()) {
+                if (code.size() == 3 && code[0] == '2') {
                     EXPECT_TRUE(seen.count(std::stoi(code)))
                         << upper(method) << " " << path << " never answered " << code;
+                }
+            }
         }
     }
 
