@@ -33,7 +33,7 @@ struct Journal {
     std::set<std::string> lost_adds;  // content hashes of adds sent without an answer
     std::set<std::uint64_t> lost_deletes;
     int requests = 0, lost = 0;
-    std::vector<std::string> unexpected;  // answers that must not happen (5xx, 503, lost adds)
+    std::vector<std::string> unexpected;  // answers other than 201 to an add, 200 to a delete
 };
 
 /// Adds and deletes until `stop`; a request that gets no answer is "lost" (it may or may not
@@ -57,20 +57,22 @@ void write_until(Journal& j, int port, std::uint32_t seed, const std::atomic<boo
                 ++j.requests;
             }
             auto r = c.Delete("/api/images/" + std::to_string(id), kAuth);
-            std::lock_guard<std::mutex> l(j.m);
-            if (!r && r.error() == httplib::Error::Connection) {
-                j.delete_sent.erase(id);  // never sent
-                live.push_back(id);
-            } else if (!r) {
-                ++j.lost;
-                j.lost_deletes.insert(id);
-            } else if (r->status == 200) {
-                j.delete_acked.insert(id);
-            } else {
-                j.unexpected.push_back("DELETE " + std::to_string(id) + ": " +
-                                       std::to_string(r->status) + " " + r->body);
+            {
+                std::lock_guard<std::mutex> l(j.m);
+                if (!r && r.error() == httplib::Error::Connection) {
+                    j.delete_sent.erase(id);  // never sent
+                    live.push_back(id);
+                } else if (!r) {
+                    ++j.lost;
+                    j.lost_deletes.insert(id);
+                } else if (r->status == 200) {
+                    j.delete_acked.insert(id);
+                } else {
+                    j.unexpected.push_back("DELETE " + std::to_string(id) + ": " +
+                                           std::to_string(r->status) + " " + r->body);
+                }
             }
-            if (!r) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            if (!r) std::this_thread::sleep_for(std::chrono::milliseconds(50));  // server down
             continue;
         }
         std::string bytes;
@@ -82,13 +84,13 @@ void write_until(Journal& j, int port, std::uint32_t seed, const std::atomic<boo
             ++j.requests;
         }
         auto r = c.Post("/api/images", kAuth, image_form(bytes, "w.png"));
+        if (!r) std::this_thread::sleep_for(std::chrono::milliseconds(50));  // server down
         std::lock_guard<std::mutex> l(j.m);
         if (!r) {
             if (r.error() != httplib::Error::Connection) {
                 ++j.lost;
                 j.lost_adds.insert(hash_of(bytes));
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
         } else if (r->status == 201) {
             const json a = json::parse(r->body, nullptr, false);
             const std::uint64_t id = a.value("id", 0);

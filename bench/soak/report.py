@@ -81,7 +81,8 @@ def main():
     with open(os.path.join(out, "lifetimes.csv")) as f:
         ends = list(csv.DictReader(f))
     writes = json.load(open(os.path.join(out, "writes.json")))
-    check = json_lines(os.path.join(out, "check.json"))
+    check_path = os.path.join(out, "check.json")
+    check = json_lines(check_path) if os.path.exists(check_path) else []
     check = check[0] if check else {"failures": "no result"}
 
     bad = 0
