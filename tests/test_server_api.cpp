@@ -4,6 +4,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/query_spec.h"
 #include "server_fixture.h"
 
 using namespace qiss;
@@ -249,4 +250,18 @@ TEST_F(ServerTest, TokenProtectsAdditionsAndDeletions) {
     json i = json::parse(info.output);
     EXPECT_EQ(i["images"], 41);
     EXPECT_EQ(i["index_vectors"], 41);
+}
+
+TEST_F(ServerTest, CliAndApiShareOneDefaultK) {
+    // The server answered 20 results without k and `qiss search` 10 without -k.
+    Served& s = start("server-default-k");
+    auto cli = s.serve->client();
+    EXPECT_EQ(parse(cli.Get("/api/search?q=cat"))["results"].size(),
+              static_cast<std::size_t>(kDefaultK));
+    EXPECT_EQ(parse(cli.Get("/api/images/1/similar"))["results"].size(),
+              static_cast<std::size_t>(kDefaultK));
+    auto r = test::run_qiss("search --json --data " + s.data.string() + " --text cat",
+                            /*with_stderr=*/false);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(json::parse(r.output)["results"].size(), static_cast<std::size_t>(kDefaultK));
 }

@@ -15,7 +15,7 @@ Command register_search(CLI::App& app) {
     struct Args {
         std::string data, text, image;
         std::uint64_t id = 0;
-        int k = 10, offset = 0;
+        int k = kDefaultK, offset = 0;
         bool json = false;
         double map_size_gb = 64;
         SearchOptions search;

@@ -12,6 +12,9 @@
 
 namespace qiss {
 
+/// Results when a query names no k: the default of the CLI's `-k` and of the API's `k`.
+inline constexpr int kDefaultK = 20;
+
 /// Bounds on what a query may ask; each has a safe default.
 struct QueryLimits {
     int max_k = 1000;
@@ -26,7 +29,7 @@ struct Query {
     cv::Mat image;           ///< Kind::Image, RGB
     std::string image_name;  ///< Kind::Image, how the image is named in the answer
     std::uint64_t id = 0;    ///< Kind::Id: images similar to this stored one (itself excluded)
-    int k = 20;
+    int k = kDefaultK;
     int offset = 0;
 };
 
