@@ -20,7 +20,7 @@ DEBS=(
   libcurl4-openssl-dev               # fetching image URLs
   librsvg2-dev                       # rasterizing the SVG emoji styles (corpus)
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libopencv-imgcodecs-dev libopencv-imgproc-dev libgif-dev   # decoding, resizing, thumbnails
+  libopencv-imgcodecs-dev libopencv-imgproc-dev libgif-dev libwebp-dev   # decoding, resizing, thumbnails
   libgtest-dev libgmock-dev libbenchmark-dev                 # tests, benchmarks
   chromium                           # browser test (playwright-core drives Debian's chromium)
   help2man dpkg-dev                  # man page from --help; .deb packaging (CPack, dpkg-shlibdeps)

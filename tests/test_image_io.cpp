@@ -9,6 +9,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -383,6 +384,41 @@ TEST(ImageIo, DecompressionBombsAreRefusedBeforeDecoding) {
     tiny_file.max_file_bytes = 10;
     EXPECT_NE(error_of([&] { decode_image(two_frame_gif(), tiny_file); }).find("exceeds the limit"),
               std::string::npos);
+}
+
+// A "RIFF....WEBP" file whose VP8L header libwebp refuses (version 4), with "DTED" at byte 140.
+// cv::imdecode chose GDAL's decoder for it, which read a copy written to /tmp (found by
+// fuzz/fuzz_image.cpp; GDAL's complaint about the copy went to stderr). Now libwebp decodes every
+// WebP and refuses this one itself.
+TEST(ImageIo, WebpThatLibwebpRefusesNeverReachesAnotherDecoder) {
+    Bytes b(160, 0);
+    auto put = [&](std::size_t at, std::string_view s) {
+        std::copy(s.begin(), s.end(), b.begin() + static_cast<std::ptrdiff_t>(at));
+    };
+    put(0, "RIFF");
+    b[4] = 152;  // RIFF payload: the rest of the file
+    put(8, "WEBPVP8L");
+    b[16] = 140;                                        // chunk length
+    const Bytes vp8l = {0x2F, 0x06, 0x00, 0x8A, 0x92};  // signature, 7x35, version 4
+    std::copy(vp8l.begin(), vp8l.end(), b.begin() + 20);
+    put(140, "DTED");
+    testing::internal::CaptureStderr();
+    const std::string msg = error_of([&] { decode_image(b); });
+    const std::string stderr_text = testing::internal::GetCapturedStderr();
+    EXPECT_NE(msg.find("corrupt or truncated webp"), std::string::npos) << msg;
+    EXPECT_EQ(stderr_text.find("__opencv_temp"), std::string::npos) << stderr_text;
+
+    // Ordinary WebP files, lossy and lossless with alpha, still decode, alpha onto white.
+    cv::Mat bgra(5, 7, CV_8UC4, cv::Scalar(0, 0, 255, 255));
+    bgra.at<cv::Vec4b>(0, 0) = cv::Vec4b(0, 0, 0, 0);
+    Bytes webp;
+    ASSERT_TRUE(cv::imencode(".webp", bgra, webp, {cv::IMWRITE_WEBP_QUALITY, 101}));  // lossless
+    const DecodedImage lossless = decode_image(webp);
+    EXPECT_EQ(lossless.format, "webp");
+    ASSERT_EQ(lossless.rgb.cols, 7);
+    EXPECT_EQ(lossless.rgb.at<cv::Vec3b>(0, 0), cv::Vec3b(255, 255, 255));
+    EXPECT_EQ(lossless.rgb.at<cv::Vec3b>(1, 1), cv::Vec3b(255, 0, 0));
+    EXPECT_EQ(decode_image(encode(test_picture(37, 23), ".webp")).rgb.rows, 23);
 }
 
 // A real progressive JPEG with `extra` empty AC scans of its first component inserted before

@@ -379,6 +379,32 @@ TEST(VectorIndex, BadFilesGiveClearErrors) {
     EXPECT_EQ(VectorIndex::load(dir / "good").size(), 300u);
 }
 
+// An HNSW index file with a correct CRC whose graph links to a vector beyond the last (found by
+// fuzz/fuzz_index_file.cpp, which fixes each input's CRC): FAISS read it without complaint and the
+// first search read out of bounds (SIGSEGV). The load now checks the graph, the sizes of flat
+// codes, IVF lists and the id map.
+TEST(VectorIndex, InconsistentFaissPartIsCorruptedNotACrash) {
+    qiss::test::TempDir dir("index-inconsistent");
+    std::string bytes =
+        qiss::read_file_bytes(std::string(QISS_SOURCE_DIR) +
+                              "/fuzz/corpus/index_file/finding-hnsw-link-out-of-range.qiss-index");
+    ASSERT_GT(bytes.size(), 4u);
+    const auto crc = static_cast<std::uint32_t>(
+        crc32_z(0, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size() - 4));
+    bytes.replace(bytes.size() - 4, 4, reinterpret_cast<const char*>(&crc), sizeof(crc));
+    qiss::write_file_atomic(dir / "bad", bytes);
+    const std::string msg = error_of([&] { VectorIndex::load(dir / "bad"); });
+    EXPECT_NE(msg.find("is corrupted (HNSW"), std::string::npos) << msg;
+
+    // Consistent files still load (the other types: VectorIndexTypes.SaveLoadRoundTrip).
+    const auto x = unit_vectors(kCount);
+    const auto ids = make_ids(kCount);
+    for (const char* factory : {"PQ8x4", "HNSW16,RFlat", "Flat"}) {
+        filled_index(factory, x, ids, 300).save(dir / "good");
+        EXPECT_EQ(VectorIndex::load(dir / "good").size(), 300u) << factory;
+    }
+}
+
 TEST(VectorIndex, ReadsVersion2FilesWithoutStoreIdentity) {
     qiss::test::TempDir dir("index-v2");
     const auto x = unit_vectors(kCount);

@@ -1,6 +1,7 @@
 #include "image/image_io.h"
 
 #include <gif_lib.h>
+#include <webp/decode.h>
 
 #include <algorithm>
 #include <climits>
@@ -92,6 +93,28 @@ cv::Mat decode_with_opencv(std::span<const std::uint8_t> bytes, const std::strin
     }
     QISS_CHECK(!img.empty(), "{}: corrupt or truncated {}", what, format);
     return to_rgb_on_white(img, what);
+}
+
+// ---- WebP through libwebp. OpenCV's imdecode picks its decoder from the bytes, and its WebP
+// decoder only accepts a file whose first 32 bytes libwebp's header check accepts: any other
+// "RIFF....WEBP" file fell through to OpenCV's other decoders, GDAL's among them (found by the
+// fuzzer: "DTED" at byte 140), which read a copy written to a temporary file in /tmp.
+
+cv::Mat decode_webp(std::span<const std::uint8_t> bytes, const DecodeLimits& limits,
+                    const std::string& what) {
+    WebPBitstreamFeatures features;
+    QISS_CHECK(WebPGetFeatures(bytes.data(), bytes.size(), &features) == VP8_STATUS_OK,
+               "{}: corrupt or truncated webp", what);
+    QISS_CHECK(!features.has_animation, "{}: animated WebP is not supported", what);
+    QISS_CHECK(features.width > 0 && features.height > 0, "{}: corrupt or truncated webp", what);
+    QISS_CHECK(static_cast<std::uint64_t>(features.width) * features.height <= limits.max_pixels,
+               "{}: {}x{} pixels exceed the limit of {}", what, features.width, features.height,
+               limits.max_pixels);
+    cv::Mat bgra(features.height, features.width, CV_8UC4);
+    QISS_CHECK(WebPDecodeBGRAInto(bytes.data(), bytes.size(), bgra.data, bgra.total() * 4,
+                                  static_cast<int>(bgra.step)) != nullptr,
+               "{}: corrupt or truncated webp", what);
+    return to_rgb_on_white(bgra, what);
 }
 
 // ---- GIF through giflib: OpenCV 4.6 has no GIF decoder. Only the first frame is decoded,
@@ -231,8 +254,9 @@ DecodedImage decode_image(std::span<const std::uint8_t> bytes, const DecodeLimit
                    limits.max_jpeg_scans);
     }
     const int jpeg_scale = format == "jpeg" ? jpeg_scale_for(*declared, limits.reduce_jpeg_to) : 1;
-    cv::Mat rgb = format == "gif" ? decode_gif(bytes, limits, what)
-                                  : decode_with_opencv(bytes, format, jpeg_scale, what);
+    cv::Mat rgb = format == "gif"    ? decode_gif(bytes, limits, what)
+                  : format == "webp" ? decode_webp(bytes, limits, what)
+                                     : decode_with_opencv(bytes, format, jpeg_scale, what);
     QISS_ASSERT(rgb.type() == CV_8UC3 && !rgb.empty());
     QISS_CHECK(static_cast<std::uint64_t>(rgb.cols) * rgb.rows <= limits.max_pixels,
                "{}: {}x{} pixels exceed the limit of {}", what, rgb.cols, rgb.rows,

@@ -21,6 +21,7 @@
 
 #include "common/error.h"
 #include "common/error_kind.h"
+#include "index/faiss_check.h"
 #include "index/faiss_ops.h"
 #include "index/index_file.h"
 #include "index/simd_flat.h"
@@ -425,6 +426,8 @@ VectorIndex VectorIndex::load(const std::filesystem::path& path) {
             QISS_THROW("index file {} is corrupted: {}", name, message(e));
         }
     });
+    const std::string inconsistency = faiss_ops::find_inconsistency(read.get());
+    QISS_CHECK(inconsistency.empty(), "index file {} is corrupted ({})", name, inconsistency);
     auto impl = std::make_unique<Impl>();
     impl->applied_seq = h.applied_seq;
     impl->store_id = h.store_id;
