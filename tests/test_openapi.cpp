@@ -87,8 +87,8 @@ class Conformance {
         const json& response = spec_.response(path, method, a.status);
         ASSERT_TRUE(response.is_object()) << "status " << a.status << " is not described";
         seen_[{path, method}].insert(a.status);
-        const json headers = response.value("headers", json::object());  // items() of a
-        for (const auto& [name, header] : headers.items())  // temporary would dangle
+        const json headers = response.value("headers", json::object());
+        for (const auto& [name, header] : headers.items())
             EXPECT_TRUE(a.headers.count(name)) << "the described header " << name << " is missing";
         const std::string type = a.headers.count("Content-Type")
                                      ? a.headers.find("Content-Type")->second
@@ -117,12 +117,11 @@ class Conformance {
             int errors = 0;
             for (int s : seen) errors += s >= 400;
             EXPECT_GE(errors, 2) << upper(method) << " " << path << ": too few errors checked";
-            for (const auto& [code, r] : responses.items()) {
+            for (const auto& [code, r] : responses.items())
                 if (code.size() == 3 && code[0] == '2') {
                     EXPECT_TRUE(seen.count(std::stoi(code)))
                         << upper(method) << " " << path << " never answered " << code;
                 }
-            }
         }
     }
 
@@ -298,8 +297,8 @@ TEST(OpenApi, EveryDescribedOperationAnswersAsDescribed) {
     const auto served_spec = cli.Get("/api/openapi.json");
     c.expect("/api/openapi.json", "get", 200, answer_of(served_spec), "the description");
     ASSERT_TRUE(served_spec);
-    EXPECT_EQ(served_spec->body, read_all(source_dir() / "docs/openapi.json"))
-        << "the binary serves another description than docs/openapi.json";
+    EXPECT_TRUE(served_spec->body == read_all(source_dir() / "docs/openapi.json"))
+        << "the binary serves another description than docs/openapi.json (rebuild it)";
     EXPECT_EQ(json::parse(served_spec->body)["info"]["version"],
               parse(cli.Get("/api/health"))["version"]);
     for (const std::string path : {"/", "/index.html", "/app.css", "/app.js"})
