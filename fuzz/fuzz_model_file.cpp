@@ -3,8 +3,6 @@
 // twice: as it is, and with its last 4 bytes replaced by the CRC-32 of the rest, so that
 // mutations get past the checksum to the sections and the header. (The tokenizer and the
 // weights are SentencePiece's and libtorch's formats, parsed by those libraries: not here.)
-#include <zlib.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -38,12 +36,6 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    std::string bytes = qiss::fuzz::bytes_of(data, size);
-    read_model(bytes);
-    if (size < 4) return 0;
-    const auto crc = static_cast<std::uint32_t>(
-        ::crc32(::crc32(0L, Z_NULL, 0), data, static_cast<uInt>(size - 4)));
-    for (int i = 0; i < 4; ++i) bytes[size - 4 + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
-    read_model(bytes);
+    qiss::fuzz::with_and_without_crc(data, size, read_model);
     return 0;
 }

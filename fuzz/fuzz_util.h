@@ -1,6 +1,7 @@
 #pragma once
 // Shared by the fuzz targets (not part of qiss_core).
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +18,19 @@ namespace qiss::fuzz {
 /// The input as a string.
 inline std::string bytes_of(const std::uint8_t* data, std::size_t size) {
     return {reinterpret_cast<const char*>(data), size};
+}
+
+/// Runs `check` on the input as it is, then (inputs of 4 bytes or more) with its last 4 bytes
+/// replaced by the CRC-32 of the rest, so that mutations get past a file's trailing checksum.
+template <typename Check>
+void with_and_without_crc(const std::uint8_t* data, std::size_t size, Check check) {
+    std::string bytes = bytes_of(data, size);
+    check(bytes);
+    if (size < 4) return;
+    const auto crc = static_cast<std::uint32_t>(
+        ::crc32(::crc32(0L, Z_NULL, 0), data, static_cast<uInt>(size - 4)));
+    for (int i = 0; i < 4; ++i) bytes[size - 4 + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
+    check(bytes);
 }
 
 /// Warnings about bad inputs are expected by the thousand: keep the fuzzer's output readable.
