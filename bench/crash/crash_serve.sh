@@ -40,10 +40,7 @@ source bench/crash/lib.sh
 : >"$WORK/failures"
 : >"$OUT/crash_serve.jsonl"
 
-copy_images "$IMAGES" "$SEED_IMAGES" "$WORK/in"
-"$QISS" index --data "$WORK/data" --model "$MODEL" "$WORK/in" >"$WORK/index.log" 2>&1 ||
-  { cat "$WORK/index.log" >&2; exit 1; }
-echo "qiss-crash-serve-token" >"$WORK/token"
+seed_collection "$IMAGES" "$SEED_IMAGES" "$MODEL" qiss-crash-serve-token
 port=$(free_port)
 url="http://127.0.0.1:$port"
 serve_args=(--token-file "$WORK/token" --threads 4)

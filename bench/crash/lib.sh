@@ -15,6 +15,15 @@ copy_images() {  # IMAGES, N, DIR
   find "$1" -maxdepth 1 -type f | sort | head -n "$2" | xargs -r -d '\n' cp -t "$3"
 }
 
+# The collection a writing server starts from: the first N images of IMAGES indexed with MODEL
+# into $WORK/data, and a token in $WORK/token. Exits the script if indexing fails.
+seed_collection() {  # IMAGES, N, MODEL, TOKEN
+  copy_images "$1" "$2" "$WORK/in"
+  "$QISS" index --data "$WORK/data" --model "$3" "$WORK/in" >"$WORK/index.log" 2>&1 ||
+    { cat "$WORK/index.log" >&2; exit 1; }
+  echo "$4" >"$WORK/token"
+}
+
 # `qiss info` on DATA: it succeeds without a warning (the index needed no repair) and reports as
 # many index vectors as images; `qiss search --id` works for SAMPLE stored ids. Prints the image
 # count (last line), or fails the trial.

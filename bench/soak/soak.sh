@@ -60,10 +60,7 @@ rm -f "$OUT"/wrk-*.txt "$OUT"/rss.csv "$OUT"/lifetimes.csv "$OUT"/journal.jsonl 
 journal="$OUT/journal.jsonl"
 log="$OUT/serve.log"
 
-copy_images "$IMAGES" "$SEED_IMAGES" "$WORK/in"
-"$QISS" index --data "$WORK/data" --model "$MODEL" "$WORK/in" >"$WORK/index.log" 2>&1 ||
-  { cat "$WORK/index.log" >&2; exit 1; }
-echo "qiss-soak-token" >"$WORK/token"
+seed_collection "$IMAGES" "$SEED_IMAGES" "$MODEL" qiss-soak-token
 port=$(free_port)
 url="http://127.0.0.1:$port"
 # shellcheck disable=SC2206
