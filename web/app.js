@@ -38,7 +38,9 @@ let shown = 0;
 let requestSeq = 0;
 let controller = null;
 let debounceTimer = 0;
-let typingEntry = false;  // the history entry of the text being typed already exists
+/// The query of the history entry that typing refines, or null when the next typed search
+/// starts a new entry (after Enter, Back, a click, an image search).
+let typingEntry = null;
 let queryImageUrl = null;
 
 class ApiError extends Error {}
@@ -197,6 +199,13 @@ async function runSearch(offset) {
   }
 }
 
+/// True when `q` continues or corrects `entry` (one is a prefix of the other): typing then
+/// updates that history entry; a different query gets an entry of its own, so Back returns to
+/// the previous query however long the typing paused.
+function refines(q, entry) {
+  return entry !== null && (q.startsWith(entry) || entry.startsWith(q));
+}
+
 function searchText(text, mode) {
   const q = text.trim();
   hideQueryImage();
@@ -209,8 +218,8 @@ function searchText(text, mode) {
   current = { type: 'text', text: q };
   shown = 0;
   if (mode === 'typing') {
-    navigate({ q }, typingEntry ? 'replace' : 'push');
-    typingEntry = true;
+    navigate({ q }, refines(q, typingEntry) ? 'replace' : 'push');
+    typingEntry = q;
   } else if (mode === 'push') {
     navigate({ q }, 'push');
   }
@@ -239,7 +248,7 @@ function searchImage(file) {
   els.language.textContent = `Searching by image: ${file.name || 'pasted image'}`;
   current = { type: 'image', file };
   shown = 0;
-  typingEntry = false;
+  typingEntry = null;
   navigate({ q: '' }, 'push');
   runSearch(0);
 }
@@ -268,7 +277,7 @@ let detailSeq = 0;
 
 async function openDetail(id, mode) {
   const seq = ++detailSeq;
-  typingEntry = false;
+  typingEntry = null;
   if (mode === 'push') {
     const depth = (history.state && history.state.depth) || 0;
     navigate({ q: urlState().q, id }, 'push', depth + 1);
@@ -326,7 +335,7 @@ function leaveDetail() {
 
 function applyUrl() {
   const { q, id } = urlState();
-  typingEntry = false;
+  typingEntry = null;
   if (els.q.value.trim() !== q && !(current && current.type === 'image' && !q)) els.q.value = q;
   if (q) searchText(q, null);
   else if (current && current.type === 'text') clearResults();
@@ -340,7 +349,7 @@ function applyUrl() {
 els.form.addEventListener('submit', (event) => {
   event.preventDefault();
   clearTimeout(debounceTimer);
-  typingEntry = false;
+  typingEntry = null;
   searchText(els.q.value, current && current.type === 'text' && current.text === els.q.value.trim()
     ? 'force' : 'push');
 });

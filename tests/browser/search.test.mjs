@@ -129,6 +129,22 @@ test('typing a French query shows results and the detected language', async () =
   // The back button returns to the previous query.
   await page.goBack();
   await page.waitForFunction(() => document.getElementById('q').value === 'un chat qui dort');
+
+  // Typing without Enter: refining a query ("hear" -> "heart") updates its history entry, a
+  // different query ("moon") gets one of its own however long the typing paused, so Back
+  // walks through the queries.
+  const urlQuery = (q) => page.waitForFunction(
+    (want) => new URL(location.href).searchParams.get('q') === want, q);
+  await page.locator('#q').fill('hear');
+  await urlQuery('hear');
+  await page.locator('#q').pressSequentially('t');
+  await urlQuery('heart');
+  await page.locator('#q').fill('moon');
+  await urlQuery('moon');
+  await page.goBack();
+  await page.waitForFunction(() => document.getElementById('q').value === 'heart');
+  await page.goBack();
+  await page.waitForFunction(() => document.getElementById('q').value === 'un chat qui dort');
 });
 
 test('an image chosen with the file input comes back first', async () => {
