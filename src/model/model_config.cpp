@@ -127,7 +127,8 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
          {"text_batch_size", c.text_batch_size},
          {"text_lr", c.text_lr},
          {"text_target", c.text_target},
-         {"text_temperature", c.text_temperature}};
+         {"text_temperature", c.text_temperature},
+         {"text_context", c.text_context}};
 }
 
 void from_json(const nlohmann::json& j, TrainConfig& c) {
@@ -160,6 +161,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     c.text_lr = j.value("text_lr", c.text_lr);
     c.text_target = j.value("text_target", c.text_target);
     c.text_temperature = j.value("text_temperature", c.text_temperature);
+    c.text_context = j.value("text_context", 0.0f);
 }
 
 namespace {
@@ -239,6 +241,8 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
     require(t.text_target == "mean_image" || t.proxy_weight > 0, "text_target", t.text_target,
             "mean_image when proxy_weight is 0 (no proxies are learned)");
     require(t.text_temperature > 0, "text_temperature", t.text_temperature, positive);
+    require(t.text_context >= 0 && t.text_context <= 1, "text_context", t.text_context,
+            "a probability in [0, 1]");
 }
 
 }  // namespace qiss

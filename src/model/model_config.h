@@ -62,7 +62,7 @@ struct TrainConfig {
     /// Probability of each drawing-style augmentation per training image (posterize, blur,
     /// outline thickening/thinning, saturation and gamma; train/augment.h); 0 = none.
     float style_augment = 0.0f;
-    int texts_per_identity = 4;      ///< texts drawn per identity and step
+    int texts_per_identity = 4;  ///< texts drawn per identity and step
     /// How an identity's texts are chosen: "balanced" (each identity cycles through all of its
     /// locales without replacement: captions on the first cycle, keyword bundles on the next,
     /// alternating)
@@ -95,6 +95,9 @@ struct TrainConfig {
     /// "proxy" (its learned proxy) or "both" (normalised sum of the two).
     std::string text_target = "both";
     float text_temperature = 0.05f;  ///< softmax temperature against all identity targets
+    /// Probability that a text-phase text gets sentence-like context: another text of its
+    /// identity and/or common words of its locale (train/text_context.h); 0 = none.
+    float text_context = 0.0f;
 };
 
 /// Checks every field after presets and overrides; throws qiss::Error naming the setting (as

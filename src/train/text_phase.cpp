@@ -69,9 +69,9 @@ int64_t text_steps_per_epoch(std::size_t items, const TrainConfig& c) {
 }
 
 double run_text_epoch(Model& model, const TrainingSet& set, const std::vector<TextItem>& items,
-                      const torch::Tensor& targets, const TrainConfig& c, torch::optim::AdamW& opt,
-                      const LrSchedule& schedule, int text_epoch, std::uint64_t seed,
-                      const TextProgress& progress) {
+                      const TextContext& context, const torch::Tensor& targets,
+                      const TrainConfig& c, torch::optim::AdamW& opt, const LrSchedule& schedule,
+                      int text_epoch, std::uint64_t seed, const TextProgress& progress) {
     auto rng = seeded_rng(seed, 4, static_cast<std::uint64_t>(text_epoch));
     std::vector<std::size_t> order(items.size());
     std::iota(order.begin(), order.end(), 0);
@@ -88,7 +88,8 @@ double run_text_epoch(Model& model, const TrainingSet& set, const std::vector<Te
         std::vector<std::string> texts;
         std::vector<int64_t> labels;
         for (std::size_t i = s; i < e; ++i) {
-            texts.push_back(item_text(set, items[order[i]], rng));
+            texts.push_back(
+                context.apply(items[order[i]], item_text(set, items[order[i]], rng), rng));
             labels.push_back(items[order[i]].group);
         }
         set_lr(opt, schedule.at(static_cast<int64_t>(text_epoch) * steps + step));

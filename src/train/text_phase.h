@@ -14,6 +14,7 @@
 #include "model/model.h"
 #include "train/sampler.h"
 #include "train/schedule.h"
+#include "train/text_context.h"
 #include "train/training_set.h"
 
 namespace qiss {
@@ -36,10 +37,11 @@ int64_t text_steps_per_epoch(std::size_t items, const TrainConfig& config);
 using TextProgress = std::function<void(int64_t, double, int64_t)>;
 
 /// One epoch of the text phase: a seeded share of the items in a seeded order, batches of
-/// TrainConfig::text_batch_size; returns the mean loss.
+/// TrainConfig::text_batch_size, each text given context by `context`; returns the mean loss.
 double run_text_epoch(Model& model, const TrainingSet& set, const std::vector<TextItem>& items,
-                      const torch::Tensor& targets, const TrainConfig& config,
-                      torch::optim::AdamW& optimizer, const LrSchedule& schedule, int text_epoch,
-                      std::uint64_t seed, const TextProgress& progress);
+                      const TextContext& context, const torch::Tensor& targets,
+                      const TrainConfig& config, torch::optim::AdamW& optimizer,
+                      const LrSchedule& schedule, int text_epoch, std::uint64_t seed,
+                      const TextProgress& progress);
 
 }  // namespace qiss

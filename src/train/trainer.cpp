@@ -233,7 +233,7 @@ bool same_run(const nlohmann::json& saved, const nlohmann::json& now, bool befor
     }
     if (before_text_phase)
         for (const char* key : {"text_epochs", "text_epoch_share", "text_batch_size", "text_lr",
-                                "text_target", "text_temperature"}) {
+                                "text_target", "text_temperature", "text_context"}) {
             a["train"].erase(key);
             b["train"].erase(key);
         }
@@ -353,11 +353,12 @@ void train_model(const TrainOptions& o) {
         if (resume && start_epoch > tc.epochs) opt.load(*resume);
         const LrSchedule schedule(tc.text_lr, std::max<int64_t>(1, text_steps / 10),
                                   tc.text_epochs * text_steps);
+        const TextContext context(train, tc.text_context);
         Progress progress("texts", tc.text_epochs * text_steps);
         for (int te = std::max(0, start_epoch - tc.epochs); te < tc.text_epochs; ++te) {
             const int epoch = tc.epochs + te;
             double loss = run_text_epoch(
-                m, train, items, targets, tc, opt, schedule, te, o.seed,
+                m, train, items, context, targets, tc, opt, schedule, te, o.seed,
                 [&](int64_t step, double mean_loss, int64_t) {
                     const int64_t global = static_cast<int64_t>(te) * text_steps + step;
                     progress.step(fmt::format("text epoch {}/{} step {}/{}", te + 1, tc.text_epochs,
