@@ -41,12 +41,14 @@ std::map<std::string, std::string> read_config_file(const std::string& file,
     QISS_CHECK(!in.bad(), "config file {}: read error", file);
     std::map<std::string, std::string> out;
     for (const auto& item : items) {
-        QISS_CHECK(item.parents.empty(),
-                   "config file {}: `{}`: settings are top-level keys (`port = 8080`), not in "
+        // CLI11 marks a [section]'s start and end with items named "++" and "--".
+        const bool section = item.name == "++" || item.name == "--";
+        QISS_CHECK(item.parents.empty() && !section,
+                   "config file {}: {}: settings are top-level keys (`port = 8080`), not in "
                    "[sections] or dotted keys",
-                   file, item.fullname());
-        QISS_CHECK(item.name != "++" && item.name != "--", "config file {}: unexpected section",
-                   file);
+                   file,
+                   section ? "[" + CLI::detail::join(item.parents, ".") + "]"
+                           : "`" + item.fullname() + "`");
         QISS_CHECK(known_keys.find(" " + item.name + ",") != std::string::npos,
                    "config file {}: unknown key `{}`; the keys are the long options without "
                    "their dashes:{}",
