@@ -152,9 +152,14 @@ TEST(ServeSettings, BadValuesNameTheirVariableOrKey) {
     const auto r = run_qiss("serve --print-config --config " + file.string());
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find(file.string() + ": max-upload-mb = -3"), std::string::npos) << r.output;
-    // A value the command line overrides is not read, so it cannot fail.
+    // Also where the command line overrides it: a wrong file is never silently ignored.
     const auto over = run_qiss("serve --print-config --max-upload-mb 4 --config " + file.string());
-    EXPECT_EQ(over.exit_code, 0) << over.output;
+    EXPECT_EQ(over.exit_code, 1) << over.output;
+    EXPECT_NE(over.output.find("max-upload-mb = -3"), std::string::npos) << over.output;
+    ScopedEnv bad_env({{"QISS_PORT", std::string("http")}});
+    const auto over_env = run_qiss("serve --print-config --port 8081");
+    EXPECT_EQ(over_env.exit_code, 1) << over_env.output;
+    EXPECT_NE(over_env.output.find("QISS_PORT=http"), std::string::npos) << over_env.output;
 }
 
 TEST(ServeSettings, UnreadableConfigFileIsAnError) {

@@ -111,6 +111,7 @@ std::string Settings::known_keys() const {
 
 void Settings::assign(Entry& e, const std::string& value, const std::string& where) {
     CLI::Option& o = *e.option;
+    o.clear();
     try {
         if (o.get_expected_min() == 0) {  // a flag: true/false, yes/no, on/off, 1/0
             std::int64_t v = 0;
@@ -134,17 +135,27 @@ void Settings::apply() {
     if (file.empty()) file = env_value(prefix_ + "CONFIG");
     std::map<std::string, std::string> from_file;
     if (!file.empty()) from_file = read_config_file(file, known_keys());
+    // Every layer that gives a value is applied, lowest first, so that each value is checked
+    // (a bad one is an error even where a higher layer overrides it) and the highest one stays.
     for (Entry& e : entries_) {
-        if (e.option->count() > 0) {
-            e.source = SettingSource::command_line;
-        } else if (const std::string v = env_value(e.env); !v.empty()) {
-            assign(e, v, fmt::format("environment variable {}={}", e.env, v));
-            e.source = SettingSource::environment;
-            e.origin = e.env;
-        } else if (auto it = from_file.find(e.key); it != from_file.end()) {
+        const CLI::results_t command_line = e.option->results();
+        if (auto it = from_file.find(e.key); it != from_file.end()) {
             assign(e, it->second, fmt::format("config file {}: {} = {}", file, e.key, it->second));
             e.source = SettingSource::config_file;
             e.origin = file;
+        }
+        if (const std::string v = env_value(e.env); !v.empty()) {
+            assign(e, v, fmt::format("environment variable {}={}", e.env, v));
+            e.source = SettingSource::environment;
+            e.origin = e.env;
+        }
+        if (!command_line.empty()) {
+            if (e.source != SettingSource::default_value) {
+                e.option->clear();
+                e.option->add_result(command_line);
+                e.option->run_callback();
+            }
+            e.source = SettingSource::command_line;
         }
     }
     if (print_) return;

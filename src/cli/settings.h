@@ -19,18 +19,20 @@ enum class SettingSource { command_line, environment, config_file, default_value
 ///
 /// CLI11's own `envname()` and `set_config()` are not used: CLI11 reads a config file before the
 /// environment and fills from the environment only what is still empty, so a file would beat the
-/// environment. Here CLI11 parses the command line alone; apply() then feeds each option it did
-/// not give through the option's own validators and conversion, from the environment first.
+/// environment. Here CLI11 parses the command line alone; apply() then feeds the file's value,
+/// then the environment's, then the command line's again, through the option's own validators
+/// and conversion: the last one given stays.
 class Settings {
   public:
     /// Call once every option of `sub` is added. Adds `--config FILE` and `--print-config`, and
     /// takes over the options' required() checks (done by apply(), once every layer is in).
     Settings(CLI::App* sub, std::string env_prefix = "QISS_");
 
-    /// After CLI11 has parsed the command line: fills each option it did not give from the
-    /// environment, else from the config file, then checks the required ones (unless
-    /// --print-config). Throws qiss::Error naming the variable, key or file at fault: an unknown
-    /// key, a value an option refuses, an unreadable file.
+    /// After CLI11 has parsed the command line: gives each option the value of the highest layer
+    /// that has one (command line, environment, config file), then checks the required ones
+    /// (unless --print-config). Every value found is checked by the option, also one a higher
+    /// layer overrides. Throws qiss::Error naming the variable, key or file at fault: an
+    /// unknown key, a value an option refuses, an unreadable file.
     void apply();
 
     /// --print-config was given: describe() instead of running the command.
