@@ -1,6 +1,8 @@
 # `cmake --install` and CPack (.deb): the binary, the SentencePiece plugin next to it under
 # lib/qiss/ (src/text/spm_loader.cpp finds it there), the default model under share/qiss/
-# (default_model_path), the docs and a man page generated from --help by help2man.
+# (default_model_path), the docs, a man page generated from --help by help2man, the systemd unit
+# (lib/systemd/system/qiss.service) and its config file (/etc/qiss/qiss.toml for the .deb, a
+# conffile; <prefix>/etc/qiss/ otherwise): docs/operations.md.
 include(GNUInstallDirs)
 install(TARGETS qiss RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS qiss_spm LIBRARY DESTINATION lib/qiss)
@@ -9,6 +11,10 @@ install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/LICENSE
               ${PROJECT_SOURCE_DIR}/CHANGELOG.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(CODE "set(QISS_SOURCE_DIR \"${PROJECT_SOURCE_DIR}\")
+set(QISS_BINARY_DIR \"${CMAKE_BINARY_DIR}\")
+set(QISS_BINDIR \"${CMAKE_INSTALL_BINDIR}\")")
+install(SCRIPT ${PROJECT_SOURCE_DIR}/cmake/install_service.cmake)
 
 find_program(HELP2MAN help2man)
 if(HELP2MAN)
@@ -36,4 +42,13 @@ set(CPACK_DEBIAN_PACKAGE_SECTION graphics)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_PACKAGE_DIRECTORY ${CMAKE_BINARY_DIR}/package)
+# CPack's DEB generator installs with DESTDIR and the package's prefix (/usr): install_service.cmake
+# then writes /usr/bin/qiss and /etc/qiss/qiss.toml into the unit (CPACK_SET_DESTDIR must stay off:
+# on, the prefix would be /usr/local).
+# The config file is a conffile (dpkg keeps a changed one); the maintainer scripts tell systemd.
+file(WRITE ${CMAKE_BINARY_DIR}/packaging/conffiles "/etc/qiss/qiss.toml\n")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${CMAKE_BINARY_DIR}/packaging/conffiles
+    ${PROJECT_SOURCE_DIR}/packaging/deb/postinst ${PROJECT_SOURCE_DIR}/packaging/deb/prerm
+    ${PROJECT_SOURCE_DIR}/packaging/deb/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)

@@ -18,6 +18,7 @@ DEBS=(
   libcpp-httplib-dev libssl-dev      # HTTP requests and answers, test client
   libboost-dev                       # HTTP front (Boost.Beast and Asio, header-only)
   libcurl4-openssl-dev               # fetching image URLs
+  libsystemd-dev                     # sd_notify: readiness of `qiss serve` under systemd
   librsvg2-dev                       # rasterizing the SVG emoji styles (corpus)
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libopencv-imgcodecs-dev libopencv-imgproc-dev libgif-dev libwebp-dev   # decoding, resizing, thumbnails

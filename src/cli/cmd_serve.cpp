@@ -12,8 +12,10 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cli/settings.h"
 #include "common/error.h"
 #include "server/server.h"
+#include "server/service_notify.h"
 #include "server/web_assets.h"
 
 namespace qiss::cli {
@@ -90,7 +92,8 @@ Command register_serve(CLI::App& app) {
         ->capture_default_str();
     sub->add_option("--threads", a->o.threads,
                     "Worker threads that answer complete requests (0 = max(8, cores))")
-        ->check(CLI::Range(0, 1024));
+        ->check(CLI::Range(0, 1024))
+        ->capture_default_str();
     sub->add_option("--token-file", a->token_file,
                     "File whose first line is the token that allows POST /api/images and "
                     "DELETE (without it the collection is served read-only)")
@@ -174,7 +177,14 @@ Command register_serve(CLI::App& app) {
                   "addresses (lets any client probe this host's network)");
     sub->add_flag("--no-image-url", a->no_image_url,
                   "Refuse {\"image_url\": …} (the default; overrides --allow-image-url)");
-    return {sub, [a] {
+    // Last: it takes in every option above (config file, QISS_* environment).
+    auto settings = std::make_shared<Settings>(sub);
+    return {sub, [a, settings] {
+                settings->apply();
+                if (settings->print_requested()) {
+                    std::cout << settings->describe();
+                    return 0;
+                }
                 server::ServerOptions o = a->o;
                 o.max_upload_bytes = static_cast<std::size_t>(a->max_upload_mb * 1e6);
                 o.max_header_bytes = a->max_header_kb * 1024;
@@ -192,7 +202,10 @@ Command register_serve(CLI::App& app) {
                 server::Server srv(*collection, writable, o);
                 const int port = srv.start();
                 {
-                    StopOnSignal on_signal([&srv] { srv.stop(); });
+                    StopOnSignal on_signal([&srv] {
+                        server::notify_stopping();
+                        srv.stop();
+                    });
                     const std::string host =
                         o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
                     std::cout << fmt::format("qiss: serving {} at http://{}:{}/", a->data, host,
@@ -202,6 +215,9 @@ Command register_serve(CLI::App& app) {
                         "{} images; {}", collection->store().count(),
                         writable ? "additions and deletions allowed with the token" : "read-only");
                     spdlog::info("search page: {}", server::WebAssets::open(o.web_dir).origin());
+                    // The port listens: connections queue until listen() below takes them.
+                    server::notify_ready(fmt::format("serving {} images at http://{}:{}/",
+                                                     collection->store().count(), host, port));
                     srv.listen();
                 }
                 if (writable) collection->save_index();

@@ -18,12 +18,18 @@ grep -q "Package: qiss" <<<"$info" || fail "package name: $info"
 grep -Eq "Depends:.*libtorch" <<<"$info" || fail "no libtorch dependency: $info"
 contents=$(dpkg-deb --contents "$deb")
 grep -q "usr/share/man/man1/qiss.1" <<<"$contents" || fail "no man page"
+grep -q " ./usr/lib/systemd/system/qiss.service$" <<<"$contents" || fail "no systemd unit"
+grep -q " ./etc/qiss/qiss.toml$" <<<"$contents" || fail "no config file"
+[ "$(dpkg-deb --info "$deb" conffiles)" = /etc/qiss/qiss.toml ] || fail "qiss.toml is not a conffile"
 root=$work/root
 dpkg -x "$deb" "$root"
 bin=$root/usr/bin/qiss
 [ -x "$bin" ] || fail "no $bin"
 
 run() { env -i PATH=/usr/bin:/bin HOME="$work" "$bin" "$@"; }
+grep -qx "ExecStart=/usr/bin/qiss serve --config /etc/qiss/qiss.toml" \
+  "$root/usr/lib/systemd/system/qiss.service" || fail "the unit's ExecStart: $(grep ExecStart= \
+  "$root/usr/lib/systemd/system/qiss.service")"
 cd "$work"
 version=$(run --version)
 echo "$version"
@@ -45,4 +51,7 @@ grep -q "\"model_fingerprint\":\"$sha\"" <<<"$collection" ||
 out=$(run search --json --data "$work/collection" --text pizza -k 4)
 grep -q '"results":\[' <<<"$out" || fail "search: $out"
 [ "$(echo "$out" | grep -o '"id":' | wc -l)" -ge 4 ] || fail "expected 4 results: $out"
+settings=$(run serve --config "$root/etc/qiss/qiss.toml" --print-config) ||
+  fail "the installed binary refuses the installed config file"
+grep -q '^data = "/var/lib/qiss"' <<<"$settings" || fail "config file: $settings"
 echo "install_deb: ok ($(basename "$deb"), $(du -h "$deb" | cut -f1))"
