@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets of fuzz/ with clang, ASan and UBSan into build-fuzz/ and runs them
-# one after the other (2 cores: one job, no -jobs), nice'd:
+# Builds the libFuzzer targets of fuzz/ with clang, ASan and UBSan into build-fuzz/ and runs them,
+# nice'd:
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      (default 180 s, every target)
+# SECONDS_PER_TARGET is wall-clock time per target, or CPU time with FUZZ_CPU=1: then each target
+# runs in slices of at most 600 s until its user+system CPU time reaches SECONDS_PER_TARGET, so
+# a busy machine lengthens the run instead of shortening the fuzzing. FUZZ_JOBS (default 1)
+# targets run at once, each as one libFuzzer job (no -jobs); FUZZ_NICE (default 10) is their
+# niceness.
 # Each target works on out/fuzz/<target>/corpus (seeded with a copy of fuzz/corpus/<target>/,
 # kept between runs), with its dictionary fuzz/dict/<target>.dict if there is one; crashes,
-# leaks, timeouts and out-of-memory inputs go to out/fuzz/<target>/, the log to
-# out/fuzz/<target>/log. Prints one row per target; exits 1 if any target found something.
+# leaks, timeouts and out-of-memory inputs go to out/fuzz/<target>/, the logs to
+# out/fuzz/<target>/log*. Prints one row per target; exits 1 if any target found something.
 # Needs clang and libfuzzer-14-dev (scripts/install-deps.sh --fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +29,7 @@ if [ ! -f build-fuzz/CMakeCache.txt ]; then
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
     -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" >/dev/null
 fi
-nice -n 10 cmake --build build-fuzz -j"${FUZZ_BUILD_JOBS:-$(nproc)}" \
+nice -n "${FUZZ_NICE:-10}" cmake --build build-fuzz -j"${FUZZ_BUILD_JOBS:-$(nproc)}" \
   --target $(printf 'fuzz_%s ' "${targets[@]}") >/dev/null
 
 # One thread per run (manifest lines are parsed with OpenMP); reports with the symbols.
@@ -35,26 +40,65 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 # few bytes per damaged file, in FAISS 1.7.3): not a finding of qiss's (docs/reliability.md).
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0}
 
-found=0
-printf '%-14s %9s %12s %9s %7s %8s %8s\n' target cpu_s execs exec/s cov ft crashes
-for t in "${targets[@]}"; do
-  out=out/fuzz/$t
-  mkdir -p "$out/corpus"
-  cp -r "fuzz/corpus/$t/." "$out/corpus/"
-  dict=()
+FUZZ_CPU=${FUZZ_CPU:-0}
+FUZZ_JOBS=${FUZZ_JOBS:-1}
+FUZZ_NICE=${FUZZ_NICE:-10}
+
+# One libFuzzer run of target $1 for $2 wall seconds, log $3; adds its CPU seconds to $out/cpu.
+fuzz_slice() {
+  local t=$1 out=out/fuzz/$1 dict=()
   [ -f "fuzz/dict/$t.dict" ] && dict=("-dict=fuzz/dict/$t.dict")
-  /usr/bin/time -f '%U %S' -o "$out/time" nice -n 10 "build-fuzz/fuzz/fuzz_$t" \
-    -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-    -artifact_prefix="$out/" "${dict[@]}" "$out/corpus" >"$out/log" 2>&1 || true
-  cpu=$(tail -n1 "$out/time" | awk '{printf "%.0f", $1 + $2}' 2>/dev/null || echo '?')
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/log" | tail -1)
-  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$out/log" | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$out/log" | tail -1 | cut -d' ' -f2)
-  ft=$(grep -o 'ft: [0-9]*' "$out/log" | tail -1 | cut -d' ' -f2)
+  /usr/bin/time -f '%U %S' -o "$out/time" nice -n "$FUZZ_NICE" "build-fuzz/fuzz/fuzz_$t" \
+    -max_total_time="$2" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+    -artifact_prefix="$out/" "${dict[@]}" "$out/corpus" >"$3" 2>&1 || true
+  tail -n1 "$out/time" | awk -v c="$(cat "$out/cpu")" '{printf "%.1f\n", c + $1 + $2}' >"$out/cpu.new"
+  mv "$out/cpu.new" "$out/cpu"
+}
+
+# Runs target $1 and writes its table row to out/fuzz/$1/row.
+run_target() {
+  local t=$1 out=out/fuzz/$1 slice=0 log execs rate cov ft crashes
+  mkdir -p "$out/corpus"
+  rm -f "$out"/log*
+  cp -r "fuzz/corpus/$t/." "$out/corpus/"
+  echo 0 >"$out/cpu"
+  if [ "$FUZZ_CPU" = 1 ]; then
+    while awk -v c="$(cat "$out/cpu")" -v s="$seconds" 'BEGIN { exit !(c < s) }'; do
+      slice=$((slice + 1))
+      local left
+      left=$(awk -v c="$(cat "$out/cpu")" -v s="$seconds" 'BEGIN { l = s - c; print (l > 600 ? 600 : (l < 10 ? 10 : int(l))) }')
+      fuzz_slice "$t" "$left" "$out/log.$slice"
+      find "$out" -maxdepth 1 -type f -name 'crash-*' | grep -q . && break
+    done
+    cat "$out"/log.* >"$out/log"
+  else
+    fuzz_slice "$t" "$seconds" "$out/log"
+  fi
+  log=$out/log
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | awk '{s += $1} END {print s}')
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   crashes=$(find "$out" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' \
     -o -name 'timeout-*' -o -name 'oom-*' -o -name 'slow-unit-*' \) | wc -l)
-  [ "$crashes" -gt 0 ] && found=1
-  printf '%-14s %9s %12s %9s %7s %8s %8s\n' "$t" "$cpu" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
-    "${ft:-?}" "$crashes"
+  printf '%-14s %9.0f %12s %9s %7s %8s %8s\n' "$t" "$(cat "$out/cpu")" "${execs:-?}" \
+    "${rate:-?}" "${cov:-?}" "${ft:-?}" "$crashes" >"$out/row"
+}
+
+printf '%-14s %9s %12s %9s %7s %8s %8s\n' target cpu_s execs exec/s cov ft findings
+running=0
+for t in "${targets[@]}"; do
+  run_target "$t" &
+  running=$((running + 1))
+  if [ "$running" -ge "$FUZZ_JOBS" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+done
+wait
+found=0
+for t in "${targets[@]}"; do
+  cat "out/fuzz/$t/row"
+  [ "$(awk '{print $NF}' "out/fuzz/$t/row")" -eq 0 ] || found=1
 done
 [ "$found" -eq 0 ] || { echo "fuzz.sh: findings in out/fuzz/*/ (see each log)" >&2; exit 1; }

@@ -51,12 +51,14 @@ for t in $(seq 1 "$TRIALS"); do
   if [ -d "$WORK/data/store" ] && [ -f "$WORK/data/model.qiss" ]; then
     after_kill=$(check_collection "$t" "after kill" "$WORK/data" | tail -1)
   fi
-  "$QISS" index --batch 16 --data "$WORK/data" "$WORK/in" >"$WORK/run.log" 2>&1 ||
+  # The restart is the same command the killed run was (a kill before the collection recorded its
+  # model leaves nothing that names it).
+  "$QISS" index --batch 16 --data "$WORK/data" --model "$MODEL" "$WORK/in" >"$WORK/run.log" 2>&1 ||
     fail "$t" "restart exited $?: $(tail -3 "$WORK/run.log")"
   grep -q "already in the index" "$WORK/run.log" && fail "$t" "restart: $(grep 'already' "$WORK/run.log")"
   final=$(check_collection "$t" "after restart" "$WORK/data" | tail -1)
   [ "$final" = "$distinct" ] || fail "$t" "$final images after restart, $distinct distinct files"
-  "$QISS" index --data "$WORK/data" "$WORK/in" >"$WORK/run.log" 2>&1
+  "$QISS" index --data "$WORK/data" --model "$MODEL" "$WORK/in" >"$WORK/run.log" 2>&1
   grep -q "added 0, duplicates $files," "$WORK/run.log" ||
     fail "$t" "second run: $(head -1 "$WORK/run.log")"
   echo "trial $t: kill at ${delay} ms ($state), $after_kill images committed before the kill, $final after restart"
