@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -48,9 +49,15 @@ int run(const Options& o) {
     qiss::CollectionOptions co;
     co.model = like->dir() / "model.qiss";
     co.index_factory = o.index;
-    auto c = qiss::Collection::open(o.data, co);
+    auto c = qiss::Collection::open(o.data, co);  // binds the collection to the model
+    c.reset();
+    // Straight into the store (the collection's source of truth, docs/format.md): the index is
+    // built once at the end (below), instead of growing a Flat index to the full size in memory
+    // first.
+    auto store = std::make_unique<qiss::ImageStore>(
+        qiss::ImageStore::open(std::filesystem::path(o.data) / "store"));
     const std::size_t dim = seeds.front().size();
-    const std::size_t start = c->store().count();
+    const std::size_t start = store->count();
     std::mt19937_64 rng(o.seed + start);
     std::normal_distribution<float> noise(0.0f, static_cast<float>(o.noise));
     std::uniform_int_distribution<std::size_t> pick(0, seeds.size() - 1);
@@ -72,9 +79,7 @@ int run(const Options& o) {
             }
             for (auto& x : im.vector) x = static_cast<float>(x / std::sqrt(norm));
         }
-        // Straight into the store: the index is built once at the end (below), instead of growing
-        // a Flat index to the full size in memory first.
-        c->store().add(std::move(batch));
+        store->add(std::move(batch));
         done += n;
         std::cerr << fmt::format("\r{} / {} vectors", done, o.count) << std::flush;
     }
@@ -82,7 +87,7 @@ int run(const Options& o) {
     const auto t1 = std::chrono::steady_clock::now();
     // Reopened without an index file, the collection builds its index from the stored vectors,
     // of the type its size calls for (or --index).
-    c.reset();
+    store.reset();
     std::filesystem::remove(std::filesystem::path(o.data) / "index.qiss-index");
     c = qiss::Collection::open(o.data, co);
     c->save_index();

@@ -9,6 +9,8 @@
 #include <random>
 #include <set>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -16,6 +18,12 @@
 #include "engine/collection.h"
 #include "store/lmdb_env.h"
 #include "test_support.h"
+
+// Writes reach the store only through the collection (which keeps store and index in agreement),
+// and its model is the const, concurrent one.
+static_assert(!requires(qiss::Collection& c) { c.model(); });
+static_assert(std::is_same_v<decltype(std::declval<qiss::Collection&>().store()),
+                             const qiss::ImageStore&>);
 
 namespace {
 

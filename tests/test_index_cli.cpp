@@ -332,3 +332,30 @@ TEST(IndexCli, ManifestIdentityLinesCaptionTheirImages) {
         EXPECT_EQ(j["results"][0].value("caption", ""), want[k]) << k;
     }
 }
+
+// When the system refuses a thread (here a process limit of 6 for an unprivileged user, and 32
+// decode threads asked for), `qiss index` says so and exits 1; it used to abort (std::terminate
+// on a joinable std::thread) with SIGABRT.
+TEST(IndexCli, ThreadLimitIsAClearErrorNotAnAbort) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to run qiss as another user (setpriv)";
+    test::TempDir dir("thread-limit");
+    test::copy_emoji(dir / "in", 50);
+    fs::copy_file(tiny_model(), dir / "tiny.qiss");
+    fs::permissions(dir.path(), fs::perms::all, fs::perm_options::add);
+    for (const auto& e : fs::recursive_directory_iterator(dir.path()))
+        fs::permissions(e.path(), fs::perms::all, fs::perm_options::add);
+    const std::string limited =
+        "setpriv --reuid=65534 --regid=65534 --clear-groups prlimit --nproc=6";
+    auto r = test::run_qiss("index --decode-threads 32 --data " + (dir / "data").string() + " --model " +
+                          (dir / "tiny.qiss").string() + " " + (dir / "in").string(),
+                      true, limited);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("cannot start decode thread"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("--decode-threads"), std::string::npos) << r.output;
+    // The collection it had opened is whole: a run without the limit completes it.
+    r = test::run_qiss("index --data " + (dir / "data").string() + " " + (dir / "in").string());
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    r = test::run_qiss("info --data " + (dir / "data").string());
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("50 images"), std::string::npos) << r.output;
+}

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "model/inference_model.h"
 #include "model/model.h"
 #include "model/model_file.h"
 #include "model/sru.h"
@@ -145,9 +146,9 @@ TEST(TextEncoder, ReverseWithinLengthIsAnInvolutionThatKeepsPadding) {
     EXPECT_TRUE(torch::equal(idx.gather(1, idx), torch::arange(5).expand({3, 5})));
 }
 
-// The server embeds queries from many threads at once, without a lock.
-TEST(Model, ConcurrentEmbeddingsMatchSequentialOnes) {
-    Model m = Model::load(fs::path(QISS_TEST_DATA) / "tiny.qiss");
+// The server embeds queries from many threads at once, without a lock, through a const model.
+TEST(InferenceModel, ConcurrentEmbeddingsOfAConstModelMatchSequentialOnes) {
+    const InferenceModel m = InferenceModel::load(fs::path(QISS_TEST_DATA) / "tiny.qiss");
     const std::vector<std::string> texts = {"un chat qui dort",  "Katze",        "red heart", "猫",
                                             "bandera de España", "grinning face"};
     cv::Mat image(64, 64, CV_8UC3);

@@ -3,8 +3,14 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
+#include <tuple>
+
+#include "engine/collection.h"
 #include "engine/query_spec.h"
+#include "server/answer_json.h"
 #include "server_fixture.h"
 
 using namespace qiss;
@@ -264,4 +270,102 @@ TEST_F(ServerTest, CliAndApiShareOneDefaultK) {
                             /*with_stderr=*/false);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_EQ(json::parse(r.output)["results"].size(), static_cast<std::size_t>(kDefaultK));
+}
+
+// Paths a client sees: relative to the folder the image was indexed from (a nested folder keeps
+// its part), the model's file name; the absolute ones only with --absolute-paths.
+TEST(ServerPaths, RelativeToTheIndexedFolderUnlessAbsolutePaths) {
+    TempDir dir("server-paths");
+    const auto files = emoji_files();
+    fs::create_directories(dir / "in/nested");
+    for (std::size_t i = 0; i < 5; ++i)
+        fs::copy_file(files[i], dir / "in/nested" / files[i].filename());
+    const fs::path data = dir / "data";
+    auto r = run_qiss("index --data " + data.string() + " --model " +
+                      std::string(QISS_TEST_DATA) + "/tiny.qiss " + (dir / "in").string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const fs::path in = fs::absolute(dir / "in").lexically_normal();
+
+    for (const bool absolute : {false, true}) {
+        SCOPED_TRACE(absolute ? "--absolute-paths" : "default");
+        ServeProcess serve(data, dir.path(),
+                           absolute ? std::vector<std::string>{"--absolute-paths"}
+                                    : std::vector<std::string>{});
+        ASSERT_GT(serve.wait_port(), 0) << serve.output();
+        auto cli = serve.client();
+        const json found = parse(cli.Get("/api/search?q=smile&k=5"));
+        ASSERT_EQ(found["results"].size(), 5u);
+        for (const auto& h : found["results"]) {
+            const std::string source = h["source"];
+            const fs::path name = fs::path(source).filename();
+            EXPECT_EQ(source, absolute ? (in / "nested" / name).string()
+                                       : (fs::path("nested") / name).string());
+            const json record = parse(cli.Get(h["url"].get<std::string>()));
+            EXPECT_EQ(record["source"], source);
+        }
+        const json health = parse(cli.Get("/api/health"));
+        const std::string model = health["model"]["path"];
+        EXPECT_EQ(fs::path(model).filename(), "model.qiss");
+        EXPECT_EQ(fs::path(model).is_absolute(), absolute) << model;
+        EXPECT_EQ(serve.stop(), 0) << serve.output();
+    }
+}
+
+TEST(ServerPaths, ShownSourceOfEachKindOfRecord) {
+    ImageRecord r;
+    r.source = "/srv/photos/2023/cat.jpg";
+    r.root = "/srv/photos";
+    EXPECT_EQ(shown_source(r, PathDisplay::Relative), "2023/cat.jpg");
+    EXPECT_EQ(shown_source(r, PathDisplay::Absolute), "/srv/photos/2023/cat.jpg");
+    r.root = "/elsewhere";  // not under its root: never a path with ".."
+    EXPECT_EQ(shown_source(r, PathDisplay::Relative), "cat.jpg");
+    r.root.clear();  // a record of an older collection
+    EXPECT_EQ(shown_source(r, PathDisplay::Relative), "cat.jpg");
+    for (const std::string s : {"https://example.org/a.png", "upload:a.png", "upload"}) {
+        r.source = s;
+        EXPECT_EQ(shown_source(r, PathDisplay::Relative), s);
+    }
+}
+
+// An upload and `qiss index` prepare an image the same way (one prepare_image): a large JPEG,
+// decoded at a reduced size by both, gets the same record fields, thumbnail and vector.
+TEST_F(ServerTest, UploadStoresWhatIndexStores) {
+    Served& s = start("server-prepare", {"--token-file", "TOKEN"});
+    ASSERT_GT(s.port, 0);
+    const fs::path photo = s.dir / "photo/big.jpg";
+    fs::create_directories(photo.parent_path());
+    cv::Mat bgr(900, 1200, CV_8UC3);
+    cv::randu(bgr, 0, 255);
+    cv::GaussianBlur(bgr, bgr, cv::Size(31, 31), 0);
+    cv::rectangle(bgr, {200, 150}, {900, 700}, cv::Scalar(30, 60, 220), cv::FILLED);
+    ASSERT_TRUE(cv::imwrite(photo.string(), bgr));
+    const std::string bytes = read_all(photo);
+
+    auto added = s.serve->client().Post("/api/images", kAuth, image_form(bytes, "big.jpg"));
+    ASSERT_TRUE(added);
+    ASSERT_EQ(added->status, 201) << added->body;
+    const std::uint64_t uploaded = parse(added)["id"];
+    EXPECT_EQ(s.serve->stop(), 0) << s.serve->output();
+
+    const fs::path indexed = s.dir / "indexed";
+    auto r = run_qiss("index --data " + indexed.string() + " --model " +
+                      std::string(QISS_TEST_DATA) + "/tiny.qiss " + photo.parent_path().string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+
+    CollectionOptions ro;
+    ro.read_only = true;
+    auto by_upload = Collection::open(s.data, ro);
+    auto by_index = Collection::open(indexed, ro);
+    const auto a = by_upload->store().get(uploaded);
+    const auto id = by_index->store().find_hash(a ? a->content_hash : "");
+    ASSERT_TRUE(a && id);
+    const auto b = by_index->store().get(*id);
+    EXPECT_EQ(a->width, 1200);
+    EXPECT_EQ(a->height, 900);
+    EXPECT_EQ(std::tie(a->width, a->height, a->format), std::tie(b->width, b->height, b->format));
+    EXPECT_EQ(by_upload->store().thumbnail(uploaded), by_index->store().thumbnail(*id));
+    const auto va = by_upload->vector_of(uploaded), vb = by_index->vector_of(*id);
+    ASSERT_TRUE(va && vb);
+    ASSERT_EQ(va->size(), vb->size());
+    for (std::size_t i = 0; i < va->size(); ++i) EXPECT_NEAR((*va)[i], (*vb)[i], 1e-5) << i;
 }

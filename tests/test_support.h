@@ -36,10 +36,11 @@ struct RunResult {
 };
 
 /// Runs `qiss ARGS` through the shell and captures its output (stdout only when
-/// `with_stderr` is false).
-inline RunResult run_qiss(const std::string& args, bool with_stderr = true) {
-    std::string cmd =
-        std::string(QISS_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
+/// `with_stderr` is false); `wrapper` is a command line that runs qiss (e.g. under limits).
+inline RunResult run_qiss(const std::string& args, bool with_stderr = true,
+                          const std::string& wrapper = "") {
+    std::string cmd = (wrapper.empty() ? "" : wrapper + " ") + std::string(QISS_BINARY) + " " +
+                      args + (with_stderr ? " 2>&1" : " 2>/dev/null");
     RunResult r;
     FILE* p = ::popen(cmd.c_str(), "r");
     if (!p) return r;

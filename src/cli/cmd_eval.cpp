@@ -7,8 +7,8 @@
 #include <torch/torch.h>
 
 #include "cli/commands.h"
+#include "corpus/manifest.h"
 #include "eval/retrieval_eval.h"
-#include "train/trainer.h"
 
 namespace qiss::cli {
 

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "engine/query.h"
 #include "image/image_io.h"
+#include "server/answer_json.h"
 
 namespace qiss::cli {
 
@@ -56,17 +57,14 @@ Command register_search(CLI::App& app) {
                 }
                 QueryResult r = run_query(*c, q);
                 if (a->json) {
-                    auto j = to_json(r);
+                    auto j = to_json(r, PathDisplay::Absolute);
                     j["took_ms"] = r.took_ms;
                     std::cout << j.dump() << std::endl;
                     return 0;
                 }
-                if (r.query.contains("language")) {
-                    const auto& l = r.query["language"];
-                    std::cout << fmt::format("language: {} ({}){}\n", l["name"].get<std::string>(),
-                                             l["code"].get<std::string>(),
-                                             l["reliable"].get<bool>() ? "" : ", not reliable");
-                }
+                if (const auto& l = r.language)
+                    std::cout << fmt::format("language: {} ({}){}\n", l->name, l->code,
+                                             l->reliable ? "" : ", not reliable");
                 int rank = a->offset;
                 for (const auto& h : r.hits)
                     std::cout << fmt::format(

@@ -175,6 +175,9 @@ Command register_serve(CLI::App& app) {
     sub->add_flag("--allow-private-urls", a->o.allow_private_urls,
                   "With --allow-image-url: also download from loopback, private and link-local "
                   "addresses (lets any client probe this host's network)");
+    sub->add_flag("--absolute-paths", a->o.absolute_paths,
+                  "Show absolute source and model paths to clients (default: sources relative "
+                  "to the folder they were indexed from, the model's file name)");
     sub->add_flag("--no-image-url", a->no_image_url,
                   "Refuse {\"image_url\": …} (the default; overrides --allow-image-url)");
     // Last: it takes in every option above (config file, QISS_* environment).

@@ -39,6 +39,14 @@ fs::path manifest_path(const fs::path& corpus_dir) {
     return corpus_dir / "manifest.jsonl";
 }
 
+fs::path resolve_manifest(const fs::path& corpus) {
+    if (fs::is_directory(corpus)) return manifest_path(corpus);
+    QISS_CHECK(fs::is_regular_file(corpus),
+               "corpus '{}' not found (expected a folder with manifest.jsonl, or a manifest file)",
+               corpus.string());
+    return corpus;
+}
+
 const TextsByLocale& ManifestEntry::captions() const {
     static const TextsByLocale none;
     return texts ? texts->captions : none;

@@ -88,4 +88,8 @@ void write_manifest(const std::filesystem::path& file, const std::vector<Manifes
 /// The manifest file inside a corpus folder: DIR/manifest.jsonl.
 std::filesystem::path manifest_path(const std::filesystem::path& corpus_dir);
 
+/// The manifest a `--corpus` argument names (`qiss train`, `qiss eval`): a folder's
+/// manifest.jsonl, or the file itself. Throws qiss::Error if neither exists.
+std::filesystem::path resolve_manifest(const std::filesystem::path& corpus);
+
 }  // namespace qiss

@@ -131,11 +131,13 @@ std::unique_ptr<Collection> Collection::open(const fs::path& dir, const Collecti
         QISS_CHECK(fs::is_regular_file(src), "{}: no such model file", src.string());
         model_bytes = read_file_bytes(src);
         c->model_fingerprint_ = sha256_of(model_bytes);
-        c->model_ = std::make_unique<Model>(Model::from_bytes(model_bytes, src.string()));
+        c->model_ = std::make_unique<const InferenceModel>(
+            InferenceModel::from_bytes(model_bytes, src.string()));
         write_file_atomic(stored_model, model_bytes);
     }
     if (!c->model_)
-        c->model_ = std::make_unique<Model>(Model::from_bytes(model_bytes, stored_model.string()));
+        c->model_ = std::make_unique<const InferenceModel>(
+            InferenceModel::from_bytes(model_bytes, stored_model.string()));
     c->model_path_ = stored_model;
 
     StoreOptions so;

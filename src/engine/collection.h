@@ -17,7 +17,7 @@
 #include <opencv2/core.hpp>
 
 #include "index/vector_index.h"
-#include "model/model.h"
+#include "model/inference_model.h"
 #include "store/image_store.h"
 
 namespace qiss {
@@ -96,9 +96,11 @@ class Collection {
     /// The stored vector of an image (for "similar images").
     std::optional<std::vector<float>> vector_of(std::uint64_t id) const;
 
-    ImageStore& store() { return *store_; }
+    /// A read-only view of the store (records, thumbnails, hashes, counts): every write goes
+    /// through add() and remove(), which keep store and index in agreement.
     const ImageStore& store() const { return *store_; }
-    Model& model() { return *model_; }
+    /// The side of the square RGB image the model takes (ModelConfig::preprocess.size).
+    int input_size() const { return model_->config().preprocess.size; }
     int dim() const { return model_->dim(); }
     CollectionInfo info() const;
     const std::filesystem::path& dir() const { return dir_; }
@@ -146,7 +148,7 @@ class Collection {
     std::string fixed_factory_;
     SearchOptions search_defaults_;
     bool dirty_ = false;
-    std::unique_ptr<Model> model_;
+    std::unique_ptr<const InferenceModel> model_;
     std::unique_ptr<ImageStore> store_;
     std::unique_ptr<VectorIndex> index_;
     /// Readers (search) share it; add/remove/rebuild take it exclusively, so a search never sees

@@ -1,14 +1,13 @@
 #pragma once
 /// @file query.h
 /// One search, as the CLI (`qiss search`) and the HTTP API run it: validation, embedding,
-/// language detection, the index look-up and the documented JSON answer.
+/// language detection and the index look-up. The answer is typed; its JSON forms belong to the
+/// callers (server/answer_json.h).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <opencv2/core.hpp>
 
 #include "engine/collection.h"
 #include "engine/query_spec.h"
@@ -16,9 +15,16 @@
 
 namespace qiss {
 
+/// A query as it ran (what it asked, without the pixels) and its hits.
 struct QueryResult {
-    nlohmann::json query;  ///< {"type":…, "text"/"image"/"id":…, "language":{…}, "k":…, "offset":…}
-    std::vector<Hit> hits;
+    Query::Kind kind = Query::Kind::Text;
+    std::string text;                          ///< Kind::Text
+    std::optional<DetectedLanguage> language;  ///< Kind::Text: the language of `text`
+    std::string image_name;                    ///< Kind::Image
+    int image_width = 0, image_height = 0;     ///< Kind::Image
+    std::uint64_t id = 0;                      ///< Kind::Id
+    int k = kDefaultK, offset = 0;
+    std::vector<Hit> hits;  ///< best first
     double took_ms = 0;
 };
 
@@ -26,12 +32,5 @@ struct QueryResult {
 /// invalid UTF-8, k or offset out of bounds, or an unknown id (the message says which).
 QueryResult run_query(const Collection& collection, const Query& query,
                       const QueryLimits& limits = {});
-
-/// The documented answer: {"query":{…}, "results":[{"id","score","source","width","height",
-/// "caption"?}…]}.
-nlohmann::json to_json(const QueryResult& result);
-
-/// {"code","name","reliable"} of a detected language.
-nlohmann::json to_json(const DetectedLanguage& language);
 
 }  // namespace qiss

@@ -6,7 +6,9 @@
 #include <deque>
 #include <exception>
 #include <fstream>
+#include <functional>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include <ATen/Parallel.h>
@@ -15,8 +17,7 @@
 #include "common/content_hash.h"
 #include "common/error.h"
 #include "engine/collection.h"
-#include "image/resize.h"
-#include "image/thumbnail.h"
+#include "ingest/prepare.h"
 #include "ingest/progress.h"
 #include "model/compute_threads.h"
 
@@ -25,15 +26,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// A read, hashed and decoded image waiting to be embedded.
-struct Prepared {
-    NewImage image;
-    cv::Mat input;  ///< RGB at the model's input size
-};
-
 /// A batch taken from the queue; batches are committed in the order of their tickets.
 struct Batch {
-    std::vector<Prepared> items;
+    std::vector<PreparedImage> items;
     std::uint64_t ticket = 0;
 };
 
@@ -42,7 +37,7 @@ class PreparedQueue {
   public:
     explicit PreparedQueue(std::size_t capacity) : capacity_(capacity) {}
     /// Waits for room; drops the item once the queue is closed.
-    void push(Prepared&& p) {
+    void push(PreparedImage&& p) {
         std::unique_lock lock(mu_);
         not_full_.wait(lock, [&] { return q_.size() < capacity_ || closed_; });
         if (closed_) return;
@@ -81,7 +76,7 @@ class PreparedQueue {
     std::size_t capacity_;
     std::mutex mu_;
     std::condition_variable not_full_, not_empty_;
-    std::deque<Prepared> q_;
+    std::deque<PreparedImage> q_;
     std::uint64_t next_ticket_ = 0;
     bool producers_done_ = false, closed_ = false;
 };
@@ -118,6 +113,35 @@ class CommitTurns {
     bool stopped_ = false;
 };
 
+/// The threads of one run. On every way out, an exception between spawning and joining
+/// included, `stop` runs first (so that each thread can finish) and then all are joined: a
+/// thread is never left joinable (std::terminate) nor waiting on a queue no one serves.
+class ThreadGroup {
+  public:
+    explicit ThreadGroup(std::function<void()> stop) : stop_(std::move(stop)) {}
+    ThreadGroup(const ThreadGroup&) = delete;
+    ThreadGroup& operator=(const ThreadGroup&) = delete;
+    ~ThreadGroup() {
+        if (!threads_.empty()) stop_();
+    }
+    /// Starts a thread; throws qiss::Error when the system refuses one (a process limit).
+    void spawn(const std::function<void()>& body, const char* kind, int count) {
+        try {
+            threads_.emplace_back(body);
+        } catch (const std::system_error& e) {
+            QISS_THROW("cannot start {} thread {} of {}: {} (lower --{}-threads, or raise the "
+                       "process's thread limit)",
+                       kind, threads_.size() + 1, count, e.what(), kind);
+        }
+    }
+    /// Waits for every thread (the normal end of a run).
+    void join() { threads_.clear(); }
+
+  private:
+    std::function<void()> stop_;
+    std::vector<std::jthread> threads_;
+};
+
 std::int64_t now_unix_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -139,7 +163,7 @@ IngestSummary ingest(Collection& collection, const std::vector<IngestItem>& item
     const auto t0 = Clock::now();
     IngestSummary summary;
     summary.items = items.size();
-    const int input_size = collection.model().config().preprocess.size;
+    const int input_size = collection.input_size();
     const std::size_t batch = static_cast<std::size_t>(std::max(1, opt.batch_size));
     const int per_embed = std::max(1, opt.threads_per_embed);
     const int n_embedders =
@@ -164,15 +188,18 @@ IngestSummary ingest(Collection& collection, const std::vector<IngestItem>& item
     std::atomic<std::size_t> next{0}, duplicates_seen{0};
     // Two batches waiting for each embedding thread, and two more.
     PreparedQueue queue(2 * batch * static_cast<std::size_t>(n_embedders + 1));
-    // Large JPEGs are decoded directly at a reduced size that still covers the thumbnail and
-    // the model input: several times faster than decoding every pixel.
-    DecodeLimits decode_limits = opt.decode;
-    if (decode_limits.reduce_jpeg_to == 0)
-        decode_limits.reduce_jpeg_to = std::max(opt.thumbnail_side, input_size);
-    std::vector<std::thread> decoders;
+    const PrepareOptions prepare{opt.decode, opt.thumbnail_side, opt.thumbnail_quality, input_size};
     std::atomic<int> running{n_decoders};
+    CommitTurns turns;
+    // Stops the decoders and the embedding threads: the way out of a failed run.
+    auto stop_run = [&] {
+        next = items.size();
+        turns.stop();
+        queue.close();
+    };
+    ThreadGroup decoders(stop_run);
     for (int w = 0; w < n_decoders; ++w) {
-        decoders.emplace_back([&] {
+        decoders.spawn([&] {
             for (std::size_t i; (i = next.fetch_add(1)) < items.size();) {
                 const IngestItem& item = items[i];
                 try {
@@ -184,34 +211,25 @@ IngestSummary ingest(Collection& collection, const std::vector<IngestItem>& item
                         ++duplicates_seen;
                         continue;
                     }
-                    DecodedImage img = decode_image(view, decode_limits, item.source);
-                    Prepared p;
+                    PreparedImage p = prepare_image(view, std::move(hash), prepare, item.source);
                     ImageRecord& r = p.image.record;
                     r.source = item.source;
-                    r.content_hash = hash;
-                    r.width = img.width;
-                    r.height = img.height;
-                    r.format = img.format;
+                    r.root = item.root;
                     r.caption = item.caption;
                     r.metadata = item.metadata;
-                    r.added_unix_ms = now_unix_ms();
-                    p.image.thumbnail =
-                        make_thumbnail(img.rgb, opt.thumbnail_side, opt.thumbnail_quality);
-                    p.input = fit_square(img.rgb, input_size);
                     queue.push(std::move(p));
                 } catch (const std::exception& e) {
                     record_error(item.source, e.what());
                 }
             }
             if (--running == 0) queue.producers_done();
-        });
+        }, "decode", n_decoders);
     }
 
     // Embedding threads run the model side by side; the commits (store transaction, index
     // addition, periodic index save, progress) happen one at a time in ticket order.
     Progress progress(items.size(), opt.progress_bar);
     auto last_save = Clock::now();
-    CommitTurns turns;
     std::mutex failure_mu;
     std::exception_ptr failure;
     auto commit = [&](Batch& b, const torch::Tensor& v) {
@@ -258,20 +276,18 @@ IngestSummary ingest(Collection& collection, const std::vector<IngestItem>& item
                 std::lock_guard lock(failure_mu);
                 if (!failure) failure = std::current_exception();
             }
-            next = items.size();  // stop the decoders and the other embedding threads
-            turns.stop();
-            queue.close();
+            stop_run();  // the decoders and the other embedding threads
         }
     };
     {
         // Only while the threads embed: the index rebuild below takes every core again.
         ComputeThreads compute_threads(per_embed);
-        std::vector<std::thread> embedders;
-        for (int w = 1; w < n_embedders; ++w) embedders.emplace_back(embed_loop);
+        ThreadGroup embedders(stop_run);
+        for (int w = 1; w < n_embedders; ++w) embedders.spawn(embed_loop, "embed", n_embedders);
         embed_loop();  // the calling thread is one of them
-        for (auto& t : embedders) t.join();
+        embedders.join();
     }
-    for (auto& t : decoders) t.join();
+    decoders.join();
     if (failure) std::rethrow_exception(failure);
     summary.duplicates += duplicates_seen;
     progress.finish(summary.added + summary.duplicates + summary.skipped, summary.added,

@@ -85,6 +85,7 @@ void parse_manifest_line(const std::string& line, const fs::path& base, const st
     } else if (j.contains("path") && j["path"].is_string()) {
         fs::path p = j["path"].get<std::string>();
         item.source = (p.is_absolute() ? p : base / p).lexically_normal().string();
+        item.root = base.string();
     } else {
         problems.push_back({where, "no \"path\" or http(s) \"url\""});
         return;
@@ -110,7 +111,7 @@ void expand_manifest(const fs::path& file, std::vector<IngestItem>& out,
         problems.push_back({file.string(), "cannot open manifest"});
         return;
     }
-    const fs::path base = fs::absolute(file).parent_path();
+    const fs::path base = fs::absolute(file).lexically_normal().parent_path();
     std::vector<std::string> lines;
     for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
 
@@ -130,10 +131,12 @@ void expand_manifest(const fs::path& file, std::vector<IngestItem>& out,
             std::string().swap(lines[n]);
         }
     };
-    std::vector<std::thread> threads;
-    for (std::size_t p = 1; p < n_parts; ++p) threads.emplace_back(parse_range, p);
-    parse_range(0);
-    for (auto& t : threads) t.join();
+    {
+        // Joined on every way out, also when starting one fails (a process's thread limit).
+        std::vector<std::jthread> threads;
+        for (std::size_t p = 1; p < n_parts; ++p) threads.emplace_back(parse_range, p);
+        parse_range(0);
+    }
     for (auto& part : part_problems)
         std::move(part.begin(), part.end(), std::back_inserter(problems));
 
@@ -179,12 +182,15 @@ std::vector<IngestItem> expand_sources(const std::vector<std::string>& sources,
                     files.push_back(fs::absolute(it->path()).lexically_normal());
             if (ec) problems.push_back({s, "cannot list folder: " + ec.message()});
             std::sort(files.begin(), files.end());
-            for (auto& f : files) out.push_back({f.string(), false, "", nlohmann::json::object()});
+            const std::string root = fs::absolute(p).lexically_normal().string();
+            for (auto& f : files)
+                out.push_back({f.string(), false, "", nlohmann::json::object(), root});
         } else if (fs::is_regular_file(p, ec) && p.extension() == ".jsonl") {
             expand_manifest(p, out, problems);
         } else if (fs::is_regular_file(p, ec)) {
-            out.push_back(
-                {fs::absolute(p).lexically_normal().string(), false, "", nlohmann::json::object()});
+            const fs::path file = fs::absolute(p).lexically_normal();
+            out.push_back({file.string(), false, "", nlohmann::json::object(),
+                           file.parent_path().string()});
         } else {
             problems.push_back({s, "no such file, folder or http(s) URL"});
         }

@@ -17,6 +17,9 @@ struct IngestItem {
     bool is_url = false;
     std::string caption;                                 ///< optional
     nlohmann::json metadata = nlohmann::json::object();  ///< free fields of a manifest line
+    /// The folder a file source was found under: the folder given, a given file's folder, or
+    /// the manifest's folder (ImageRecord::root); empty for URLs.
+    std::string root;
 };
 
 /// A source or a manifest line that could not be used (it is skipped; the run goes on).

@@ -17,6 +17,8 @@
 
 namespace qiss {
 
+/// The trainable model (the trainer, `qiss eval`, `qiss embed`). Searching and indexing use
+/// InferenceModel (inference_model.h), which is safe to call concurrently.
 class Model {
   public:
     /// A fresh, untrained network around an existing tokenizer.

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/query.h"
+#include "server/answer_json.h"
 #include "image/image_io.h"
 #include "server/metrics.h"
 #include "server/request_input.h"
@@ -62,9 +63,13 @@ class ServerContext {
 /// The id captured by a route's `(\d+)`. Throws HttpError 404 if it is out of range.
 std::uint64_t id_from_path(const httplib::Request& req);
 
-/// Decodes uploaded or downloaded bytes with the server's limits. Throws HttpError 413 over
-/// max_upload_bytes, 415 if the bytes are not an image format qiss reads, qiss::Error (400)
-/// for a corrupt or over-large image.
+/// Refuses an upload before decoding: empty (400), over --max-upload-mb (413), not an image
+/// format qiss reads (415).
+void check_upload(const std::string& bytes, const ServerOptions& options, const std::string& what);
+/// The decoding limits of an upload (the server's, with its upload size).
+DecodeLimits upload_limits(const ServerOptions& options);
+/// Decodes uploaded or downloaded bytes with the server's limits: check_upload, then
+/// qiss::Error (400) for a corrupt or over-large image.
 DecodedImage decode_upload(const std::string& bytes, const ServerOptions& options,
                            const std::string& what);
 /// Downloads {"image_url": …} with the server's limits. Throws HttpError 403 if the server
@@ -73,8 +78,12 @@ std::string download_image(const std::string& url, const ServerOptions& options)
 
 /// The API paths of an image.
 std::string image_url(std::uint64_t id);
+/// How the server shows paths (ServerOptions::absolute_paths).
+inline PathDisplay path_display(const ServerOptions& o) {
+    return o.absolute_paths ? PathDisplay::Absolute : PathDisplay::Relative;
+}
 /// A record as GET /api/images/{id} answers it.
-nlohmann::json record_json(const ImageRecord& record);
+nlohmann::json record_json(const ImageRecord& record, PathDisplay display);
 
 /// GET/POST /api/search, GET /api/images/{id}/similar.
 void register_search_routes(ServerContext& ctx);

@@ -1,14 +1,12 @@
 // GET /api/images/{id} (record), …/thumbnail (JPEG), POST /api/images (add an image),
 // DELETE /api/images/{id}; and the decoding and download of images sent to the server.
-#include <chrono>
 #include <span>
 
 #include <fmt/format.h>
 
 #include "common/content_hash.h"
 #include "image/image_header.h"
-#include "image/resize.h"
-#include "image/thumbnail.h"
+#include "ingest/prepare.h"
 #include "server/json_error.h"
 #include "server/routes.h"
 #include "text/utf8.h"
@@ -21,12 +19,6 @@ using httplib::Response;
 
 std::span<const std::uint8_t> bytes_of(const std::string& s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-std::int64_t now_unix_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 /// An uploaded file's name as the record's source: "upload:NAME", or "upload" when the name
@@ -83,34 +75,29 @@ void add_upload(ServerContext& ctx, Upload&& u, Response& res) {
     const std::string hash = content_hash(bytes_of(u.bytes));
     if (auto id = c.store().find_hash(hash)) {
         if (auto existing = c.store().get(*id)) {
-            nlohmann::json j = record_json(*existing);
+            nlohmann::json j = record_json(*existing, path_display(ctx.options));
             j["duplicate"] = true;
             send_json(res, j, 200);
             return;
         }
     }
-    DecodedImage img = decode_upload(u.bytes, ctx.options, "the uploaded image");
-    NewImage ni;
-    ImageRecord& r = ni.record;
+    check_upload(u.bytes, ctx.options, "the uploaded image");
+    PrepareOptions po{upload_limits(ctx.options), ctx.options.thumbnail_side,
+                      ctx.options.thumbnail_quality, c.input_size()};
+    PreparedImage p = prepare_image(bytes_of(u.bytes), hash, po, "the uploaded image");
+    ImageRecord& r = p.image.record;
     r.source = std::move(u.source);
-    r.content_hash = hash;
-    r.width = img.rgb.cols;
-    r.height = img.rgb.rows;
-    r.format = img.format;
     r.caption = std::move(u.caption);
     r.metadata = {{"added_via", "http"}};
-    r.added_unix_ms = now_unix_ms();
-    ni.thumbnail =
-        make_thumbnail(img.rgb, ctx.options.thumbnail_side, ctx.options.thumbnail_quality);
-    ni.vector = c.embed_image(fit_square(img.rgb, c.model().config().preprocess.size));
+    p.image.vector = c.embed_image(p.input);
     ImageRecord answer = r;
     std::vector<NewImage> batch;
-    batch.push_back(std::move(ni));
+    batch.push_back(std::move(p.image));
     const AddResult added = c.add(std::move(batch)).at(0);
     answer.id = added.id;
-    if (added.duplicate)  // the same bytes were added concurrently
-        if (auto existing = c.store().get(added.id)) answer = *existing;
-    nlohmann::json j = record_json(answer);
+    // The stored record (with the time the store gave it), or the same bytes added concurrently.
+    if (auto stored = c.store().get(added.id)) answer = *stored;
+    nlohmann::json j = record_json(answer, path_display(ctx.options));
     j["duplicate"] = added.duplicate;
     res.set_header("Location", image_url(added.id));
     send_json(res, j, added.duplicate ? 200 : 201);
@@ -122,10 +109,10 @@ std::string image_url(std::uint64_t id) {
     return fmt::format("/api/images/{}", id);
 }
 
-nlohmann::json record_json(const ImageRecord& r) {
+nlohmann::json record_json(const ImageRecord& r, PathDisplay display) {
     const std::string url = image_url(r.id);
     nlohmann::json j = {{"id", r.id},
-                        {"source", r.source},
+                        {"source", shown_source(r, display)},
                         {"content_hash", r.content_hash},
                         {"width", r.width},
                         {"height", r.height},
@@ -139,8 +126,7 @@ nlohmann::json record_json(const ImageRecord& r) {
     return j;
 }
 
-DecodedImage decode_upload(const std::string& bytes, const ServerOptions& o,
-                           const std::string& what) {
+void check_upload(const std::string& bytes, const ServerOptions& o, const std::string& what) {
     if (bytes.empty()) throw HttpError(400, what + " is empty");
     if (bytes.size() > o.max_upload_bytes)
         throw HttpError(413, fmt::format("{} has {} bytes; the limit is {} (--max-upload-mb)", what,
@@ -149,9 +135,18 @@ DecodedImage decode_upload(const std::string& bytes, const ServerOptions& o,
         throw HttpError(415, fmt::format("{} is not an image in a format qiss reads (PNG, JPEG, "
                                          "WebP, GIF, BMP)",
                                          what));
+}
+
+DecodeLimits upload_limits(const ServerOptions& o) {
     DecodeLimits limits = o.decode;
     limits.max_file_bytes = o.max_upload_bytes;
-    return decode_image(bytes_of(bytes), limits, what);
+    return limits;
+}
+
+DecodedImage decode_upload(const std::string& bytes, const ServerOptions& o,
+                           const std::string& what) {
+    check_upload(bytes, o, what);
+    return decode_image(bytes_of(bytes), upload_limits(o), what);
 }
 
 std::string download_image(const std::string& url, const ServerOptions& o) {
@@ -172,7 +167,7 @@ void register_image_routes(ServerContext& ctx) {
                       const std::uint64_t id = id_from_path(req);
                       auto record = ctx.collection.store().get(id);
                       if (!record) throw HttpError(404, fmt::format("no image with id {}", id));
-                      send_json(res, record_json(*record));
+                      send_json(res, record_json(*record, path_display(ctx.options)));
                   });
 
     ctx.add_route("GET", R"(/api/images/(\d+)/thumbnail)", "thumbnail",

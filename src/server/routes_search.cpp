@@ -1,5 +1,5 @@
 // GET/POST /api/search and GET /api/images/{id}/similar: one query, the JSON of
-// to_json(QueryResult) with each result's API paths and the time taken.
+// to_json(QueryResult) (server/answer_json.h) with each result's API paths and the time taken.
 #include <fmt/format.h>
 
 #include "server/json_error.h"
@@ -14,9 +14,8 @@ using httplib::Response;
 /// Runs the query and answers with its results.
 void answer(ServerContext& ctx, const Query& q, Response& res) {
     QueryResult r = run_query(ctx.collection, q, ctx.options.query);
-    if (q.kind == Query::Kind::Text)
-        ctx.metrics.count_query_language(r.query["language"].value("code", ""));
-    nlohmann::json j = to_json(r);
+    if (r.language) ctx.metrics.count_query_language(r.language->code);
+    nlohmann::json j = to_json(r, path_display(ctx.options));
     for (auto& hit : j["results"]) {
         const std::string url = image_url(hit["id"].get<std::uint64_t>());
         hit["url"] = url;

@@ -174,7 +174,9 @@ void Server::Impl::add_service_routes() {
                         {"index_factory", i.index_factory},
                         {"writable", ctx.writable && !options.token.empty()},
                         {"model",
-                         {{"path", i.model_path},
+                         {{"path", options.absolute_paths
+                                       ? i.model_path
+                                       : std::filesystem::path(i.model_path).filename().string()},
                           {"sha256", i.model_fingerprint},
                           {"dim", ctx.collection.dim()}}}});
     });

@@ -40,6 +40,9 @@ struct ServerOptions {
     bool allow_image_url = false;  ///< whether the server may download {"image_url": …}
     /// Whether those downloads may go to loopback, private, link-local… addresses (FetchLimits).
     bool allow_private_urls = false;
+    /// Show absolute source and model paths (results, records, /api/health); by default sources
+    /// are relative to the folder they were indexed from and the model shows its file name.
+    bool absolute_paths = false;
 
     int io_threads = 2;                    ///< threads that accept connections and read requests
     std::size_t max_connections = 4096;    ///< open connections; beyond: 503 and closed

@@ -41,6 +41,9 @@ struct StoreOptions {
 struct ImageRecord {
     std::uint64_t id = 0;       ///< assigned by the store, never reused
     std::string source;         ///< path or URL the image came from
+    /// The folder `source` was indexed under (the folder or the manifest's folder given to
+    /// `qiss index`); empty for URLs, uploads and records of older collections.
+    std::string root;
     std::string content_hash;   ///< hash of the file's bytes (identifies duplicates)
     int width = 0, height = 0;  ///< pixels
     std::string format;         ///< e.g. "jpeg", "png"

@@ -8,10 +8,11 @@ namespace qiss {
 
 std::string encode_record(const ImageRecord& r) {
     QISS_CHECK(r.metadata.is_object(), "metadata of {} must be a JSON object", r.source);
-    const nlohmann::json j = {{"source", r.source},     {"content_hash", r.content_hash},
-                              {"width", r.width},       {"height", r.height},
-                              {"format", r.format},     {"caption", r.caption},
-                              {"metadata", r.metadata}, {"added_unix_ms", r.added_unix_ms}};
+    nlohmann::json j = {{"source", r.source},     {"content_hash", r.content_hash},
+                        {"width", r.width},       {"height", r.height},
+                        {"format", r.format},     {"caption", r.caption},
+                        {"metadata", r.metadata}, {"added_unix_ms", r.added_unix_ms}};
+    if (!r.root.empty()) j["root"] = r.root;
     try {
         return j.dump();
     } catch (const nlohmann::json::exception& e) {
@@ -25,6 +26,7 @@ ImageRecord decode_record(std::uint64_t id, std::string_view bytes) {
     try {
         const auto j = nlohmann::json::parse(bytes);
         r.source = j.value("source", "");
+        r.root = j.value("root", "");
         r.content_hash = j.value("content_hash", "");
         r.width = j.value("width", 0);
         r.height = j.value("height", 0);

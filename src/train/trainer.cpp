@@ -23,15 +23,6 @@ namespace qiss {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-fs::path resolve_manifest(const fs::path& corpus) {
-    if (fs::is_directory(corpus)) return manifest_path(corpus);
-    QISS_CHECK(fs::is_regular_file(corpus),
-               "corpus '{}' not found (expected a folder with "
-               "manifest.jsonl, or a manifest file)",
-               corpus.string());
-    return corpus;
-}
-
 namespace {
 
 double seconds_since(Clock::time_point t) {

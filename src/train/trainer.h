@@ -34,7 +34,4 @@ struct TrainOptions {
 /// Throws qiss::Error on bad options or an unusable corpus.
 void train_model(const TrainOptions& options);
 
-/// The manifest path for a corpus argument (a folder or a .jsonl file).
-std::filesystem::path resolve_manifest(const std::filesystem::path& corpus);
-
 }  // namespace qiss
