@@ -1,5 +1,6 @@
 # `cmake --install` and CPack (.deb): the binary, the SentencePiece plugin next to it under
-# lib/qiss/ (src/text/spm_loader.cpp finds it there), the default model under share/qiss/
+# lib/qiss/ (src/text/spm_loader.cpp finds it there), the C++ library with its header and CMake
+# package (cmake/library.cmake), the default model under share/qiss/
 # (default_model_path), the docs, a man page generated from --help by help2man, the systemd unit
 # (lib/systemd/system/qiss.service) and its config file (/etc/qiss/qiss.toml for the .deb, a
 # conffile; <prefix>/etc/qiss/ otherwise): docs/operations.md.
@@ -47,8 +48,11 @@ set(CPACK_PACKAGE_DIRECTORY ${CMAKE_BINARY_DIR}/package)
 # on, the prefix would be /usr/local).
 # The config file is a conffile (dpkg keeps a changed one); the maintainer scripts tell systemd.
 file(WRITE ${CMAKE_BINARY_DIR}/packaging/conffiles "/etc/qiss/qiss.toml\n")
+# libqiss.so (cmake/library.cmake) is a public shared library: a shlibs file for the packages
+# built against it, and the ldconfig trigger (our own postinst/postrm keep CPack from adding it).
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${CMAKE_BINARY_DIR}/packaging/conffiles
     ${PROJECT_SOURCE_DIR}/packaging/deb/postinst ${PROJECT_SOURCE_DIR}/packaging/deb/prerm
-    ${PROJECT_SOURCE_DIR}/packaging/deb/postrm)
+    ${PROJECT_SOURCE_DIR}/packaging/deb/postrm ${PROJECT_SOURCE_DIR}/packaging/deb/triggers)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)

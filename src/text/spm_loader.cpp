@@ -35,6 +35,20 @@ std::vector<std::string> plugin_candidates() {
     if (const char* env = std::getenv("QISS_SPM_PLUGIN")) c.emplace_back(env);
     std::error_code ec;
     auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    // Inside libqiss.so (include/qiss/qiss.h), the program is anyone's: look next to the library
+    // first. Installed: <libdir>/libqiss.so and <prefix>/lib/qiss/libqiss_spm.so, where <libdir>
+    // is <prefix>/lib or a multiarch <prefix>/lib/<triplet>; in the build tree, side by side.
+    Dl_info self{};
+    if (::dladdr(reinterpret_cast<void*>(&plugin_candidates), &self) && self.dli_fname &&
+        *self.dli_fname) {
+        std::error_code ec_lib;
+        auto lib = std::filesystem::canonical(self.dli_fname, ec_lib);
+        if (!ec_lib && (ec || lib != std::filesystem::weakly_canonical(exe, ec_lib))) {
+            c.push_back((lib.parent_path() / "libqiss_spm.so").string());
+            c.push_back((lib.parent_path() / "qiss" / "libqiss_spm.so").string());
+            c.push_back((lib.parent_path().parent_path() / "qiss" / "libqiss_spm.so").string());
+        }
+    }
     if (!ec) {
         c.push_back((exe.parent_path() / "libqiss_spm.so").string());
         c.push_back((exe.parent_path().parent_path() / "libqiss_spm.so").string());

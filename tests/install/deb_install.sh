@@ -3,12 +3,9 @@
 # runs `qiss index` + `qiss search` from there in an empty environment, so that nothing comes
 # from the build tree: the binary must find its SentencePiece plugin and default model relative
 # to itself.   tests/install/deb_install.sh BUILD_DIR SOURCE_DIR
-set -euo pipefail
 build=$1
 src=$2
-work=$(mktemp -d /tmp/qiss-deb.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/common.sh" deb
 
 (cd "$build" && cpack -G DEB -B "$work/pkg" >"$work/cpack.log" 2>&1) ||
   { cat "$work/cpack.log" >&2; fail "cpack"; }
@@ -21,12 +18,18 @@ grep -q "usr/share/man/man1/qiss.1" <<<"$contents" || fail "no man page"
 grep -q " ./usr/lib/systemd/system/qiss.service$" <<<"$contents" || fail "no systemd unit"
 grep -q " ./etc/qiss/qiss.toml$" <<<"$contents" || fail "no config file"
 [ "$(dpkg-deb --info "$deb" conffiles)" = /etc/qiss/qiss.toml ] || fail "qiss.toml is not a conffile"
+for f in usr/include/qiss/qiss.h usr/lib/libqiss.so usr/lib/cmake/qiss/qissConfig.cmake; do
+  grep -Eq " ./$f( |$)" <<<"$contents" || fail "no $f (the C++ library)"
+done
+grep -q "^libqiss " <<<"$(dpkg-deb --info "$deb" shlibs)" || fail "no shlibs entry for libqiss"
+grep -qx "activate-noawait ldconfig" <<<"$(dpkg-deb --info "$deb" triggers)" ||
+  fail "no ldconfig trigger"
 root=$work/root
 dpkg -x "$deb" "$root"
 bin=$root/usr/bin/qiss
 [ -x "$bin" ] || fail "no $bin"
 
-run() { env -i PATH=/usr/bin:/bin HOME="$work" "$bin" "$@"; }
+run() { run_clean "$bin" "$@"; }
 grep -qx "ExecStart=/usr/bin/qiss serve --config /etc/qiss/qiss.toml" \
   "$root/usr/lib/systemd/system/qiss.service" || fail "the unit's ExecStart: $(grep ExecStart= \
   "$root/usr/lib/systemd/system/qiss.service")"
@@ -38,10 +41,7 @@ grep -q "SentencePiece plugin: $root/usr/lib/qiss/libqiss_spm.so" <<<"$version" 
 grep -q "default model: $root/usr/share/qiss/qiss-default.qiss" <<<"$version" ||
   fail "default model not the installed one"
 
-mkdir "$work/images"
-for e in 1f431 1f436 1f355 2764-fe0f; do
-  cp "$src/node_modules/emoji-datasource-apple/img/apple/64/$e.png" "$work/images/"
-done
+copy_emoji "$src" "$work/images"
 run index --data "$work/collection" "$work/images" >"$work/index.log" 2>&1 ||
   { cat "$work/index.log" >&2; fail "qiss index"; }
 sha=$(sha256sum "$root/usr/share/qiss/qiss-default.qiss" | cut -d' ' -f1)

@@ -4,16 +4,12 @@
 # which therefore exists), its hardening with `systemd-analyze security --offline` (exposure at
 # most QISS_UNIT_MAX_EXPOSURE tenths, 20 = 2.0 by default), and that the installed binary accepts the
 # installed config file.   tests/install/unit_verify.sh BUILD_DIR
-set -euo pipefail
 build=$1
 max_exposure=${QISS_UNIT_MAX_EXPOSURE:-20}  # tenths: systemd-analyze's --threshold
-work=$(mktemp -d /tmp/qiss-unit.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/common.sh" unit
 
 prefix=$work/usr
-cmake --install "$build" --prefix "$prefix" >"$work/install.log" 2>&1 ||
-  { cat "$work/install.log" >&2; fail "cmake --install"; }
+install_into "$build" "$prefix"
 unit=$prefix/lib/systemd/system/qiss.service
 conf=$prefix/etc/qiss/qiss.toml
 [ -f "$unit" ] || fail "no $unit"
