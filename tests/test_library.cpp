@@ -7,6 +7,7 @@
 #include <qiss/qiss.h>
 
 #include "engine/query.h"
+#include "image/image_io.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
