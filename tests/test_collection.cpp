@@ -21,7 +21,9 @@
 
 // Writes reach the store only through the collection (which keeps store and index in agreement),
 // and its model is the const, concurrent one.
-static_assert(!requires(qiss::Collection& c) { c.model(); });
+template <class C>
+concept HandsOutItsModel = requires(C& c) { c.model(); };
+static_assert(!HandsOutItsModel<qiss::Collection>);
 static_assert(std::is_same_v<decltype(std::declval<qiss::Collection&>().store()),
                              const qiss::ImageStore&>);
 

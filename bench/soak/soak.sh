@@ -147,6 +147,6 @@ start_server "$WORK/data" "$port" "$log" "${serve_args[@]}" || fail end "the ser
   fail end "check after a restart: $(head -5 "$WORK/err")"
 stop_server TERM
 "$PYTHON" bench/crash/writers.py stats --journal "$journal" >"$OUT/writes.json"
-"$PYTHON" bench/soak/report.py "$OUT" | tee "$OUT/soak.md" || fail end "report: 5xx or 503 answers"
+"$PYTHON" bench/soak/report.py "$OUT" | tee "$OUT/soak.md" || fail end "report: 5xx or 503 answers, or the journal check failed"
 echo "summary: $(( $(date +%s) - t0 )) s, $life server lifetimes, $(failures) failures"
 [ "$(failures)" -eq 0 ]

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "common/error.h"
 #include "common/error_kind.h"
 
@@ -27,7 +29,8 @@ void fsync_fd_or_throw(int fd, const std::string& what) {
 
 void write_file_atomic(const std::filesystem::path& path, std::string_view data) {
     auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-    std::string tmpl = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+    // fmt rather than "." + name: GCC 12 warns falsely (-Wrestrict) on that operator+.
+    std::string tmpl = (dir / fmt::format(".{}.tmp-XXXXXX", path.filename().string())).string();
     int fd = ::mkstemp(tmpl.data());
     QISS_CHECK_KIND(fd >= 0, storage, "{}: cannot create a temporary file: {}", path.string(),
                     std::strerror(errno));

@@ -115,7 +115,7 @@ std::vector<Result> Searcher::similar(std::uint64_t id, int k) const {
 }
 
 std::size_t Searcher::size() const {
-    return translated([&] { return impl_->collection->info().images; });
+    return translated([&] { return impl_->collection->store().count(); });
 }
 
 void Searcher::refresh() {

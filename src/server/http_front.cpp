@@ -137,7 +137,10 @@ class Session : public std::enable_shared_from_this<Session> {
         stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](
                                                            beast::error_code ec, std::size_t n) {
             self->idle_ = false;
-            if (ec) return self->close();
+            // stop() may have closed this idle connection after the bytes of a request arrived
+            // but before this handler ran (the read then completes without error): the request
+            // is dropped unread, so a client without an answer can count on it not being applied.
+            if (ec || !self->stream_.socket().is_open()) return self->close();
             self->buffer_.commit(n);
             // The header's deadline counts from the connection's start for its first
             // request (slowloris), from the first byte for the next ones.
