@@ -19,6 +19,7 @@ DEBS=(
   libboost-dev                       # HTTP front (Boost.Beast and Asio, header-only)
   libcurl4-openssl-dev               # fetching image URLs
   libsystemd-dev                     # sd_notify: readiness of `qiss serve` under systemd
+  prometheus-cpp-dev                 # /metrics: registry and text exposition (core library)
   librsvg2-dev                       # rasterizing the SVG emoji styles (corpus)
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libopencv-imgcodecs-dev libopencv-imgproc-dev libgif-dev libwebp-dev   # decoding, resizing, thumbnails
@@ -64,11 +65,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm: the emoji corpus (images + CLDR annotations), playwright-core and @redocly/cli (the
-# OpenAPI linter of the openapi_lint test; it needs Node.js >= 20.19). Versions are pinned in
+# npm: the emoji corpus (images + CLDR annotations), playwright-core, @redocly/cli (the
+# OpenAPI linter of the openapi_lint test; it needs Node.js >= 20.19) and, as devDependencies,
+# @hey-api/openapi-ts + typescript (the generated client of the openapi_client test; Node.js
+# >= 20.19 too). Versions are pinned in
 # package.json / package-lock.json; a lock newer than the installed tree runs `npm ci` again.
 if [ ! -d node_modules/emoji-datasource-twitter ] || [ ! -d node_modules/openmoji ] \
    || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/@redocly/cli ] \
+   || [ ! -d node_modules/@hey-api/openapi-ts ] || [ ! -d node_modules/typescript ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "install-deps: npm ci"
   npm ci --no-audit --no-fund --loglevel=error

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/settings.h"
 #include "common/error.h"
+#include "model/compute_threads.h"
 #include "server/server.h"
 #include "server/service_notify.h"
 #include "server/web_assets.h"
@@ -202,6 +203,9 @@ Command register_serve(CLI::App& app) {
                 auto collection = Collection::open(a->data, co);
                 // A client that disconnects mid-answer must not kill the process.
                 std::signal(SIGPIPE, SIG_IGN);
+                // Process-wide (ATen, OpenBLAS): the program's choice, not the server's; the
+                // server sets each of its workers' own OpenMP team.
+                limit_compute_threads(o.embed_threads);
                 server::Server srv(*collection, writable, o);
                 const int port = srv.start();
                 {

@@ -9,7 +9,7 @@
 #include <faiss/Index.h>
 #include <faiss/impl/FaissException.h>
 
-#include "index/vector_index.h"
+#include "index/search_options.h"
 
 namespace faiss {
 struct IndexHNSW;

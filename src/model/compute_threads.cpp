@@ -26,6 +26,13 @@ void limit_compute_threads(int n) {
     omp_set_num_threads(n);
 }
 
+void limit_compute_threads_of_this_thread(int n) {
+    // ATen sets each thread's OpenMP team once, at its first parallel operation, from the
+    // process-wide count: have that happen now so that it cannot undo the setting below.
+    at::internal::lazy_init_num_threads();
+    omp_set_num_threads(n);
+}
+
 ComputeThreads::ComputeThreads(int n) : before_(at::get_num_threads()) {
     if (auto get = blas_function<int (*)()>("openblas_get_num_threads")) blas_before_ = get();
     set_threads(n, n);

@@ -15,7 +15,7 @@
 #include "image/image_io.h"
 #include "server/metrics.h"
 #include "server/request_input.h"
-#include "server/server.h"
+#include "server/server_options.h"
 
 namespace qiss::server {
 

@@ -1,7 +1,5 @@
 #include "server/server.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -207,8 +205,9 @@ void Server::Impl::add_service_routes() {
 }
 
 void Server::Impl::handle(Request& req, Response& res) {
-    // OpenMP's thread count is per thread: set it once on each worker.
-    static thread_local const bool limited = (omp_set_num_threads(options.embed_threads), true);
+    // Per thread, set once on each worker; the process-wide settings are the caller's.
+    static thread_local const bool limited =
+        (limit_compute_threads_of_this_thread(options.embed_threads), true);
     (void)limited;
     const auto start = Clock::now();
     std::string endpoint;
@@ -253,7 +252,6 @@ void Server::Impl::reject(const Request& req, Response& res, int status,
 }
 
 void Server::Impl::set_up() {
-    limit_compute_threads(options.embed_threads);
     FrontOptions f;
     f.host = options.host;
     f.port = options.port;
