@@ -6,6 +6,11 @@
 /// cores) and commit it. Commits happen one at a time, in the order the batches were taken. Each
 /// committed batch is durable (one store transaction); a killed run resumes by re-running it:
 /// files already stored are recognised by their content hash and skipped.
+///
+/// The pipeline is our own (a bounded queue, commit turns) rather than TBB's parallel_pipeline,
+/// whose ordered serial stage would replace the turns: each embedding thread sizes its own
+/// OpenMP/ATen team for libtorch's kernels, which TBB's workers cannot be asked to do, and TBB's
+/// pool next to OpenMP's would oversubscribe the cores.
 
 #include <cstddef>
 #include <filesystem>

@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/query.h"
-#include "server/answer_json.h"
 #include "image/image_io.h"
+#include "server/answer_json.h"
 #include "server/metrics.h"
 #include "server/request_input.h"
 #include "server/server_options.h"
