@@ -239,9 +239,11 @@ TEST_F(ServerTest, MetricsFollowThePrometheusTextFormat) {
         if (sample.name == "qiss_queries_total") queries += sample.value;
     EXPECT_EQ(queries, 3) << m->body;
     // Endpoint labels are route names: the raw path never becomes a label value.
-    for (const Sample& sample : e.samples)
-        if (sample.labels.count("endpoint"))
+    for (const Sample& sample : e.samples) {
+        if (sample.labels.count("endpoint")) {
             EXPECT_EQ(sample.labels.at("endpoint").find('/'), std::string::npos) << sample.name;
+        }
+    }
 }
 
 }  // namespace
