@@ -14,9 +14,10 @@
 namespace {
 
 bool same(const qiss::ImageRecord& a, const qiss::ImageRecord& b) {
-    return a.id == b.id && a.source == b.source && a.root == b.root && a.content_hash == b.content_hash &&
-           a.width == b.width && a.height == b.height && a.format == b.format &&
-           a.caption == b.caption && a.metadata == b.metadata && a.added_unix_ms == b.added_unix_ms;
+    return a.id == b.id && a.source == b.source && a.root == b.root &&
+           a.content_hash == b.content_hash && a.width == b.width && a.height == b.height &&
+           a.format == b.format && a.caption == b.caption && a.metadata == b.metadata &&
+           a.added_unix_ms == b.added_unix_ms;
 }
 
 }  // namespace

@@ -139,7 +139,8 @@ inline std::vector<std::string> openapi_paths_of(const std::string& pattern) {
         const std::string id = R"((\d+))";
         for (std::size_t at; (at = p.find(id)) != std::string::npos;)
             p.replace(at, id.size(), "{id}");
-        for (std::size_t at; (at = p.find("\\.")) != std::string::npos;) p.erase(at, 1);  // "\." -> "."
+        for (std::size_t at; (at = p.find("\\.")) != std::string::npos;)
+            p.erase(at, 1);  // "\." -> "."
         if (p.find_first_of("()[]*+?\\^$") != std::string::npos) return {};
         out.push_back(p);
         begin = end + 1;

@@ -22,10 +22,12 @@
 // Writes reach the store only through the collection (which keeps store and index in agreement),
 // and its model is the const, concurrent one.
 template <class C>
-concept HandsOutItsModel = requires(C& c) { c.model(); };
+concept HandsOutItsModel = requires(C& c) {
+    c.model();
+};
 static_assert(!HandsOutItsModel<qiss::Collection>);
-static_assert(std::is_same_v<decltype(std::declval<qiss::Collection&>().store()),
-                             const qiss::ImageStore&>);
+static_assert(
+    std::is_same_v<decltype(std::declval<qiss::Collection&>().store()), const qiss::ImageStore&>);
 
 namespace {
 

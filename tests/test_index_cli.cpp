@@ -347,9 +347,10 @@ TEST(IndexCli, ThreadLimitIsAClearErrorNotAnAbort) {
         fs::permissions(e.path(), fs::perms::all, fs::perm_options::add);
     const std::string limited =
         "setpriv --reuid=65534 --regid=65534 --clear-groups prlimit --nproc=6";
-    auto r = test::run_qiss("index --decode-threads 32 --data " + (dir / "data").string() + " --model " +
-                          (dir / "tiny.qiss").string() + " " + (dir / "in").string(),
-                      true, limited);
+    auto r =
+        test::run_qiss("index --decode-threads 32 --data " + (dir / "data").string() + " --model " +
+                           (dir / "tiny.qiss").string() + " " + (dir / "in").string(),
+                       true, limited);
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find("cannot start decode thread"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("--decode-threads"), std::string::npos) << r.output;

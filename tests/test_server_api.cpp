@@ -281,16 +281,16 @@ TEST(ServerPaths, RelativeToTheIndexedFolderUnlessAbsolutePaths) {
     for (std::size_t i = 0; i < 5; ++i)
         fs::copy_file(files[i], dir / "in/nested" / files[i].filename());
     const fs::path data = dir / "data";
-    auto r = run_qiss("index --data " + data.string() + " --model " +
-                      std::string(QISS_TEST_DATA) + "/tiny.qiss " + (dir / "in").string());
+    auto r = run_qiss("index --data " + data.string() + " --model " + std::string(QISS_TEST_DATA) +
+                      "/tiny.qiss " + (dir / "in").string());
     ASSERT_EQ(r.exit_code, 0) << r.output;
     const fs::path in = fs::absolute(dir / "in").lexically_normal();
 
     for (const bool absolute : {false, true}) {
         SCOPED_TRACE(absolute ? "--absolute-paths" : "default");
-        ServeProcess serve(data, dir.path(),
-                           absolute ? std::vector<std::string>{"--absolute-paths"}
-                                    : std::vector<std::string>{});
+        ServeProcess serve(
+            data, dir.path(),
+            absolute ? std::vector<std::string>{"--absolute-paths"} : std::vector<std::string>{});
         ASSERT_GT(serve.wait_port(), 0) << serve.output();
         auto cli = serve.client();
         const json found = parse(cli.Get("/api/search?q=smile&k=5"));

@@ -129,9 +129,10 @@ class ThreadGroup {
         try {
             threads_.emplace_back(body);
         } catch (const std::system_error& e) {
-            QISS_THROW("cannot start {} thread {} of {}: {} (lower --{}-threads, or raise the "
-                       "process's thread limit)",
-                       kind, threads_.size() + 1, count, e.what(), kind);
+            QISS_THROW(
+                "cannot start {} thread {} of {}: {} (lower --{}-threads, or raise the "
+                "process's thread limit)",
+                kind, threads_.size() + 1, count, e.what(), kind);
         }
     }
     /// Waits for every thread (the normal end of a run).
@@ -199,31 +200,34 @@ IngestSummary ingest(Collection& collection, const std::vector<IngestItem>& item
     };
     ThreadGroup decoders(stop_run);
     for (int w = 0; w < n_decoders; ++w) {
-        decoders.spawn([&] {
-            for (std::size_t i; (i = next.fetch_add(1)) < items.size();) {
-                const IngestItem& item = items[i];
-                try {
-                    std::string bytes = fetch_source(item.source, item.is_url, opt.fetch);
-                    std::span<const std::uint8_t> view(
-                        reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-                    std::string hash = content_hash(view);
-                    if (collection.store().find_hash(hash)) {
-                        ++duplicates_seen;
-                        continue;
+        decoders.spawn(
+            [&] {
+                for (std::size_t i; (i = next.fetch_add(1)) < items.size();) {
+                    const IngestItem& item = items[i];
+                    try {
+                        std::string bytes = fetch_source(item.source, item.is_url, opt.fetch);
+                        std::span<const std::uint8_t> view(
+                            reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+                        std::string hash = content_hash(view);
+                        if (collection.store().find_hash(hash)) {
+                            ++duplicates_seen;
+                            continue;
+                        }
+                        PreparedImage p =
+                            prepare_image(view, std::move(hash), prepare, item.source);
+                        ImageRecord& r = p.image.record;
+                        r.source = item.source;
+                        r.root = item.root;
+                        r.caption = item.caption;
+                        r.metadata = item.metadata;
+                        queue.push(std::move(p));
+                    } catch (const std::exception& e) {
+                        record_error(item.source, e.what());
                     }
-                    PreparedImage p = prepare_image(view, std::move(hash), prepare, item.source);
-                    ImageRecord& r = p.image.record;
-                    r.source = item.source;
-                    r.root = item.root;
-                    r.caption = item.caption;
-                    r.metadata = item.metadata;
-                    queue.push(std::move(p));
-                } catch (const std::exception& e) {
-                    record_error(item.source, e.what());
                 }
-            }
-            if (--running == 0) queue.producers_done();
-        }, "decode", n_decoders);
+                if (--running == 0) queue.producers_done();
+            },
+            "decode", n_decoders);
     }
 
     // Embedding threads run the model side by side; the commits (store transaction, index

@@ -10,7 +10,8 @@ namespace qiss {
 PreparedImage prepare_image(std::span<const std::uint8_t> bytes, std::string hash,
                             const PrepareOptions& o, const std::string& what) {
     DecodeLimits limits = o.decode;
-    if (limits.reduce_jpeg_to == 0) limits.reduce_jpeg_to = std::max(o.thumbnail_side, o.input_size);
+    if (limits.reduce_jpeg_to == 0)
+        limits.reduce_jpeg_to = std::max(o.thumbnail_side, o.input_size);
     DecodedImage img = decode_image(bytes, limits, what);
     PreparedImage p;
     ImageRecord& r = p.image.record;

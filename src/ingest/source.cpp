@@ -167,7 +167,7 @@ std::vector<IngestItem> expand_sources(const std::vector<std::string>& sources,
     std::vector<IngestItem> out;
     for (const auto& s : sources) {
         if (is_url(s)) {
-            out.push_back({s, true, "", nlohmann::json::object()});
+            out.push_back({s, true, "", nlohmann::json::object(), ""});
             continue;
         }
         std::error_code ec;
@@ -189,8 +189,8 @@ std::vector<IngestItem> expand_sources(const std::vector<std::string>& sources,
             expand_manifest(p, out, problems);
         } else if (fs::is_regular_file(p, ec)) {
             const fs::path file = fs::absolute(p).lexically_normal();
-            out.push_back({file.string(), false, "", nlohmann::json::object(),
-                           file.parent_path().string()});
+            out.push_back(
+                {file.string(), false, "", nlohmann::json::object(), file.parent_path().string()});
         } else {
             problems.push_back({s, "no such file, folder or http(s) URL"});
         }

@@ -191,7 +191,7 @@ void register_image_routes(ServerContext& ctx) {
                       const std::uint64_t id = id_from_path(req);
                       if (!ctx.collection.remove(id))
                           throw HttpError(404, fmt::format("no image with id {}", id));
-                                        send_json(res, {{"id", id}, {"deleted", true}});
+                      send_json(res, {{"id", id}, {"deleted", true}});
                   });
 }
 

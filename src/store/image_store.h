@@ -39,8 +39,8 @@ struct StoreOptions {
 
 /// What the store knows about one image.
 struct ImageRecord {
-    std::uint64_t id = 0;       ///< assigned by the store, never reused
-    std::string source;         ///< path or URL the image came from
+    std::uint64_t id = 0;  ///< assigned by the store, never reused
+    std::string source;    ///< path or URL the image came from
     /// The folder `source` was indexed under (the folder or the manifest's folder given to
     /// `qiss index`); empty for URLs, uploads and records of older collections.
     std::string root;
