@@ -4,12 +4,14 @@
 // default build/test-data). Screenshots go to tests/artifacts/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+
+import { startServe } from '../node/serve.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const binary = process.env.QISS_BINARY || path.join(repo, 'build/qiss');
@@ -26,29 +28,10 @@ let page;
 let files;
 
 /// Starts `qiss serve --port 0` on `data` and resolves with the URL it prints.
-function startServer(data) {
-  return new Promise((resolve, reject) => {
-    const server = spawn(binary, ['serve', '--data', data, '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    servers.push(server);
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`qiss serve did not start:\n${out}`)), 120000);
-    const onData = (chunk) => {
-      out += chunk;
-      const m = out.match(/at (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    server.stdout.on('data', onData);
-    server.stderr.on('data', onData);
-    server.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`qiss serve exited with ${code}:\n${out}`));
-    });
-  });
+async function startServer(data) {
+  const { server, url } = await startServe(binary, data);
+  servers.push(server);
+  return `${url}/`;
 }
 
 /// Runs the qiss binary to completion and checks that it succeeded.

@@ -7,12 +7,14 @@
 // QISS_TEST_DATA (folder holding tiny.qiss, default build/test-data).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { startServe } from '../node/serve.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -28,28 +30,10 @@ let server;
 let baseUrl;
 
 /// Starts `qiss serve --port 0` on `data` and resolves with the URL it prints.
-function startServer(data) {
-  return new Promise((resolve, reject) => {
-    server = spawn(binary, ['serve', '--data', data, '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`qiss serve did not start:\n${out}`)), 120000);
-    const onData = (chunk) => {
-      out += chunk;
-      const m = out.match(/at (http:\/\/127\.0\.0\.1:\d+)\//);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    server.stdout.on('data', onData);
-    server.stderr.on('data', onData);
-    server.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`qiss serve exited with ${code}:\n${out}`));
-    });
-  });
+async function startServer(data) {
+  let url;
+  ({ server, url } = await startServe(binary, data));
+  return url;
 }
 
 /// Runs a program to completion in `cwd` and checks that it succeeded.
