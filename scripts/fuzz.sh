@@ -6,7 +6,8 @@
 # runs in slices of at most 600 s until its user+system CPU time reaches SECONDS_PER_TARGET, so
 # a busy machine lengthens the run instead of shortening the fuzzing. FUZZ_JOBS (default 1)
 # targets run at once, each as one libFuzzer job (no -jobs); FUZZ_NICE (default 10) is their
-# niceness.
+# niceness. FUZZ_RESUME=1 continues each target's CPU count and logs from the previous run
+# (a run cut short by the end of a working session) instead of starting again from 0.
 # Each target works on out/fuzz/<target>/corpus (seeded with a copy of fuzz/corpus/<target>/,
 # kept between runs), with its dictionary fuzz/dict/<target>.dict if there is one; crashes,
 # leaks, timeouts and out-of-memory inputs go to out/fuzz/<target>/, the logs to
@@ -34,7 +35,9 @@ nice -n "${FUZZ_NICE:-10}" cmake --build build-fuzz -j"${FUZZ_BUILD_JOBS:-$(npro
 
 # One thread per run (manifest lines are parsed with OpenMP); reports with the symbols.
 export OMP_NUM_THREADS=1
-export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:symbolize=1}
+# allocator_may_return_null: an impossible allocation fails as it does with glibc (operator new
+# throws std::bad_alloc) instead of ending the run; the code under test must handle that.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:symbolize=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 # FAISS's reader leaks the index it was building when a damaged FAISS part makes it throw (a
 # few bytes per damaged file, in FAISS 1.7.3): not a finding of qiss's (docs/reliability.md).
@@ -43,6 +46,7 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan.supp:print_suppr
 FUZZ_CPU=${FUZZ_CPU:-0}
 FUZZ_JOBS=${FUZZ_JOBS:-1}
 FUZZ_NICE=${FUZZ_NICE:-10}
+FUZZ_RESUME=${FUZZ_RESUME:-0}
 
 # One libFuzzer run of target $1 for $2 wall seconds, log $3; adds its CPU seconds to $out/cpu.
 fuzz_slice() {
@@ -59,9 +63,13 @@ fuzz_slice() {
 run_target() {
   local t=$1 out=out/fuzz/$1 slice=0 log execs rate cov ft crashes
   mkdir -p "$out/corpus"
-  rm -f "$out"/log*
   cp -r "fuzz/corpus/$t/." "$out/corpus/"
-  echo 0 >"$out/cpu"
+  if [ "$FUZZ_RESUME" = 1 ] && [ -f "$out/cpu" ]; then
+    slice=$(find "$out" -maxdepth 1 -name 'log.*' | wc -l)
+  else
+    rm -f "$out"/log*
+    echo 0 >"$out/cpu"
+  fi
   if [ "$FUZZ_CPU" = 1 ]; then
     while awk -v c="$(cat "$out/cpu")" -v s="$seconds" 'BEGIN { exit !(c < s) }'; do
       slice=$((slice + 1))

@@ -16,6 +16,7 @@
 
 #include "common/error.h"
 #include "store/image_store.h"
+#include "store/record_codec.h"
 #include "store/lmdb_env.h"
 #include "test_support.h"
 
@@ -432,4 +433,28 @@ TEST(ImageStore, EnvironmentNeverCommittedToReadsAsEmpty) {
     EXPECT_EQ(ImageStore::open(dir / "store", read_only).count(), 0u);
     ImageStore writer = ImageStore::open(dir / "store", small());
     EXPECT_EQ(writer.count(), 0u);
+}
+
+// A record whose numbers do not fit its fields (written by another program, or damaged): the
+// conversion used to be undefined behaviour (UBSan: "1e+300 is outside the range of
+// representable values of type 'int'"; found by fuzz_store_record) and returned a garbage width.
+TEST(ImageStore, RecordNumbersThatDoNotFitAreCorruptionNotGarbage) {
+    const std::string fields = R"("source":"a.png","content_hash":"ab","format":"png")";
+    for (const std::string bad :
+         {R"("width":1e300)", R"("height":-1e300)", R"("width":4294967296)", R"("width":2.5)",
+          R"("added_unix_ms":1e30)", R"("added_unix_ms":18446744073709551615)"}) {
+        SCOPED_TRACE(bad);
+        try {
+            qiss::decode_record(3, "{" + fields + "," + bad + "}");
+            FAIL() << "decoded";
+        } catch (const qiss::Error& e) {
+            EXPECT_NE(std::string(e.what()).find("image store is corrupted (record 3"),
+                      std::string::npos)
+                << e.what();
+        }
+    }
+    const qiss::ImageRecord ok =
+        qiss::decode_record(3, "{" + fields + R"(,"width":2147483647,"height":1})");
+    EXPECT_EQ(ok.width, 2147483647);
+    EXPECT_EQ(ok.height, 1);
 }

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <shared_mutex>
+#include <stdexcept>
 #include <string_view>
 #include <unordered_set>
 #include <utility>
@@ -424,6 +426,16 @@ VectorIndex VectorIndex::load(const std::filesystem::path& path) {
             read.reset(faiss::read_index(&in));
         } catch (const faiss::FaissException& e) {
             QISS_THROW("index file {} is corrupted: {}", name, message(e));
+        } catch (const std::bad_alloc&) {
+            // FAISS allocates what a length field says before reading it: a damaged length asks
+            // for an impossible amount of memory.
+            QISS_THROW(
+                "index file {} is corrupted (its FAISS part asks for more memory than "
+                "there is)",
+                name);
+        } catch (const std::length_error&) {
+            QISS_THROW("index file {} is corrupted (a length in its FAISS part is impossible)",
+                       name);
         }
     });
     const std::string inconsistency = faiss_ops::find_inconsistency(read.get());

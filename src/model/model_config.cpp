@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/json_number.h"
 
 namespace qiss {
 
@@ -49,9 +50,9 @@ void to_json(nlohmann::json& j, const ImagePreprocess& p) {
 }
 
 void from_json(const nlohmann::json& j, ImagePreprocess& p) {
-    j.at("size").get_to(p.size);
-    j.at("mean").get_to(p.mean);
-    j.at("std").get_to(p.std);
+    json_get_to(j.at("size"), p.size);
+    json_get_to(j.at("mean"), p.mean);
+    json_get_to(j.at("std"), p.std);
     QISS_CHECK(j.value("resize", "") == "fit_square_white", "unsupported resize mode '{}'",
                j.value("resize", ""));
 }
@@ -78,26 +79,26 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
 }
 
 void from_json(const nlohmann::json& j, ModelConfig& c) {
-    j.at("preset").get_to(c.preset);
-    j.at("embed_dim").get_to(c.embed_dim);
-    j.at("preprocess").get_to(c.preprocess);
+    json_get_to(j.at("preset"), c.preset);
+    json_get_to(j.at("embed_dim"), c.embed_dim);
+    json_get_to(j.at("preprocess"), c.preprocess);
     const auto& im = j.at("image");
-    im.at("cnn_channels").get_to(c.cnn_channels);
-    im.at("cnn_blocks").get_to(c.cnn_blocks);
-    im.at("weldon_k").get_to(c.weldon_k);
-    im.at("weldon_alpha").get_to(c.weldon_alpha);
+    json_get_to(im.at("cnn_channels"), c.cnn_channels);
+    json_get_to(im.at("cnn_blocks"), c.cnn_blocks);
+    json_get_to(im.at("weldon_k"), c.weldon_k);
+    json_get_to(im.at("weldon_alpha"), c.weldon_alpha);
     const auto& t = j.at("text");
     c.rnn = t.value("rnn", "gru");  // files written before the choice existed used a GRU
     QISS_CHECK(c.rnn == "gru" || c.rnn == "sru",
                "invalid setting model/text/rnn = \"{}\": expected one of sru, gru", c.rnn);
-    t.at("vocab_size").get_to(c.vocab_size);
-    t.at("char_coverage").get_to(c.char_coverage);
-    c.byte_fallback = t.value("byte_fallback", false);  // absent before byte fallback existed
-    t.at("token_dim").get_to(c.token_dim);
-    t.at("gru_hidden").get_to(c.gru_hidden);
-    t.at("gru_layers").get_to(c.gru_layers);
-    t.at("max_tokens").get_to(c.max_tokens);
-    t.at("dropout").get_to(c.dropout);
+    json_get_to(t.at("vocab_size"), c.vocab_size);
+    json_get_to(t.at("char_coverage"), c.char_coverage);
+    c.byte_fallback = json_value(t, "byte_fallback", false);  // absent before byte fallback existed
+    json_get_to(t.at("token_dim"), c.token_dim);
+    json_get_to(t.at("gru_hidden"), c.gru_hidden);
+    json_get_to(t.at("gru_layers"), c.gru_layers);
+    json_get_to(t.at("max_tokens"), c.max_tokens);
+    json_get_to(t.at("dropout"), c.dropout);
 }
 
 void to_json(nlohmann::json& j, const TrainConfig& c) {
@@ -132,36 +133,38 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
 }
 
 void from_json(const nlohmann::json& j, TrainConfig& c) {
-    j.at("epochs").get_to(c.epochs);
-    c.passes_per_epoch = j.value("passes_per_epoch", 0);
-    j.at("batch_size").get_to(c.batch_size);
-    j.at("lr").get_to(c.lr);
-    j.at("weight_decay").get_to(c.weight_decay);
-    j.at("warmup_epochs").get_to(c.warmup_epochs);
-    j.at("loss").get_to(c.loss);
-    j.at("margin").get_to(c.margin);
-    j.at("temperature").get_to(c.temperature);
-    j.at("image_pair_weight").get_to(c.image_pair_weight);
-    c.style_augment = j.value("style_augment", 0.0f);
-    j.at("texts_per_identity").get_to(c.texts_per_identity);
+    json_get_to(j.at("epochs"), c.epochs);
+    c.passes_per_epoch = json_value(j, "passes_per_epoch", 0);
+    json_get_to(j.at("batch_size"), c.batch_size);
+    json_get_to(j.at("lr"), c.lr);
+    json_get_to(j.at("weight_decay"), c.weight_decay);
+    json_get_to(j.at("warmup_epochs"), c.warmup_epochs);
+    json_get_to(j.at("loss"), c.loss);
+    json_get_to(j.at("margin"), c.margin);
+    json_get_to(j.at("temperature"), c.temperature);
+    json_get_to(j.at("image_pair_weight"), c.image_pair_weight);
+    c.style_augment = json_value(j, "style_augment", 0.0f);
+    json_get_to(j.at("texts_per_identity"), c.texts_per_identity);
     // Files written before the balanced sampler: random locales, English first.
     c.sampler = j.value("sampler", "random");
     c.anchor_locale = j.value("anchor_locale", "");
-    j.at("text_pair_weight").get_to(c.text_pair_weight);
-    j.at("vse_warmup_epochs").get_to(c.vse_warmup_epochs);
-    c.proxy_weight = j.value("proxy_weight", 0.0f);  // absent in models trained before it existed
-    c.proxy_temperature = j.value("proxy_temperature", c.proxy_temperature);
-    j.at("tokenizer_sentences").get_to(c.tokenizer_sentences);
+    json_get_to(j.at("text_pair_weight"), c.text_pair_weight);
+    json_get_to(j.at("vse_warmup_epochs"), c.vse_warmup_epochs);
+    c.proxy_weight =
+        json_value(j, "proxy_weight", 0.0f);  // absent in models trained before it existed
+    c.proxy_temperature = json_value(j, "proxy_temperature", c.proxy_temperature);
+    json_get_to(j.at("tokenizer_sentences"), c.tokenizer_sentences);
     // Absent in files written before they existed: the behaviour of that time.
     c.tokenizer_sampling = j.value("tokenizer_sampling", "uniform");
-    c.tokenizer_caption_weight = j.value("tokenizer_caption_weight", c.tokenizer_caption_weight);
-    c.text_epochs = j.value("text_epochs", 0);
-    c.text_epoch_share = j.value("text_epoch_share", c.text_epoch_share);
-    c.text_batch_size = j.value("text_batch_size", c.text_batch_size);
-    c.text_lr = j.value("text_lr", c.text_lr);
-    c.text_target = j.value("text_target", c.text_target);
-    c.text_temperature = j.value("text_temperature", c.text_temperature);
-    c.text_context = j.value("text_context", 0.0f);
+    c.tokenizer_caption_weight =
+        json_value(j, "tokenizer_caption_weight", c.tokenizer_caption_weight);
+    c.text_epochs = json_value(j, "text_epochs", 0);
+    c.text_epoch_share = json_value(j, "text_epoch_share", c.text_epoch_share);
+    c.text_batch_size = json_value(j, "text_batch_size", c.text_batch_size);
+    c.text_lr = json_value(j, "text_lr", c.text_lr);
+    c.text_target = json_value(j, "text_target", c.text_target);
+    c.text_temperature = json_value(j, "text_temperature", c.text_temperature);
+    c.text_context = json_value(j, "text_context", 0.0f);
 }
 
 namespace {

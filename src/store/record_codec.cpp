@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "common/error_kind.h"
+#include "common/json_number.h"
 #include "store/lmdb_env.h"
 
 namespace qiss {
@@ -28,12 +29,12 @@ ImageRecord decode_record(std::uint64_t id, std::string_view bytes) {
         r.source = j.value("source", "");
         r.root = j.value("root", "");
         r.content_hash = j.value("content_hash", "");
-        r.width = j.value("width", 0);
-        r.height = j.value("height", 0);
+        r.width = json_value(j, "width", 0);
+        r.height = json_value(j, "height", 0);
         r.format = j.value("format", "");
         r.caption = j.value("caption", "");
         r.metadata = j.value("metadata", nlohmann::json::object());
-        r.added_unix_ms = j.value("added_unix_ms", std::int64_t{0});
+        r.added_unix_ms = json_value(j, "added_unix_ms", std::int64_t{0});
     } catch (const nlohmann::json::exception& e) {
         QISS_THROW_KIND(storage, "image store is corrupted (record {}: {})", id, e.what());
     }

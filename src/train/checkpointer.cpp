@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/json_number.h"
 
 namespace qiss {
 namespace fs = std::filesystem;
@@ -24,13 +25,13 @@ fs::path Checkpointer::optim_path(int epoch) const {
 std::optional<Checkpointer::Saved> Checkpointer::last() const {
     if (!fs::exists(state_path())) return std::nullopt;
     auto state = nlohmann::json::parse(read_file_bytes(state_path()));
-    const int epoch = state.at("epoch").get<int>();
+    const int epoch = json_get<int>(state.at("epoch"));
     const auto& saved = state.at("signature");
     QISS_CHECK(check_ ? check_(saved, epoch) : saved == signature_,
                "checkpoint {} was made with other settings or another corpus; delete it to "
                "start over",
                dir_.string());
-    return Saved{epoch, state.at("elapsed_s").get<double>()};
+    return Saved{epoch, json_get<double>(state.at("elapsed_s"))};
 }
 
 Model Checkpointer::load_model(int epoch) const {
