@@ -19,7 +19,10 @@ QISS=${QISS:-build/qiss}
 MODEL=${MODEL:-build/test-data/tiny.qiss}
 IMAGES=${IMAGES:-node_modules/emoji-datasource-twitter/img/twitter/64}
 N=${N:-400}                   # images per trial (the first N files of IMAGES, sorted)
-MAX_KILL_MS=${MAX_KILL_MS:-4000}  # the kill comes uniformly in [0, MAX_KILL_MS] ms after start
+# The kill comes uniformly in [0, MAX_KILL_MS] ms after the start. auto: 1.2 x the time of one
+# uninterrupted ingest of the same files, measured first on this machine, so that kills land
+# during start-up, between batches and near the end alike, whatever the machine's speed or load.
+MAX_KILL_MS=${MAX_KILL_MS:-auto}
 SAMPLE=${SAMPLE:-3}           # ids checked with `qiss search --id` per check
 SEED=${SEED:-1}
 OUT=${OUT:-out/crash}
@@ -33,6 +36,13 @@ source bench/crash/lib.sh
 copy_images "$IMAGES" "$N" "$WORK/in"
 files=$(ls "$WORK/in" | wc -l)
 distinct=$(sha256sum "$WORK"/in/* | cut -d' ' -f1 | sort -u | wc -l)
+if [ "$MAX_KILL_MS" = auto ]; then
+  t0=$(date +%s%N)
+  "$QISS" index --batch 16 --data "$WORK/timing" --model "$MODEL" "$WORK/in" >"$WORK/run.log" 2>&1 ||
+    { echo "the timing run failed: $(tail -3 "$WORK/run.log")" >&2; exit 1; }
+  MAX_KILL_MS=$(( ($(date +%s%N) - t0) * 12 / 10 / 1000000 ))
+  rm -rf "$WORK/timing"
+fi
 echo "crash loop: $TRIALS trials, $files files ($distinct distinct), kill in [0, $MAX_KILL_MS] ms"
 
 killed_mid=0 finished_first=0
