@@ -5,12 +5,15 @@
 # namespace (only lo), installs the .deb in it with dpkg -i, indexes QISS_LIVE_COUNT emoji into
 # /var/lib/qiss as the service's dynamic user (the systemd-run command of docs/operations.md),
 # starts qiss.service and checks: readiness (Type=notify), /api/health and a text search,
-# the process's user and privileges, a restart after SIGKILL, a clean stop; then the journal.
+# the process's user and privileges, a restart after SIGKILL, a clean stop; then, writable with a
+# token given as a credential (docs/operations.md), an upload and a delete, a clean stop that saves
+# the index, and the collection afterwards; last the journal.
 # Prints one "ok:" or "FAIL:" line per check; exits 1 on any failure. Nothing on the host changes:
 # the mounts live in a private mount namespace and the container's writes in its tmpfs.
 #
 #   sudo bench/service/systemd_live.sh BUILD_DIR        # packages BUILD_DIR with cpack first
 #   sudo bench/service/systemd_live.sh --deb qiss_0.1.0_amd64.deb
+#   QISS_LIVE_DROPIN=F ...   # F as a drop-in of qiss.service (a unit defect to see the checks fail)
 #
 # Needs root and the Debian packages systemd, systemd-container (systemd-nspawn), util-linux
 # (unshare, nsenter), curl, and qiss's run-time libraries on this machine (the container's root is
@@ -23,6 +26,7 @@ COUNT=${QISS_LIVE_COUNT:-50}                    # images indexed (4 named ones +
 BOOT_TIMEOUT=${QISS_LIVE_BOOT_TIMEOUT:-180}     # seconds for the container to finish booting
 START_TIMEOUT=${QISS_LIVE_START_TIMEOUT:-300}   # seconds for qiss.service to become active
 INDEX_TIMEOUT=${QISS_LIVE_INDEX_TIMEOUT:-600}   # seconds for `qiss index`
+DROPIN=${QISS_LIVE_DROPIN:-}                    # a drop-in file for qiss.service, none by default
 
 usage() { echo "usage: $0 BUILD_DIR | --deb FILE" >&2; exit 2; }
 [ $# -ge 1 ] || usage
@@ -73,7 +77,9 @@ for e in $named; do cp "$IMAGES/$e.png" "$in/images/"; done
 mapfile -t others < <(find "$IMAGES" -maxdepth 1 -name '*.png' | sort |
   grep -v -E "/($(tr ' ' '|' <<<"$named"))\.png$")
 cp -t "$in/images/" "${others[@]:0:COUNT-4}"
-chmod 644 "$in"/images/*.png "$in/qiss.deb"
+cp "${others[COUNT-4]}" "$in/upload.png"  # not in the collection: for POST /api/images
+[ -z "$DROPIN" ] || cp "$DROPIN" "$in/dropin.conf"
+chmod 644 "$in"/images/*.png "$in"/*.*
 echo "images: $(find "$in/images" -name '*.png' | wc -l) from $IMAGES; package: $(basename "$deb")"
 
 # nspawn keeps its locks and mount propagation folder under /run: a tmpfs of this namespace.
@@ -149,6 +155,12 @@ echo "  $(in_ct ls -ld /var/lib/private/qiss)"
 # states: active must come only with READY=1, at which point the port already answers.
 [ "$(in_ct systemctl is-active qiss || true)" = inactive ] || bad "qiss active before start"
 in_ct systemctl enable --quiet qiss
+if [ -n "$DROPIN" ]; then
+  in_ct mkdir -p /etc/systemd/system/qiss.service.d
+  in_ct cp /mnt/qiss-live/dropin.conf /etc/systemd/system/qiss.service.d/live.conf
+  in_ct systemctl daemon-reload
+  echo "  drop-in $DROPIN: $(tr '\n' ' ' <"$DROPIN")"
+fi
 in_ct systemctl start --no-block qiss
 states=
 health_code=
@@ -238,13 +250,63 @@ else
   bad "systemctl stop: $ms ms, $result"
 fi
 
+# Writable: the token as a credential, as docs/operations.md shows (`systemctl edit` writes
+# the override.conf below).
+# shellcheck disable=SC2016 # openssl runs in the container
+in_ct sh -c 'install -m 600 /dev/stdin /etc/qiss/token <<EOF
+$(openssl rand -hex 32)
+EOF'
+in_ct mkdir -p /etc/systemd/system/qiss.service.d
+printf '[Service]\nLoadCredential=token:/etc/qiss/token\nEnvironment=QISS_TOKEN_FILE=%%d/token\n' |
+  in_ct tee /etc/systemd/system/qiss.service.d/override.conf >/dev/null
+in_ct systemctl daemon-reload
+if in_ct timeout "$START_TIMEOUT" systemctl start qiss; then
+  health=$(in_ct curl -s "http://127.0.0.1:$port/api/health" || true)
+  if grep -q '"writable":true' <<<"$health"; then ok "writable with the token credential: $(show StatusText)"
+  else bad "not writable with the token credential: $health"; fi
+else
+  bad "systemctl start with the token credential: $(show ActiveState) $(show Result)"
+fi
+token=$(in_ct head -1 /etc/qiss/token)
+post=$(in_ct curl -s -w '\n%{http_code}' -H "Authorization: Bearer $token" -F image=@/mnt/qiss-live/upload.png \
+  -F caption='uploaded under systemd' "http://127.0.0.1:$port/api/images" || true)
+added=$(head -1 <<<"$post" | grep -o '"id":[0-9]*' | head -1 | cut -d: -f2)
+anon=$(in_ct curl -s -o /dev/null -w '%{http_code}' -X DELETE "http://127.0.0.1:$port/api/images/1" || true)
+del=$(in_ct curl -s -w '\n%{http_code}' -X DELETE -H "Authorization: Bearer $token" \
+  "http://127.0.0.1:$port/api/images/1" || true)
+images=$(in_ct curl -s "http://127.0.0.1:$port/api/health" | grep -o '"images":[0-9]*' | cut -d: -f2 || true)
+if [ "$(tail -1 <<<"$post")" = 201 ] && [ -n "$added" ] && [ "$anon" = 401 ] &&
+  [ "$(tail -1 <<<"$del")" = 200 ] && [ "$images" = "$COUNT" ]; then
+  ok "POST /api/images 201 (id $added), DELETE without the token 401, with it 200; $images images"
+else
+  bad "writes: POST $(tr '\n' ' ' <<<"$post"), DELETE $anon / $(tr '\n' ' ' <<<"$del"), images $images"
+fi
+t0=$(date +%s%N)
+in_ct timeout 120 systemctl stop qiss || true
+ms=$((($(date +%s%N) - t0) / 1000000))
+result="$(show ActiveState) Result=$(show Result) ExecMainCode=$(show ExecMainCode) ExecMainStatus=$(show ExecMainStatus)"
+if [ "$result" = "inactive Result=success ExecMainCode=1 ExecMainStatus=0" ] && [ "$ms" -lt "$limit_ms" ]; then
+  ok "systemctl stop (writable: saves the index): $ms ms, $result"
+else
+  bad "systemctl stop (writable): $ms ms, $result"
+fi
+# The collection afterwards, read as the service's user: the upload in, the delete out, the index
+# saved at the stop (no rebuild or repair warning).
+info=$(in_ct systemd-run --quiet --pipe --wait -p DynamicUser=yes -p User=qiss -p StateDirectory=qiss \
+  qiss info --json --data /var/lib/qiss 2>&1 || true)
+if grep -q "\"images\":$COUNT," <<<"$info" && ! grep -q -i -E "warn|error|rebuil|repair" <<<"$info"; then
+  ok "qiss info after the stop: $(grep -o '"images":[0-9]*' <<<"$info" | head -1), no warning"
+else
+  bad "qiss info after the stop: $info"
+fi
+
 journal=$(in_ct journalctl -u qiss --no-pager -o short-monotonic)
 echo "--- journalctl -u qiss"
 echo "$journal"
 echo "---"
 if grep -q "code=killed, status=9/KILL" <<<"$journal" && grep -q "restart counter is at 1" <<<"$journal" &&
-  grep -q "Deactivated successfully" <<<"$journal"; then
-  ok "journal: the kill, the restart and the clean stop are recorded"
+  [ "$(grep -c "Deactivated successfully" <<<"$journal")" = 2 ]; then
+  ok "journal: the kill, the restart and the two clean stops are recorded"
 else
   bad "journal: no record of the kill, the restart or the clean stop"
 fi
