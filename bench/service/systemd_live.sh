@@ -77,9 +77,11 @@ for e in $named; do cp "$IMAGES/$e.png" "$in/images/"; done
 mapfile -t others < <(find "$IMAGES" -maxdepth 1 -name '*.png' | sort |
   grep -v -E "/($(tr ' ' '|' <<<"$named"))\.png$")
 cp -t "$in/images/" "${others[@]:0:COUNT-4}"
-cp "${others[COUNT-4]}" "$in/upload.png"  # not in the collection: for POST /api/images
+mkdir -m 755 "$in/more"  # two images not in the collection: `qiss index` while serving, a POST
+cp "${others[COUNT-4]}" "$in/more/"
+cp "${others[COUNT-3]}" "$in/upload.png"
 [ -z "$DROPIN" ] || cp "$DROPIN" "$in/dropin.conf"
-chmod 644 "$in"/images/*.png "$in"/*.*
+chmod 644 "$in"/images/*.png "$in"/more/*.png "$in"/*.*
 echo "images: $(find "$in/images" -name '*.png' | wc -l) from $IMAGES; package: $(basename "$deb")"
 
 # nspawn keeps its locks and mount propagation folder under /run: a tmpfs of this namespace.
@@ -140,6 +142,30 @@ enabled=$(in_ct systemctl is-enabled qiss 2>&1 || true)
 if [ "$enabled" = disabled ]; then ok "installed, not enabled"; else bad "is-enabled: $enabled"; fi
 port=$(in_ct qiss serve --config /etc/qiss/qiss.toml --print-config | awk '$1 == "port" {print $3}')
 [ -n "$port" ] || die "no port in /etc/qiss/qiss.toml"
+
+# Started before the collection exists: a read-only server exits ("not a qiss collection"),
+# systemd restarts it until StartLimitBurst, then leaves it failed (docs/operations.md).
+if in_ct timeout 120 systemctl start qiss 2>/dev/null; then
+  bad "qiss started without a collection"
+else
+  early=
+  for _ in $(seq 120); do
+    early=$(in_ct journalctl -u qiss --no-pager -o cat)
+    grep -q "Start request repeated too quickly" <<<"$early" && break
+    sleep 1
+  done
+  tries=$(grep -c "is not a qiss collection" <<<"$early" || true)
+  if [ "$(show ActiveState)" = failed ] && grep -q "Start request repeated too quickly" <<<"$early" &&
+    [ "$tries" = "$(show StartLimitBurst)" ]; then
+    ok "no collection yet: \"$(grep -m1 "is not a qiss collection" <<<"$early")\",
+    $tries tries (StartLimitBurst), \"Start request repeated too quickly\", $(show ActiveState)"
+  else
+    bad "no collection yet: $(show ActiveState), $tries tries"
+    in_ct journalctl -u qiss --no-pager -o short-monotonic | tail -20
+  fi
+fi
+in_ct systemctl reset-failed qiss
+in_ct journalctl --rotate --vacuum-time=1s --quiet  # the journal checks below: the served collection
 
 # The collection, as docs/operations.md tells an operator to make it.
 t0=$SECONDS
@@ -238,6 +264,22 @@ else
   bad "no restart after kill -9: $(in_ct systemctl show -p ActiveState,SubState,MainPID,NRestarts qiss | tr '\n' ' ')"
 fi
 
+# `qiss index` into the served collection (the same command, while it runs): the read-only
+# server follows within refresh-interval.
+if in_ct timeout "$INDEX_TIMEOUT" systemd-run --quiet --pipe --wait -p DynamicUser=yes -p User=qiss \
+  -p StateDirectory=qiss qiss index --data /var/lib/qiss /mnt/qiss-live/more >/dev/null 2>&1; then
+  images=
+  for _ in $(seq 50); do
+    images=$(in_ct curl -s "http://127.0.0.1:$port/api/health" | grep -o '"images":[0-9]*' | cut -d: -f2 || true)
+    [ "$images" = $((COUNT + 1)) ] && break
+    sleep 0.2
+  done
+  if [ "$images" = $((COUNT + 1)) ]; then ok "qiss index while serving: the server follows, $images images"
+  else bad "qiss index while serving: the server shows $images images, not $((COUNT + 1))"; fi
+else
+  bad "qiss index while serving failed"
+fi
+
 # SIGTERM: a clean exit (status 0) well within TimeoutStopSec.
 t0=$(date +%s%N)
 in_ct timeout 120 systemctl stop qiss || true
@@ -270,13 +312,13 @@ fi
 token=$(in_ct head -1 /etc/qiss/token)
 post=$(in_ct curl -s -w '\n%{http_code}' -H "Authorization: Bearer $token" -F image=@/mnt/qiss-live/upload.png \
   -F caption='uploaded under systemd' "http://127.0.0.1:$port/api/images" || true)
-added=$(head -1 <<<"$post" | grep -o '"id":[0-9]*' | head -1 | cut -d: -f2)
+added=$(head -1 <<<"$post" | grep -o '"id":[0-9]*' | head -1 | cut -d: -f2 || true)
 anon=$(in_ct curl -s -o /dev/null -w '%{http_code}' -X DELETE "http://127.0.0.1:$port/api/images/1" || true)
 del=$(in_ct curl -s -w '\n%{http_code}' -X DELETE -H "Authorization: Bearer $token" \
   "http://127.0.0.1:$port/api/images/1" || true)
 images=$(in_ct curl -s "http://127.0.0.1:$port/api/health" | grep -o '"images":[0-9]*' | cut -d: -f2 || true)
 if [ "$(tail -1 <<<"$post")" = 201 ] && [ -n "$added" ] && [ "$anon" = 401 ] &&
-  [ "$(tail -1 <<<"$del")" = 200 ] && [ "$images" = "$COUNT" ]; then
+  [ "$(tail -1 <<<"$del")" = 200 ] && [ "$images" = $((COUNT + 1)) ]; then
   ok "POST /api/images 201 (id $added), DELETE without the token 401, with it 200; $images images"
 else
   bad "writes: POST $(tr '\n' ' ' <<<"$post"), DELETE $anon / $(tr '\n' ' ' <<<"$del"), images $images"
@@ -294,7 +336,7 @@ fi
 # saved at the stop (no rebuild or repair warning).
 info=$(in_ct systemd-run --quiet --pipe --wait -p DynamicUser=yes -p User=qiss -p StateDirectory=qiss \
   qiss info --json --data /var/lib/qiss 2>&1 || true)
-if grep -q "\"images\":$COUNT," <<<"$info" && ! grep -q -i -E "warn|error|rebuil|repair" <<<"$info"; then
+if grep -q "\"images\":$((COUNT + 1))," <<<"$info" && ! grep -q -i -E "warn|error|rebuil|repair" <<<"$info"; then
   ok "qiss info after the stop: $(grep -o '"images":[0-9]*' <<<"$info" | head -1), no warning"
 else
   bad "qiss info after the stop: $info"
