@@ -16,8 +16,9 @@
 #   QISS_LIVE_DROPIN=F ...   # F as a drop-in of qiss.service (a unit defect to see the checks fail)
 #
 # Needs root and the Debian packages systemd, systemd-container (systemd-nspawn), util-linux
-# (unshare, nsenter), curl, and qiss's run-time libraries on this machine (the container's root is
-# this machine's /, so the .deb's dependencies must already be installed: scripts/install-deps.sh).
+# (unshare, nsenter, mountpoint), procps (pgrep), curl, openssl, and qiss's run-time libraries on
+# this machine (the container's root is this machine's /, so the .deb's dependencies must already
+# be installed: scripts/install-deps.sh); cmake (cpack) for BUILD_DIR.
 # Not part of CI. Environment: see the defaults below.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
