@@ -362,5 +362,28 @@ else
   ok "no warning or error among the $(grep -c . <<<"$own") lines of qiss in the journal"
 fi
 
+# The maintainer scripts under a running systemd: an upgrade (the same .deb again) restarts the
+# running service (postinst: try-restart); a removal stops and disables it and keeps the
+# collection (prerm).
+in_ct timeout "$START_TIMEOUT" systemctl start qiss || true
+before=$(show MainPID)
+out=$(in_ct dpkg -i /mnt/qiss-live/qiss.deb 2>&1) || bad "dpkg -i again: $out"
+after=$(show MainPID)
+if [ "$before" != 0 ] && [ "$after" != 0 ] && [ "$after" != "$before" ] &&
+  [ "$(show ActiveState)" = active ]; then
+  ok "dpkg -i over the running service: restarted (MainPID $before -> $after), active"
+else
+  bad "dpkg -i over the running service: MainPID $before -> $after, $(show ActiveState)"
+fi
+out=$(in_ct dpkg -r qiss 2>&1) || bad "dpkg -r: $out"
+left=$(in_ct find /var/lib/private/qiss -maxdepth 1 -name 'model.qiss' | wc -l)
+if [ "$(in_ct systemctl is-active qiss || true)" = inactive ] &&
+  ! in_ct test -e /etc/systemd/system/multi-user.target.wants/qiss.service &&
+  ! in_ct test -e /usr/bin/qiss && [ "$left" = 1 ]; then
+  ok "dpkg -r qiss: stopped, disabled, the collection kept in /var/lib/private/qiss"
+else
+  bad "dpkg -r qiss: $(in_ct systemctl is-active qiss || true), collection files $left"
+fi
+
 if [ "$failures" -ne 0 ]; then echo "systemd_live: $failures check(s) failed"; exit 1; fi
-echo "systemd_live: ok"
+echo "systemd_live: ok ($SECONDS s)"
