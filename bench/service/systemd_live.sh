@@ -2,12 +2,14 @@
 # qiss.service under a booted systemd (docs/operations.md, "Checked under a booted systemd").
 # Boots a throw-away system container whose root is this machine's own / (read-only bind mount,
 # every write into a tmpfs overlay: systemd-nspawn --volatile=overlay), with its own network
-# namespace (only lo), installs the .deb in it with dpkg -i, indexes QISS_LIVE_COUNT emoji into
-# /var/lib/qiss as the service's dynamic user (the systemd-run command of docs/operations.md),
-# starts qiss.service and checks: readiness (Type=notify), /api/health and a text search,
-# the process's user and privileges, a restart after SIGKILL, a clean stop; then, writable with a
-# token given as a credential (docs/operations.md), an upload and a delete, a clean stop that saves
-# the index, and the collection afterwards; last the journal.
+# namespace (only lo), and there does what docs/operations.md tells an operator to do, checking
+# each step: dpkg -i; a start before the collection exists (StartLimitBurst tries, then failed);
+# `qiss index` of QISS_LIVE_COUNT emoji into /var/lib/qiss as the service's dynamic user
+# (systemd-run); enable and start: readiness (Type=notify), /api/health and a text search, the
+# process's user and privileges, a restart after SIGKILL, `qiss index` while it serves, a clean
+# stop; writable with the token as a credential: an upload and a delete, a clean stop that saves
+# the index, the collection afterwards; the journal; dpkg -i over the running service (restart)
+# and dpkg -r (stopped, disabled, the collection kept).
 # Prints one "ok:" or "FAIL:" line per check; exits 1 on any failure. Nothing on the host changes:
 # the mounts live in a private mount namespace and the container's writes in its tmpfs.
 #
