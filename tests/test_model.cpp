@@ -242,6 +242,61 @@ TEST(Sampler, BatchesDependOnlyOnSeedAndEpoch) {
     }
 }
 
+TEST(Sampler, FamilyBatchesKeepSkinToneVariantsTogether) {
+    // Two families of four (a base emoji and three tones; a two-person emoji whose tones differ
+    // per person) and four single identities; batches of four.
+    TrainingSet set;
+    const std::vector<std::string> ids = {"1f44b",
+                                          "1f44b-1f3fb",
+                                          "1f44b-1f3fd",
+                                          "1f44b-1f3ff",
+                                          "1f9d1-1f3fb-200d-1f91d-200d-1f9d1-1f3fc",
+                                          "1f9d1-1f3fc-200d-1f91d-200d-1f9d1-1f3fb",
+                                          "1f9d1-200d-1f91d-200d-1f9d1",
+                                          "1f9d1-1f3ff-200d-1f91d-200d-1f9d1-1f3ff",
+                                          "2764",
+                                          "1f600",
+                                          "1f3fb",
+                                          "1f431"};
+    set.pixels = torch::zeros({static_cast<int64_t>(2 * ids.size()), 8, 8, 3}, torch::kUInt8);
+    for (std::size_t g = 0; g < ids.size(); ++g) {
+        TrainingGroup group;
+        group.id = ids[g];
+        group.images = {static_cast<int>(2 * g), static_cast<int>(2 * g + 1)};
+        group.texts.push_back({"en", {"cap-" + ids[g]}, {}});
+        set.groups.push_back(group);
+    }
+    TrainConfig tc;
+    tc.batch_size = 4;
+    tc.passes_per_epoch = 1;
+    // The epoch's identity order; true if both families sit at consecutive positions.
+    auto families_together = [&](JointSampler& sampler, int epoch) {
+        sampler.start_epoch(epoch);
+        std::vector<int64_t> order;
+        for (int64_t s = 0; s < sampler.steps_per_epoch(); ++s)
+            for (const int64_t l : sampler.batch(s).labels) order.push_back(l);
+        EXPECT_EQ(std::set<int64_t>(order.begin(), order.end()).size(), ids.size());
+        bool together = true;
+        for (const int64_t first : {0, 4}) {  // labels 0-3 and 4-7 are the two families
+            std::vector<std::size_t> at;
+            for (std::size_t i = 0; i < order.size(); ++i)
+                if (order[i] >= first && order[i] < first + 4) at.push_back(i);
+            together = together && at.back() - at.front() == 3;
+        }
+        return together;
+    };
+    tc.family_batches = true;
+    JointSampler grouped(set, tc, 5);
+    ASSERT_EQ(grouped.steps_per_epoch(), 3);
+    for (int epoch = 0; epoch < 6; ++epoch) EXPECT_TRUE(families_together(grouped, epoch));
+    tc.family_batches = false;  // the plain order scatters them in some epoch
+    JointSampler plain(set, tc, 5);
+    bool scattered = false;
+    for (int epoch = 0; epoch < 6; ++epoch)
+        scattered = scattered || !families_together(plain, epoch);
+    EXPECT_TRUE(scattered);
+}
+
 TEST(Sampler, TextItemsCoverEveryLocaleCaptionAndKeywordBundle) {
     TrainingSet set = synthetic_set();
     auto items = all_text_items(set);

@@ -11,8 +11,10 @@
 #   D  C + locked-image text phase (the tiny preset as shipped)
 #   E  D with a text phase 5x longer (text_epoch_share 0.1)
 #   F  D + drawing-style augmentations (style_augment 0.3)
+#   G  D + batches of whole skin-tone families (family_batches true: hard negatives)
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
-# EPOCHS (preset's), THREADS (2), SEED (1).
+# EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
+# "--set text_epoch_share=0.1" for the middle budget of docs/model-card.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-out/ablation}
@@ -37,6 +39,7 @@ declare -A sets=(
   [D]=""
   [E]="--set text_epoch_share=0.1"
   [F]="--set style_augment=0.3"
+  [G]="--set family_batches=true"
 )
 for s in "${steps[@]}"; do
   model="$out/$s.qiss"
@@ -44,7 +47,7 @@ for s in "${steps[@]}"; do
   if [ ! -f "$model" ]; then
     # shellcheck disable=SC2086
     nice -n 10 "$qiss" train --corpus "$corpus" --out "$model" --config "$preset" --seed "$seed" \
-      --threads "$threads" --exclude-vendors google $epochs ${sets[$s]} >"$out/$s.train.log" 2>&1
+      --threads "$threads" --exclude-vendors google $epochs ${sets[$s]} ${EXTRA:-} >"$out/$s.train.log" 2>&1
   fi
   nice -n 10 "$qiss" eval --model "$model" --corpus "$corpus" --gallery-vendor google \
     --threads "$threads" --json >"$out/$s.google.json" 2>"$out/$s.eval.log"

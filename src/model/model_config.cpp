@@ -116,6 +116,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
          {"texts_per_identity", c.texts_per_identity},
          {"sampler", c.sampler},
          {"anchor_locale", c.anchor_locale},
+         {"family_batches", c.family_batches},
          {"text_pair_weight", c.text_pair_weight},
          {"vse_warmup_epochs", c.vse_warmup_epochs},
          {"proxy_weight", c.proxy_weight},
@@ -148,6 +149,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     // Files written before the balanced sampler: random locales, English first.
     c.sampler = j.value("sampler", "random");
     c.anchor_locale = j.value("anchor_locale", "");
+    c.family_batches = json_value(j, "family_batches", false);
     json_get_to(j.at("text_pair_weight"), c.text_pair_weight);
     json_get_to(j.at("vse_warmup_epochs"), c.vse_warmup_epochs);
     c.proxy_weight =

@@ -71,6 +71,11 @@ struct TrainConfig {
     /// "random" sampler only: the first text of an identity is in this locale if it has one
     /// ("" = none). Models before the balanced sampler used "en".
     std::string anchor_locale;
+    /// Batches hold whole identity families: identities whose ids differ only by skin-tone
+    /// modifiers (U+1F3FB..U+1F3FF: an emoji and its five tones, a couple and its 25) follow
+    /// each other in an epoch's order, so that each is an in-batch negative of the others
+    /// (hard negatives). Ids without such a suffix form families of one (no change).
+    bool family_batches = false;
     float text_pair_weight = 0.5f;  ///< weight of the text-text term (first text vs the others)
     int vse_warmup_epochs = 2;      ///< vse_max: sum of hinges first, then the hardest negative
     /// Weight of the identity-proxy term: one learned unit vector per training identity, every

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 #include "common/error.h"
@@ -39,6 +40,21 @@ std::string locale_text(const TrainingGroup::LocaleTexts& lt, bool caption, std:
     return keyword_bundle(lt.keywords, rng);
 }
 
+/// The id without its skin-tone modifiers ("1f44b-1f3fd" -> "1f44b").
+std::string family_key(const std::string& id) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < id.size()) {
+        if (id.compare(i, 5, "-1f3f") == 0 && i + 6 <= id.size() && id[i + 5] >= 'b' &&
+            id[i + 5] <= 'f' && (i + 6 == id.size() || id[i + 6] == '-')) {
+            i += 6;
+            continue;
+        }
+        out += id[i++];
+    }
+    return out;
+}
+
 }  // namespace
 
 std::mt19937_64 seeded_rng(std::uint64_t seed, std::uint64_t a, std::uint64_t b, std::uint64_t c) {
@@ -56,6 +72,12 @@ JointSampler::JointSampler(const TrainingSet& set, const TrainConfig& config, st
                   : std::max<int>(1, static_cast<int>(std::lround(
                                          static_cast<double>(set.pixels.size(0)) / groups)));
     batches_per_pass_ = groups / batch_;
+    if (config.family_batches) {
+        std::map<std::string, std::vector<std::size_t>> by_key;
+        for (std::size_t gi = 0; gi < set.groups.size(); ++gi)
+            by_key[family_key(set.groups[gi].id)].push_back(gi);
+        for (auto& [key, members] : by_key) families_.push_back(std::move(members));
+    }
 }
 
 void JointSampler::start_epoch(int epoch) {
@@ -63,9 +85,21 @@ void JointSampler::start_epoch(int epoch) {
     rng_ = seeded_rng(seed_, 1, static_cast<std::uint64_t>(epoch));
     orders_.assign(static_cast<std::size_t>(passes_), {});
     for (auto& order : orders_) {
-        order.resize(set_.groups.size());
-        std::iota(order.begin(), order.end(), 0);
-        std::shuffle(order.begin(), order.end(), rng_);
+        if (families_.empty()) {
+            order.resize(set_.groups.size());
+            std::iota(order.begin(), order.end(), 0);
+            std::shuffle(order.begin(), order.end(), rng_);
+            continue;
+        }
+        // Families in a random order, each family's members together in a random order.
+        std::vector<std::size_t> family_order(families_.size());
+        std::iota(family_order.begin(), family_order.end(), 0);
+        std::shuffle(family_order.begin(), family_order.end(), rng_);
+        for (const std::size_t f : family_order) {
+            std::vector<std::size_t> members = families_[f];
+            std::shuffle(members.begin(), members.end(), rng_);
+            order.insert(order.end(), members.begin(), members.end());
+        }
     }
 }
 

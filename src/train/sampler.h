@@ -44,8 +44,9 @@ class JointSampler {
     int64_t batch_ = 0, batches_per_pass_ = 0;
     int passes_ = 1;
     int epoch_ = 0;
-    std::vector<std::vector<std::size_t>> orders_;  ///< per pass: identity order
-    std::mt19937_64 rng_;                           ///< image choices of the epoch
+    std::vector<std::vector<std::size_t>> orders_;    ///< per pass: identity order
+    std::vector<std::vector<std::size_t>> families_;  ///< family_batches: identities per family
+    std::mt19937_64 rng_;                             ///< image choices of the epoch
 };
 
 /// One text of the locked-image phase: an identity, one of its locales, and whether it is a
