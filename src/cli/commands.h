@@ -52,6 +52,7 @@ Command register_embed(CLI::App& app);
 Command register_index(CLI::App& app);
 Command register_search(CLI::App& app);
 Command register_rm(CLI::App& app);
+Command register_dupes(CLI::App& app);
 Command register_info(CLI::App& app);
 Command register_serve(CLI::App& app);
 
@@ -63,6 +64,7 @@ inline void register_all(CLI::App& app, std::vector<Command>& out) {
     out.push_back(register_index(app));
     out.push_back(register_search(app));
     out.push_back(register_rm(app));
+    out.push_back(register_dupes(app));
     out.push_back(register_info(app));
     out.push_back(register_serve(app));
 }

@@ -1,0 +1,106 @@
+// `qiss dupes` end to end: the real binary on a collection of emoji and near-duplicates of
+// some of them (JPEG re-encoded, cropped by a pixel and scaled back, brightened), made here.
+#include <map>
+#include <set>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+using namespace qiss;
+
+namespace {
+
+/// An emoji PNG over white (as qiss composites it), BGR.
+cv::Mat over_white(const fs::path& png) {
+    cv::Mat rgba = cv::imread(png.string(), cv::IMREAD_UNCHANGED);
+    cv::Mat out(rgba.size(), CV_8UC3);
+    for (int y = 0; y < rgba.rows; ++y)
+        for (int x = 0; x < rgba.cols; ++x) {
+            const auto p = rgba.at<cv::Vec4b>(y, x);
+            const double a = p[3] / 255.0;
+            for (int c = 0; c < 3; ++c)
+                out.at<cv::Vec3b>(y, x)[c] = cv::saturate_cast<uchar>(p[c] * a + 255 * (1 - a));
+        }
+    return out;
+}
+
+}  // namespace
+
+TEST(Dupes, GroupsEachImageWithItsEditsAndNothingElse) {
+    test::TempDir dir("dupes");
+    const fs::path in = dir / "in";
+    fs::create_directories(in);
+    // Twelve emoji of different families (no skin-tone variants, 60 files apart).
+    std::vector<fs::path> all;
+    for (const auto& e : fs::directory_iterator(
+             test::source_dir() / "node_modules/emoji-datasource-twitter/img/twitter/64"))
+        if (e.path().filename().string().find("-1f3f") == std::string::npos)
+            all.push_back(e.path());
+    std::sort(all.begin(), all.end());
+    ASSERT_GT(all.size(), 1000u);
+    std::vector<std::string> originals;
+    for (std::size_t i = 0; i < 12; ++i) {
+        const fs::path src = all[200 + 60 * i];
+        const std::string stem = "e" + std::to_string(i);
+        fs::copy_file(src, in / (stem + ".png"));
+        originals.push_back(stem);
+        if (i >= 6) continue;  // six of them get three edits each
+        const cv::Mat bgr = over_white(src);
+        cv::imwrite((in / (stem + "-reencoded.jpg")).string(), bgr, {cv::IMWRITE_JPEG_QUALITY, 85});
+        cv::Mat cropped;
+        cv::resize(bgr(cv::Rect(1, 1, bgr.cols - 2, bgr.rows - 2)), cropped, bgr.size());
+        cv::imwrite((in / (stem + "-cropped.png")).string(), cropped);
+        cv::Mat brighter;
+        bgr.convertTo(brighter, -1, 1.0, 12);
+        cv::imwrite((in / (stem + "-brighter.png")).string(), brighter);
+    }
+    const fs::path data = dir / "data";
+    auto r = test::run_qiss("index --data " + data.string() + " --model " +
+                            std::string(QISS_TEST_DATA) + "/tiny.qiss " + in.string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+
+    r = test::run_qiss("dupes --json --threshold 0.97 --data " + data.string(), false);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto groups = nlohmann::json::parse(r.output);
+    ASSERT_TRUE(groups.is_array());
+    // Each edited image's group is its original and its edits; no group mixes two originals.
+    std::map<std::string, std::set<std::string>> group_of;  // original stem -> file names
+    for (const auto& g : groups) {
+        ASSERT_GE(g.size(), 2u);
+        std::set<std::string> stems, files;
+        for (const auto& rec : g) {
+            ASSERT_TRUE(rec.contains("id") && rec.contains("source")) << rec.dump();
+            const std::string file = fs::path(rec["source"].get<std::string>()).filename();
+            files.insert(file);
+            stems.insert(file.substr(0, file.find_first_of("-.")));
+        }
+        ASSERT_EQ(stems.size(), 1u) << "a group mixes different images: " << g.dump();
+        group_of[*stems.begin()] = files;
+    }
+    for (std::size_t i = 0; i < 6; ++i) {
+        const std::string s = originals[i];
+        EXPECT_EQ(group_of[s], (std::set<std::string>{s + ".png", s + "-reencoded.jpg",
+                                                      s + "-cropped.png", s + "-brighter.png"}))
+            << s;
+    }
+    for (std::size_t i = 6; i < 12; ++i) EXPECT_EQ(group_of.count(originals[i]), 0u);
+
+    // A threshold of 1 leaves byte-different edits apart; the text form counts the groups.
+    r = test::run_qiss("dupes --threshold 1 --data " + data.string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("0 groups of near-duplicates"), std::string::npos) << r.output;
+
+    // Bad settings are clear errors.
+    r = test::run_qiss("dupes --threshold 0 --data " + data.string());
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("invalid near-duplicate threshold 0"), std::string::npos) << r.output;
+    r = test::run_qiss("dupes --threshold 1.5 --data " + data.string());
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    r = test::run_qiss("dupes --data " + (dir / "nowhere").string());
+    EXPECT_NE(r.exit_code, 0) << r.output;
+}
