@@ -14,7 +14,7 @@ namespace qiss {
 
 /// The default threshold of `qiss dupes`. Measured, not guessed:
 /// docs/dupes.md gives the precision and recall of the grouping at this and other thresholds.
-inline constexpr float kDefaultDupeThreshold = 0.95f;
+inline constexpr float kDefaultDupeThreshold = 0.97f;
 
 struct DupeOptions {
     float threshold = kDefaultDupeThreshold;  ///< cosine; in (0, 1]
