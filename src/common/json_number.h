@@ -5,7 +5,7 @@
 // fits and otherwise throw nlohmann's own type_error (302), so every caller's existing
 // `catch (const nlohmann::json::exception&)` turns it into its usual message.
 #include <cmath>
-#include <concepts>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <type_traits>
