@@ -1,6 +1,6 @@
 // The qiss search page: text search as you type, search by image (drop, paste, file picker),
-// paging, and a detail view with similar images. The URL holds the state (?q=TEXT, ?id=ID) so
-// links can be shared and the back button works. Talks to the JSON API of docs/api.md.
+// paging, grouping of near-duplicates, and a detail view with similar images. The URL holds the
+// state (?q=TEXT, ?id=ID, ?collapse=1) so links can be shared and the back button works. Talks to the JSON API of docs/api.md.
 
 const PAGE_SIZE = 24;
 const SIMILAR_K = 12;
@@ -29,6 +29,7 @@ const els = {
   detailError: $('detail-error'),
   detailClose: $('detail-close'),
   similar: $('similar'),
+  collapse: $('collapse'),
   template: $('result-template'),
 };
 
@@ -89,13 +90,15 @@ function setStatus(text) {
 function urlState() {
   const p = new URLSearchParams(location.search);
   const id = p.get('id');
-  return { q: p.get('q') || '', id: id && /^\d+$/.test(id) ? id : null };
+  return { q: p.get('q') || '', id: id && /^\d+$/.test(id) ? id : null,
+           collapse: p.get('collapse') === '1' };
 }
 
 function urlFor({ q, id }) {
   const p = new URLSearchParams();
   if (q) p.set('q', q);
   if (id) p.set('id', id);
+  if (els.collapse.checked) p.set('collapse', '1');
   const s = p.toString();
   return s ? `?${s}` : location.pathname;
 }
@@ -122,6 +125,13 @@ function resultItem(hit) {
   img.src = hit.thumbnail_url;
   img.alt = label;
   li.querySelector('.caption').textContent = label;
+  const folded = Array.isArray(hit.similar) ? hit.similar.length : 0;
+  if (folded > 0) {
+    const badge = li.querySelector('.similar-count');
+    badge.textContent = `+${folded} similar`;
+    badge.hidden = false;
+    a.title += `, and ${folded} near-duplicate${folded === 1 ? '' : 's'}`;
+  }
   a.addEventListener('click', (event) => {
     if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
     event.preventDefault();
@@ -174,12 +184,14 @@ async function runSearch(offset) {
     let answer;
     if (current.type === 'text') {
       const p = new URLSearchParams({ q: current.text, k: PAGE_SIZE, offset });
+      if (els.collapse.checked) p.set('collapse', 'true');
       answer = await api(`/api/search?${p}`, { signal });
     } else {
       const form = new FormData();
       form.append('image', current.file, current.file.name || 'image');
       form.append('k', String(PAGE_SIZE));
       form.append('offset', String(offset));
+      if (els.collapse.checked) form.append('collapse', 'true');
       answer = await api('/api/search', { method: 'POST', body: form, signal });
     }
     if (seq !== requestSeq) return;
@@ -334,8 +346,15 @@ function leaveDetail() {
 // ---- Events ------------------------------------------------------------------------------
 
 function applyUrl() {
-  const { q, id } = urlState();
+  const { q, id, collapse } = urlState();
   typingEntry = null;
+  if (els.collapse.checked !== collapse) {
+    els.collapse.checked = collapse;
+    if (current) {
+      shown = 0;
+      runSearch(0);
+    }
+  }
   if (els.q.value.trim() !== q && !(current && current.type === 'image' && !q)) els.q.value = q;
   if (q) searchText(q, null);
   else if (current && current.type === 'text') clearResults();
@@ -357,6 +376,14 @@ els.form.addEventListener('submit', (event) => {
 els.q.addEventListener('input', () => {
   clearTimeout(debounceTimer);
   debounceTimer = setTimeout(() => searchText(els.q.value, 'typing'), DEBOUNCE_MS);
+});
+
+// Grouping near-duplicates (or not) reruns the search on screen; the URL keeps the choice.
+els.collapse.addEventListener('change', () => {
+  navigate({ q: urlState().q, id: urlState().id }, 'replace');
+  if (!current) return;
+  shown = 0;
+  runSearch(0);
 });
 
 els.more.addEventListener('click', () => {

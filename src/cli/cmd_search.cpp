@@ -18,6 +18,7 @@ Command register_search(CLI::App& app) {
         std::uint64_t id = 0;
         int k = kDefaultK, offset = 0;
         bool json = false;
+        float collapse = 0;
         double map_size_gb = 64;
         SearchOptions search;
     };
@@ -30,10 +31,14 @@ Command register_search(CLI::App& app) {
     i->excludes(d);
     sub->add_option("-k", a->k, "Number of results")->capture_default_str();
     sub->add_option("--offset", a->offset, "Results to skip (paging)")->capture_default_str();
+    auto* collapse = sub->add_flag(
+        fmt::format("--collapse{{{}}}", kDefaultDupeThreshold), a->collapse,
+        "Fold near-duplicates into one result (+N similar); --collapse=T sets the cosine");
+    collapse->check(CLI::Range(0.0, 1.0));
     sub->add_flag("--json", a->json, "Print one JSON object");
     add_map_size_option(sub, a->map_size_gb);
     add_search_options(sub, a->search);
-    return {sub, [a, t, i, d] {
+    return {sub, [a, t, i, d, collapse] {
                 QISS_CHECK(t->count() + i->count() + d->count() == 1,
                            "give one of --text, --image or --id");
                 CollectionOptions co;
@@ -44,6 +49,7 @@ Command register_search(CLI::App& app) {
                 Query q;
                 q.k = a->k;
                 q.offset = a->offset;
+                if (collapse->count()) q.collapse = a->collapse;
                 if (t->count()) {
                     q.kind = Query::Kind::Text;
                     q.text = a->text;
@@ -66,10 +72,14 @@ Command register_search(CLI::App& app) {
                     std::cout << fmt::format("language: {} ({}){}\n", l->name, l->code,
                                              l->reliable ? "" : ", not reliable");
                 int rank = a->offset;
-                for (const auto& h : r.hits)
+                for (std::size_t n = 0; n < r.hits.size(); ++n) {
+                    const Hit& h = r.hits[n];
+                    const std::size_t folded = n < r.similar.size() ? r.similar[n].size() : 0;
                     std::cout << fmt::format(
-                        "{:>4}  {:.4f}  id {:<8} {}{}\n", ++rank, h.score, h.id, h.record.source,
-                        h.record.caption.empty() ? "" : fmt::format("  \"{}\"", h.record.caption));
+                        "{:>4}  {:.4f}  id {:<8} {}{}{}\n", ++rank, h.score, h.id, h.record.source,
+                        h.record.caption.empty() ? "" : fmt::format("  \"{}\"", h.record.caption),
+                        folded ? fmt::format("  (+{} similar)", folded) : "");
+                }
                 std::cout << fmt::format("{} results in {:.1f} ms\n", r.hits.size(), r.took_ms);
                 return 0;
             }};

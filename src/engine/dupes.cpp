@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "common/error.h"
+#include "index/simd_flat.h"
 
 namespace qiss {
 namespace {
@@ -73,6 +74,29 @@ std::vector<std::vector<std::uint64_t>> find_duplicate_groups(const Collection& 
         return a.size() != b.size() ? a.size() > b.size() : a.front() < b.front();
     });
     return groups;
+}
+
+Collapsed collapse_hits(const Collection& collection, std::vector<Hit> hits, float threshold,
+                        std::size_t keep) {
+    check_threshold(threshold);
+    const auto d = static_cast<std::size_t>(collection.dim());
+    Collapsed out;
+    std::vector<std::vector<float>> kept;  // the vectors of out.hits
+    for (Hit& h : hits) {
+        auto v = collection.vector_of(h.id);
+        if (!v) continue;
+        const auto into = std::find_if(kept.begin(), kept.end(), [&](const auto& u) {
+            return simd_inner_product(u.data(), v->data(), d) >= threshold;
+        });
+        if (into != kept.end()) {
+            out.similar[static_cast<std::size_t>(into - kept.begin())].push_back(h.id);
+        } else if (out.hits.size() < keep) {
+            out.hits.push_back(std::move(h));
+            out.similar.emplace_back();
+            kept.push_back(std::move(*v));
+        }
+    }
+    return out;
 }
 
 }  // namespace qiss

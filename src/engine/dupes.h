@@ -9,12 +9,9 @@
 #include <vector>
 
 #include "engine/collection.h"
+#include "engine/query_spec.h"
 
 namespace qiss {
-
-/// The default threshold of `qiss dupes`. Measured, not guessed:
-/// docs/dupes.md gives the precision and recall of the grouping at this and other thresholds.
-inline constexpr float kDefaultDupeThreshold = 0.97f;
 
 struct DupeOptions {
     float threshold = kDefaultDupeThreshold;  ///< cosine; in (0, 1]
@@ -29,5 +26,19 @@ struct DupeOptions {
 /// options out of range.
 std::vector<std::vector<std::uint64_t>> find_duplicate_groups(const Collection& collection,
                                                               const DupeOptions& options = {});
+
+/// How many nearest images a collapsed search examines per result it returns.
+inline constexpr int kCollapseFetch = 4;
+
+/// Hits (best first) folded into near-duplicate groups: each hit whose cosine with an earlier
+/// kept hit is at least `threshold` is listed under the first such hit instead of being kept.
+/// Returns at most `keep` kept hits and, per kept hit, the ids folded into it (best first).
+/// Hits whose vector is no longer stored are dropped.
+struct Collapsed {
+    std::vector<Hit> hits;
+    std::vector<std::vector<std::uint64_t>> similar;
+};
+Collapsed collapse_hits(const Collection& collection, std::vector<Hit> hits, float threshold,
+                        std::size_t keep);
 
 }  // namespace qiss

@@ -1,8 +1,11 @@
 #include "engine/query.h"
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include "common/error.h"
+#include "engine/dupes.h"
 
 namespace qiss {
 
@@ -36,7 +39,21 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
             break;
         }
     }
-    r.hits = c.search(vec.data(), q.k, q.offset, exclude);
+    if (!q.collapse) {
+        r.hits = c.search(vec.data(), q.k, q.offset, exclude);
+    } else {
+        // Fold the nearest kCollapseFetch·(offset + k), then take the page from the folded list,
+        // so that paging walks one order of collapsed results.
+        r.collapse = q.collapse;
+        const int want = q.offset + q.k;
+        Collapsed folded = collapse_hits(c, c.search(vec.data(), kCollapseFetch * want, 0, exclude),
+                                         *q.collapse, static_cast<std::size_t>(want));
+        const auto skip = std::min(folded.hits.size(), static_cast<std::size_t>(q.offset));
+        r.hits.assign(std::make_move_iterator(folded.hits.begin() + static_cast<long>(skip)),
+                      std::make_move_iterator(folded.hits.end()));
+        r.similar.assign(std::make_move_iterator(folded.similar.begin() + static_cast<long>(skip)),
+                         std::make_move_iterator(folded.similar.end()));
+    }
     r.took_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return r;

@@ -10,6 +10,8 @@ void validate_query(const Query& q, const QueryLimits& limits) {
                q.k);
     QISS_CHECK(q.offset >= 0 && q.offset <= limits.max_offset,
                "offset must be between 0 and {} (got {})", limits.max_offset, q.offset);
+    QISS_CHECK(!q.collapse || (*q.collapse > 0 && *q.collapse <= 1),
+               "collapse must be a cosine in (0, 1] (got {})", q.collapse.value_or(0));
     switch (q.kind) {
         case Query::Kind::Text:
             QISS_CHECK(is_valid_utf8(q.text), "the query text is not valid UTF-8");

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <opencv2/core.hpp>
@@ -14,6 +15,11 @@ namespace qiss {
 
 /// Results when a query names no k: the default of the CLI's `-k` and of the API's `k`.
 inline constexpr int kDefaultK = 20;
+
+/// The cosine at or above which two images are near-duplicates, by default: `qiss dupes` and
+/// collapsed searches (engine/dupes.h). Measured, not guessed: docs/dupes.md gives the
+/// precision and recall of the grouping at this and other thresholds.
+inline constexpr float kDefaultDupeThreshold = 0.97f;
 
 /// Bounds on what a query may ask; each has a safe default.
 struct QueryLimits {
@@ -31,10 +37,15 @@ struct Query {
     std::uint64_t id = 0;    ///< Kind::Id: images similar to this stored one (itself excluded)
     int k = kDefaultK;
     int offset = 0;
+    /// Fold near-duplicates into one result: a hit whose cosine with a better hit of the answer
+    /// is at least this is listed under that hit ("+N similar") instead of taking a place
+    /// (engine/dupes.h). Unset: every hit is a result.
+    std::optional<float> collapse;
 };
 
 /// Checks a query against the limits before it runs. Throws qiss::Error for empty or over-long
-/// text, invalid UTF-8, an empty image, k or offset out of bounds (the message says which).
+/// text, invalid UTF-8, an empty image, k or offset out of bounds, a collapse threshold outside
+/// (0, 1] (the message says which).
 void validate_query(const Query& query, const QueryLimits& limits = {});
 
 }  // namespace qiss

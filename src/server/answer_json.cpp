@@ -38,14 +38,18 @@ nlohmann::json to_json(const QueryResult& r, PathDisplay display) {
     }
     query["k"] = r.k;
     query["offset"] = r.offset;
+    if (r.collapse) query["collapse"] = *r.collapse;
     nlohmann::json results = nlohmann::json::array();
-    for (const auto& h : r.hits) {
+    for (std::size_t i = 0; i < r.hits.size(); ++i) {
+        const Hit& h = r.hits[i];
         nlohmann::json j = {{"id", h.id},
                             {"score", h.score},
                             {"source", shown_source(h.record, display)},
                             {"width", h.record.width},
                             {"height", h.record.height}};
         if (!h.record.caption.empty()) j["caption"] = h.record.caption;
+        if (r.collapse)
+            j["similar"] = i < r.similar.size() ? r.similar[i] : std::vector<std::uint64_t>{};
         results.push_back(std::move(j));
     }
     return {{"query", std::move(query)}, {"results", std::move(results)}};

@@ -66,6 +66,40 @@ int int_member(const nlohmann::json& object, const std::string& name, int fallba
         it->get<std::int64_t>(), std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
 }
 
+std::optional<float> collapse_param(const Request& req) {
+    std::string text;
+    if (req.has_param("collapse"))
+        text = req.get_param_value("collapse");
+    else if (req.is_multipart_form_data() && req.has_file("collapse"))
+        text = req.get_file_value("collapse").content;
+    else
+        return std::nullopt;
+    if (text == "0" || text == "false") return std::nullopt;
+    if (text == "1" || text == "true") return kDefaultDupeThreshold;
+    float v = 0;
+    const char* end = text.data() + text.size();
+    const auto [p, ec] = std::from_chars(text.data(), end, v);
+    if (ec != std::errc() || p != end || !(v > 0 && v <= 1))
+        throw HttpError(400, fmt::format("collapse must be true, false or a cosine in (0, 1] (got "
+                                         "{})",
+                                         quoted(text)));
+    return v;
+}
+
+std::optional<float> collapse_member(const nlohmann::json& object) {
+    const auto it = object.find("collapse");
+    if (it == object.end() || it->is_null() || (it->is_boolean() && !it->get<bool>()))
+        return std::nullopt;
+    if (it->is_boolean()) return kDefaultDupeThreshold;
+    if (it->is_number()) {
+        const double v = it->get<double>();
+        if (v > 0 && v <= 1) return static_cast<float>(v);
+    }
+    throw HttpError(400, fmt::format("\"collapse\" must be true, false or a cosine in (0, 1] "
+                                     "(got {})",
+                                     it->dump()));
+}
+
 nlohmann::json json_body(const Request& req) {
     const std::string type = req.get_header_value("Content-Type");
     if (!is_json_media_type(type))
@@ -89,6 +123,7 @@ Query search_query_from_json(const Request& req, Query q) {
     const nlohmann::json body = json_body(req);
     q.k = int_member(body, "k", q.k);
     q.offset = int_member(body, "offset", q.offset);
+    if (body.contains("collapse")) q.collapse = collapse_member(body);
     int kinds = 0;
     for (const char* key : {"text", "image_url", "id"}) kinds += body.contains(key);
     if (kinds != 1) throw HttpError(400, "give exactly one of \"text\", \"image_url\" or \"id\"");

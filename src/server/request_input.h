@@ -4,6 +4,7 @@
 /// of POST /api/search. Every failure is an HttpError 4xx (json_error.h). Needs neither the
 /// collection nor the model, so that it can be tested and fuzzed alone.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,14 +25,21 @@ std::string quoted(const std::string& value);
 int int_param(const httplib::Request& req, const std::string& name, int fallback);
 /// An integer member of a JSON object; `fallback` if absent. Throws HttpError 400 otherwise.
 int int_member(const nlohmann::json& object, const std::string& name, int fallback);
+/// The `collapse` parameter of a search (query string or multipart field): absent, "0" or
+/// "false" = no collapsing; "1" or "true" = the default threshold; a number in (0, 1) = that
+/// threshold. Throws HttpError 400 for anything else.
+std::optional<float> collapse_param(const httplib::Request& req);
+/// The "collapse" member of a JSON search: absent, null or false = none; true = the default
+/// threshold; a number in (0, 1] = that threshold. Throws HttpError 400 otherwise.
+std::optional<float> collapse_member(const nlohmann::json& object);
 /// The body as a JSON object. Throws HttpError 415 for another or no Content-Type, 400 for an
 /// empty body, invalid JSON (numbers out of double's range included) or a value that is not an
 /// object.
 nlohmann::json json_body(const httplib::Request& req);
 
 /// The query of POST /api/search's JSON body (json_body): exactly one of "text", "image_url"
-/// (its URL in image_name, not downloaded yet) and "id" (not looked up yet), with "k" and
-/// "offset" over those of `q`. Throws HttpError 4xx for anything else.
+/// (its URL in image_name, not downloaded yet) and "id" (not looked up yet), with "k",
+/// "offset" and "collapse" over those of `q`. Throws HttpError 4xx for anything else.
 Query search_query_from_json(const httplib::Request& req, Query q);
 
 }  // namespace qiss::server

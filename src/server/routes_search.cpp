@@ -52,6 +52,7 @@ void register_search_routes(ServerContext& ctx) {
         q.text = req.get_param_value("q");
         q.k = int_param(req, "k", ctx.options.default_k);
         q.offset = int_param(req, "offset", 0);
+        q.collapse = collapse_param(req);
         answer(ctx, q, res);
     });
 
@@ -59,6 +60,7 @@ void register_search_routes(ServerContext& ctx) {
         Query q;
         q.k = int_param(req, "k", ctx.options.default_k);
         q.offset = int_param(req, "offset", 0);
+        q.collapse = collapse_param(req);
         if (req.is_multipart_form_data()) {
             if (!req.has_file("image"))
                 throw HttpError(400, "the multipart form has no `image` field");
@@ -79,6 +81,7 @@ void register_search_routes(ServerContext& ctx) {
                       q.id = id_from_path(req);
                       q.k = int_param(req, "k", ctx.options.default_k);
                       q.offset = int_param(req, "offset", 0);
+                      q.collapse = collapse_param(req);
                       require_known_id(ctx, q.id);
                       answer(ctx, q, res);
                   });

@@ -192,3 +192,41 @@ test('empty and error states, and a 360 px wide screen', async () => {
   assert.ok(overflow <= 360, `the page is ${overflow} px wide at 360 px`);
   await shot('narrow');
 });
+
+test('"Group near-duplicates" folds copies into one result with "+N similar", kept in the URL', async () => {
+  // Ten emoji and two byte-different copies of the first (the same pixels: bytes after IEND).
+  const dir = path.join(tmp, 'dup-in');
+  fs.mkdirSync(dir);
+  for (const f of files.slice(0, 10)) fs.copyFileSync(path.join(emojiDir, f), path.join(dir, f));
+  const png = fs.readFileSync(path.join(emojiDir, files[0]));
+  for (const tag of ['a', 'b']) {
+    fs.writeFileSync(path.join(dir, `copy-${tag}-${files[0]}`), Buffer.concat([png, Buffer.from(tag)]));
+  }
+  const data = path.join(tmp, 'dup-data');
+  qiss('index', '--data', data, '--model', path.join(testData, 'tiny.qiss'), dir);
+  const url = await startServer(data);
+  const names = () => page.locator('#results li .caption').allTextContents();
+  const copies = (list) => list.filter((n) => n.endsWith(files[0])).length;
+
+  await page.goto(`${url}?q=face`);
+  await page.waitForFunction(() => document.querySelectorAll('#results li').length === 12);
+  assert.equal(copies(await names()), 3);
+  assert.equal(await page.locator('#results .similar-count:not([hidden])').count(), 0);
+
+  await page.locator('#collapse').check();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('collapse') === '1');
+  await page.waitForFunction(() => document.querySelectorAll('#results li').length < 12);
+  assert.equal(copies(await names()), 1);
+  const badges = await page.locator('#results .similar-count:not([hidden])').allTextContents();
+  assert.ok(badges.some((b) => Number(b.match(/^\+(\d+) similar$/)?.[1]) >= 2), `badges: ${badges}`);
+  await shot('collapsed');
+
+  // A shared link keeps the choice; unchecking shows every copy again.
+  await page.goto(`${url}?q=face&collapse=1`);
+  await page.locator('#results li').first().waitFor();
+  assert.equal(await page.locator('#collapse').isChecked(), true);
+  assert.equal(copies(await names()), 1);
+  await page.locator('#collapse').uncheck();
+  await page.waitForFunction(() => document.querySelectorAll('#results li').length === 12);
+  assert.equal(new URL(page.url()).searchParams.has('collapse'), false);
+});
