@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 
+#include "engine/query_spec.h"
 #include "server_fixture.h"
 
 using namespace qiss;
@@ -67,9 +68,9 @@ TEST(Collapse, CliFoldsCopiesUnderOneResultAndPagesTheFoldedList) {
         return json::parse(r.output)["results"][0]["id"].get<std::uint64_t>();
     }();
     const std::string by_id =
-        fmt::format("search --json -k 4 --id {} --data {}", id_of_e0, data.string());
+        fmt::format("search --json --id {} --data {}", id_of_e0, data.string());
     // Plain: the two other copies of e0 come first, each a result of its own.
-    auto r = run_qiss(by_id, false);
+    auto r = run_qiss(by_id + " -k 4", false);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     json plain = json::parse(r.output);
     ASSERT_GE(plain["results"].size(), 2u);
@@ -77,7 +78,7 @@ TEST(Collapse, CliFoldsCopiesUnderOneResultAndPagesTheFoldedList) {
     EXPECT_EQ(stem_of(plain["results"][1]), "e0");
     EXPECT_FALSE(plain["results"][0].contains("similar"));
     // Collapsed: one e0 result with the other copy under it, then three other emoji.
-    r = run_qiss(by_id + " --collapse=0.999", false);
+    r = run_qiss(by_id + " -k 4 --collapse-threshold 0.999", false);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     const json folded = json::parse(r.output);
     const auto stems = check_collapsed(folded, 0.999f);
@@ -85,16 +86,17 @@ TEST(Collapse, CliFoldsCopiesUnderOneResultAndPagesTheFoldedList) {
     EXPECT_EQ(stems[0], "e0");
     EXPECT_EQ(folded["results"][0]["similar"].size(), 1u) << folded.dump();
     // The next page continues the folded order.
-    r = run_qiss(by_id + " --collapse=0.999 --offset 1 -k 3", false);
+    r = run_qiss(by_id + " --collapse-threshold 0.999 --offset 1 -k 3", false);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     const auto page2 = check_collapsed(json::parse(r.output), 0.999f);
     EXPECT_EQ(page2, std::vector<std::string>(stems.begin() + 1, stems.end()));
-    // Without a value: the default threshold; the text form says "+N similar".
+    // --collapse alone: the default threshold; the text form says "+N similar".
     r = run_qiss(fmt::format("search -k 4 --id {} --collapse --data {}", id_of_e0, data.string()));
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    EXPECT_NE(r.output.find("(+1 similar)"), std::string::npos) << r.output;
+    // (The tiny model folds other emoji too at 0.97; the count is not asserted.)
+    EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\(\+\d+ similar\))"))) << r.output;
     // Out of range: a clear error.
-    r = run_qiss(by_id + " --collapse=1.5");
+    r = run_qiss(by_id + " --collapse-threshold 1.5");
     EXPECT_NE(r.exit_code, 0) << r.output;
 }
 

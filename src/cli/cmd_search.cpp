@@ -18,7 +18,8 @@ Command register_search(CLI::App& app) {
         std::uint64_t id = 0;
         int k = kDefaultK, offset = 0;
         bool json = false;
-        float collapse = 0;
+        bool collapse = false;
+        float collapse_threshold = kDefaultDupeThreshold;
         double map_size_gb = 64;
         SearchOptions search;
     };
@@ -31,14 +32,17 @@ Command register_search(CLI::App& app) {
     i->excludes(d);
     sub->add_option("-k", a->k, "Number of results")->capture_default_str();
     sub->add_option("--offset", a->offset, "Results to skip (paging)")->capture_default_str();
-    auto* collapse = sub->add_flag(
-        fmt::format("--collapse{{{}}}", kDefaultDupeThreshold), a->collapse,
-        "Fold near-duplicates into one result (+N similar); --collapse=T sets the cosine");
-    collapse->check(CLI::Range(0.0, 1.0));
+    auto* collapse = sub->add_flag("--collapse", a->collapse,
+                                   "Fold near-duplicates into one result (+N similar)");
+    auto* threshold =
+        sub->add_option("--collapse-threshold", a->collapse_threshold,
+                        "Cosine at or above which --collapse folds a result (implies --collapse)")
+            ->check(CLI::Range(0.0, 1.0))
+            ->capture_default_str();
     sub->add_flag("--json", a->json, "Print one JSON object");
     add_map_size_option(sub, a->map_size_gb);
     add_search_options(sub, a->search);
-    return {sub, [a, t, i, d, collapse] {
+    return {sub, [a, t, i, d, collapse, threshold] {
                 QISS_CHECK(t->count() + i->count() + d->count() == 1,
                            "give one of --text, --image or --id");
                 CollectionOptions co;
@@ -49,7 +53,7 @@ Command register_search(CLI::App& app) {
                 Query q;
                 q.k = a->k;
                 q.offset = a->offset;
-                if (collapse->count()) q.collapse = a->collapse;
+                if (collapse->count() || threshold->count()) q.collapse = a->collapse_threshold;
                 if (t->count()) {
                     q.kind = Query::Kind::Text;
                     q.text = a->text;

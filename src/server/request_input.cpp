@@ -82,7 +82,7 @@ std::optional<float> collapse_param(const Request& req) {
     if (ec != std::errc() || p != end || !(v > 0 && v <= 1))
         throw HttpError(400, fmt::format("collapse must be true, false or a cosine in (0, 1] (got "
                                          "{})",
-                                         quoted(text)));
+                                         server::quoted(text)));
     return v;
 }
 
