@@ -36,6 +36,12 @@ struct Journal {
     std::vector<std::string> unexpected;  // answers other than 201 to an add, 200 to a delete
 };
 
+/// A 503 for the connection cap (--max-connections): the server refused the connection before
+/// reading the request, so nothing was applied; the client retries later.
+bool refused(const httplib::Result& r) {
+    return r && r->status == 503 && r->body.find("too many open connections") != std::string::npos;
+}
+
 /// Adds and deletes until `stop`; a request that gets no answer is "lost" (it may or may not
 /// have been applied), one that could not connect was not sent.
 void write_until(Journal& j, int port, std::uint32_t seed, const std::atomic<bool>& stop) {
@@ -59,8 +65,8 @@ void write_until(Journal& j, int port, std::uint32_t seed, const std::atomic<boo
             auto r = c.Delete("/api/images/" + std::to_string(id), kAuth);
             {
                 std::lock_guard<std::mutex> l(j.m);
-                if (!r && r.error() == httplib::Error::Connection) {
-                    j.delete_sent.erase(id);  // never sent
+                if ((!r && r.error() == httplib::Error::Connection) || refused(r)) {
+                    j.delete_sent.erase(id);  // never sent, or refused before it was read
                     live.push_back(id);
                 } else if (!r) {
                     ++j.lost;
@@ -72,7 +78,7 @@ void write_until(Journal& j, int port, std::uint32_t seed, const std::atomic<boo
                                            std::to_string(r->status) + " " + r->body);
                 }
             }
-            if (!r) std::this_thread::sleep_for(std::chrono::milliseconds(50));  // server down
+            if (!r || refused(r)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
             continue;
         }
         std::string bytes;
@@ -84,9 +90,11 @@ void write_until(Journal& j, int port, std::uint32_t seed, const std::atomic<boo
             ++j.requests;
         }
         auto r = c.Post("/api/images", kAuth, image_form(bytes, "w.png"));
-        if (!r) std::this_thread::sleep_for(std::chrono::milliseconds(50));  // server down
+        if (!r || refused(r)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
         std::lock_guard<std::mutex> l(j.m);
-        if (!r) {
+        if (refused(r)) {
+            j.sent.erase(hash_of(bytes));  // refused before it was read: not applied
+        } else if (!r) {
             if (r.error() != httplib::Error::Connection) {
                 ++j.lost;
                 j.lost_adds.insert(hash_of(bytes));
