@@ -133,4 +133,7 @@ TEST(Collapse, ApiFoldsCopiesAndRejectsBadValues) {
                  400, "collapse");
     expect_error(cli.Post("/api/search", R"({"text":"face","collapse":0})", "application/json"),
                  400, "collapse");
+    // Folding compares candidates with every kept result: a collapsed page ends by result max_k.
+    expect_error(cli.Get("/api/search?q=face&collapse=true&k=1000&offset=1"), 400,
+                 "a collapsed search reaches at most result 1000");
 }

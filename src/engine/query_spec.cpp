@@ -12,6 +12,10 @@ void validate_query(const Query& q, const QueryLimits& limits) {
                "offset must be between 0 and {} (got {})", limits.max_offset, q.offset);
     QISS_CHECK(!q.collapse || (*q.collapse > 0 && *q.collapse <= 1),
                "collapse must be a cosine in (0, 1] (got {})", q.collapse.value_or(0));
+    // Folding compares each candidate with every kept result: bound the page it may reach.
+    QISS_CHECK(!q.collapse || q.offset + q.k <= limits.max_k,
+               "a collapsed search reaches at most result {} (offset + k; got {})", limits.max_k,
+               q.offset + q.k);
     switch (q.kind) {
         case Query::Kind::Text:
             QISS_CHECK(is_valid_utf8(q.text), "the query text is not valid UTF-8");

@@ -45,7 +45,7 @@ struct Query {
 
 /// Checks a query against the limits before it runs. Throws qiss::Error for empty or over-long
 /// text, invalid UTF-8, an empty image, k or offset out of bounds, a collapse threshold outside
-/// (0, 1] (the message says which).
+/// (0, 1] or a collapsed search beyond result max_k (the message says which).
 void validate_query(const Query& query, const QueryLimits& limits = {});
 
 }  // namespace qiss
