@@ -37,15 +37,6 @@ inline std::string read_all(const fs::path& p) {
     return {std::istreambuf_iterator<char>(in), {}};
 }
 
-/// The twitter emoji PNGs, sorted by name.
-inline std::vector<fs::path> emoji_files() {
-    fs::path src = source_dir() / "node_modules/emoji-datasource-twitter/img/twitter/64";
-    std::vector<fs::path> all;
-    for (const auto& e : fs::directory_iterator(src)) all.push_back(e.path());
-    std::sort(all.begin(), all.end());
-    return all;
-}
-
 /// A collection of the first 40 emoji, built once with `qiss index`; tests copy it.
 inline const fs::path& base_collection() {
     static TempDir dir("server-base");

@@ -18,9 +18,7 @@ namespace {
 fs::path copies_collection(const TempDir& dir) {
     const fs::path in = dir / "in";
     fs::create_directories(in);
-    std::vector<fs::path> all;
-    for (const auto& f : emoji_files())
-        if (f.filename().string().find("-1f3f") == std::string::npos) all.push_back(f);
+    const std::vector<fs::path> all = emoji_files_without_skin_tones();
     for (std::size_t i = 0; i < 10; ++i) {
         const fs::path src = all[300 + 70 * i];
         const std::string stem = fmt::format("e{}", i);

@@ -66,15 +66,31 @@ inline std::filesystem::path source_dir() {
     return QISS_SOURCE_DIR;
 }
 
+/// The twitter emoji PNGs, sorted by name.
+inline std::vector<std::filesystem::path> emoji_files() {
+    namespace fs = std::filesystem;
+    const fs::path src = source_dir() / "node_modules/emoji-datasource-twitter/img/twitter/64";
+    std::vector<fs::path> all;
+    for (const auto& e : fs::directory_iterator(src)) all.push_back(e.path());
+    std::sort(all.begin(), all.end());
+    return all;
+}
+
+/// emoji_files() without the skin-tone variants (names with a -1f3fX modifier), so that any two
+/// are different emoji rather than one drawing in two skin colours.
+inline std::vector<std::filesystem::path> emoji_files_without_skin_tones() {
+    std::vector<std::filesystem::path> out;
+    for (auto& f : emoji_files())
+        if (f.filename().string().find("-1f3f") == std::string::npos) out.push_back(std::move(f));
+    return out;
+}
+
 /// Copies `n` twitter emoji PNGs (in file-name order, from the `first`-th) into `dir`; returns
 /// the copies' paths.
 inline std::vector<std::filesystem::path> copy_emoji(const std::filesystem::path& dir,
                                                      std::size_t n, std::size_t first = 0) {
     namespace fs = std::filesystem;
-    fs::path src = source_dir() / "node_modules/emoji-datasource-twitter/img/twitter/64";
-    std::vector<fs::path> all;
-    for (const auto& e : fs::directory_iterator(src)) all.push_back(e.path());
-    std::sort(all.begin(), all.end());
+    const std::vector<fs::path> all = emoji_files();
     fs::create_directories(dir);
     std::vector<fs::path> out;
     for (std::size_t i = first; i < first + n && i < all.size(); ++i) {
