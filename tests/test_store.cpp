@@ -1,6 +1,7 @@
 // The image store with a real LMDB in a temporary folder: round trips, duplicates, ids across
 // reopen, the operation log, format errors, concurrent readers, and a writer killed with
 // SIGKILL mid-batch.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <lmdb.h>
 #include <signal.h>
@@ -299,7 +300,7 @@ TEST(ImageStore, TruncatedDataFileIsAClearErrorBeforeMapping) {
     const auto path = dir / "store";
     {
         ImageStore store = ImageStore::open(path, small());
-        for (int i = 0; i < 40; ++i) store.add(batch_of({"t" + std::to_string(i)}));
+        for (int i = 0; i < 40; ++i) store.add(batch_of({fmt::format("t{}", i)}));
     }
     const auto file = path / "data.mdb";
     const auto size = std::filesystem::file_size(file);
