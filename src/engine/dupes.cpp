@@ -82,20 +82,26 @@ Collapsed collapse_hits(const Collection& collection, std::vector<Hit> hits, flo
     const auto d = static_cast<std::size_t>(collection.dim());
     Collapsed out;
     std::vector<std::vector<float>> kept;  // the vectors of out.hits
-    for (Hit& h : hits) {
-        auto v = collection.vector_of(h.id);
-        if (!v) continue;
+    std::vector<std::uint64_t> ids;
+    ids.reserve(hits.size());
+    for (const Hit& h : hits) ids.push_back(h.id);
+    // One read snapshot for all candidates; the callback comes in the hits' order, skipping
+    // images removed since the search.
+    std::size_t next = 0;
+    collection.store().for_vectors(ids, [&](std::uint64_t id, const float* v) {
+        while (hits[next].id != id) ++next;
+        Hit& h = hits[next++];
         const auto into = std::find_if(kept.begin(), kept.end(), [&](const auto& u) {
-            return simd_inner_product(u.data(), v->data(), d) >= threshold;
+            return simd_inner_product(u.data(), v, d) >= threshold;
         });
         if (into != kept.end()) {
             out.similar[static_cast<std::size_t>(into - kept.begin())].push_back(h.id);
         } else if (out.hits.size() < keep) {
             out.hits.push_back(std::move(h));
             out.similar.emplace_back();
-            kept.push_back(std::move(*v));
+            kept.emplace_back(v, v + d);
         }
-    }
+    });
     return out;
 }
 
