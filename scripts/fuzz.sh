@@ -83,12 +83,15 @@ run_target() {
   else
     fuzz_slice "$t" "$seconds" "$out/log"
   fi
-  # libFuzzer's -timeout is wall-clock time: at the lowest priority on a busy machine a unit can
-  # wait 10 s for a CPU. A timeout counts only if the input, run again alone at normal priority,
-  # still exceeds it; the others go to $out/unconfirmed/ (kept, not counted).
-  for f in "$out"/timeout-*; do
+  # libFuzzer's -timeout and its slow-unit report are wall-clock time: at the lowest priority on
+  # a busy machine a unit can wait 10 s for a CPU, and so can a replay beside other work. Such an
+  # input counts only if, run again alone, it still uses FUZZ_TIMEOUT seconds of CPU time (or
+  # fails); the others go to $out/unconfirmed/ (kept, not counted).
+  for f in "$out"/timeout-* "$out"/slow-unit-*; do
     [ -e "$f" ] || continue
-    if "build-fuzz/fuzz/fuzz_$t" -timeout="$FUZZ_TIMEOUT" -rss_limit_mb=2048 "$f" >/dev/null 2>&1; then
+    if /usr/bin/time -f '%U %S' -o "$out/replay-time" "build-fuzz/fuzz/fuzz_$t" \
+      -timeout=$((FUZZ_TIMEOUT * 6)) -rss_limit_mb=2048 "$f" >/dev/null 2>&1 &&
+      awk -v l="$FUZZ_TIMEOUT" 'END { exit !($1 + $2 < l) }' "$out/replay-time"; then
       mkdir -p "$out/unconfirmed" && mv "$f" "$out/unconfirmed/"
     fi
   done
