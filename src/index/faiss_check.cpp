@@ -70,7 +70,7 @@ std::string check_ivf(const faiss::IndexIVF& index) {
 std::string find_inconsistency(const faiss::Index* index) {
     if (!index) return "a missing index";
     if (index->ntotal < 0 || index->d <= 0) return "a negative size or dimension";
-    if (const auto* map = dynamic_cast<const faiss::IndexIDMap2*>(index)) {
+    if (const auto* map = dynamic_cast<const faiss::IndexIDMap*>(index)) {
         if (!map->index || map->index->ntotal != map->ntotal ||
             map->id_map.size() != static_cast<std::size_t>(map->ntotal))
             return "an id map of another size";

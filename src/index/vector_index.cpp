@@ -31,6 +31,47 @@
 namespace qiss {
 namespace {
 
+/// Hands FAISS an IndexIDMap2 part as a plain IndexIDMap ("IxM2" read as "IxMp": the same
+/// layout). FAISS's reader builds IndexIDMap2's reverse map from the ids before anything can
+/// check that there are as many ids as vectors, and so read past the ids of a damaged file
+/// (fuzz finding 6); load() checks the plain map, then makes it an IndexIDMap2 (as_map2).
+class Map2AsPlainMap : public faiss::IOReader {
+  public:
+    explicit Map2AsPlainMap(faiss::IOReader& in) : in_(in) {}
+    size_t operator()(void* ptr, size_t size, size_t nitems) override {
+        const size_t got = in_(ptr, size, nitems);
+        if (first_read_ && size * got >= 4 && std::memcmp(ptr, "IxM2", 4) == 0) {
+            std::memcpy(ptr, "IxMp", 4);
+            was_map2 = true;
+        }
+        first_read_ = false;
+        return got;
+    }
+    bool was_map2 = false;
+
+  private:
+    faiss::IOReader& in_;
+    bool first_read_ = true;
+};
+
+/// The IndexIDMap2 of a checked plain id map, which it takes over.
+std::unique_ptr<faiss::Index> as_map2(std::unique_ptr<faiss::Index> plain_index) {
+    auto* plain = dynamic_cast<faiss::IndexIDMap*>(plain_index.get());
+    QISS_ASSERT(plain && plain->id_map.size() == static_cast<std::size_t>(plain->ntotal));
+    auto map2 = std::make_unique<faiss::IndexIDMap2>();
+    map2->d = plain->d;
+    map2->ntotal = plain->ntotal;
+    map2->is_trained = plain->is_trained;
+    map2->metric_type = plain->metric_type;
+    map2->metric_arg = plain->metric_arg;
+    map2->index = plain->index;
+    map2->own_fields = plain->own_fields;
+    plain->own_fields = false;
+    map2->id_map = std::move(plain->id_map);
+    map2->construct_rev_map();
+    return map2;
+}
+
 static_assert(std::endian::native == std::endian::little, "qiss files are little-endian");
 static_assert(std::is_same_v<faiss::Index::idx_t, int64_t>);
 
@@ -421,9 +462,12 @@ void VectorIndex::save(const std::filesystem::path& path) const {
 VectorIndex VectorIndex::load(const std::filesystem::path& path) {
     const std::string name = path.string();
     std::unique_ptr<faiss::Index> read;
-    const index_file::Header h = index_file::read(path, [&](faiss::IOReader& in) {
+    bool was_map2 = false;
+    const index_file::Header h = index_file::read(path, [&](faiss::IOReader& file) {
         try {
+            Map2AsPlainMap in(file);
             read.reset(faiss::read_index(&in));
+            was_map2 = in.was_map2;
         } catch (const faiss::FaissException& e) {
             QISS_THROW("index file {} is corrupted: {}", name, message(e));
         } catch (const std::bad_alloc&) {
@@ -440,6 +484,7 @@ VectorIndex VectorIndex::load(const std::filesystem::path& path) {
     });
     const std::string inconsistency = faiss_ops::find_inconsistency(read.get());
     QISS_CHECK(inconsistency.empty(), "index file {} is corrupted ({})", name, inconsistency);
+    if (was_map2) read = as_map2(std::move(read));
     auto impl = std::make_unique<Impl>();
     impl->applied_seq = h.applied_seq;
     impl->store_id = h.store_id;
