@@ -14,8 +14,13 @@ if [ "${1:-}" != "--sanitize" ]; then
   exec ctest --output-on-failure -j"$(nproc)" "$@"
 fi
 shift
+# The tiny model: the Release build's when it has one (training it instrumented takes about an
+# hour of CPU; the TrainCli tests still train under the sanitizers), else trained here.
+test_model=""
+[ -f build/test-data/tiny.qiss ] && test_model=$PWD/build/test-data/tiny.qiss
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQISS_SANITIZE=ON \
-  -DQISS_BUILD_TESTS=ON -DQISS_BUILD_BENCH=OFF -DQISS_TEST_MODEL_TIMEOUT=7200 >/dev/null
+  -DQISS_BUILD_TESTS=ON -DQISS_BUILD_BENCH=OFF -DQISS_TEST_MODEL_TIMEOUT=7200 \
+  -DQISS_TEST_MODEL="$test_model" >/dev/null
 cmake --build build-sanitize -j"$(nproc)"
 # The fixture corpus rasterizes the SVG styles into a cache; reuse the Release build's.
 if [ -d build/test-data/emoji/cache ] && [ ! -d build-sanitize/test-data/emoji/cache ]; then
