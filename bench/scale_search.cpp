@@ -156,7 +156,7 @@ int run(const Options& o) {
         deepest.nprobe = *std::max_element(o.nprobe.begin(), o.nprobe.end());
         deepest.k_factor = *std::max_element(o.k_factor.begin(), o.k_factor.end());
         for (std::size_t q = 0; q < o.queries; ++q)
-            c->search(queries.data() + q * dim, static_cast<int>(o.k), 0, std::nullopt, deepest);
+            c->search(queries.data() + q * dim, static_cast<int>(o.k), 0, {}, deepest);
     }
     for (int nprobe : o.nprobe) {
         for (float kf : o.k_factor) {
@@ -165,13 +165,13 @@ int run(const Options& o) {
             opt.k_factor = kf;
             const int k = static_cast<int>(o.k);
             for (std::size_t q = 0; q < std::min<std::size_t>(o.queries, 20); ++q)
-                c->search(queries.data() + q * dim, k, 0, std::nullopt, opt);  // warm-up
+                c->search(queries.data() + q * dim, k, 0, {}, opt);  // warm-up
             std::vector<double> wall, cpu;
             std::size_t hits = 0;
             for (std::size_t q = 0; q < o.queries; ++q) {
                 const double c0 = thread_cpu_ms();
                 const auto w0 = std::chrono::steady_clock::now();
-                const auto found = c->search(queries.data() + q * dim, k, 0, std::nullopt, opt);
+                const auto found = c->search(queries.data() + q * dim, k, 0, {}, opt);
                 wall.push_back(
                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - w0)
                         .count());

@@ -1,7 +1,8 @@
 // The server's JSON search request, without a running server: POST /api/search's body through
-// search_query_from_json (json_body, the members), validate_query with the server's limits, and
-// the language detection a text query runs. Every failure must be an answer the server gives
-// as a 4xx: send_exception, the server's one mapping of exceptions to statuses, decides.
+// search_query_from_json (json_body, the members, the terms of a combined query),
+// validate_query with the server's limits, and the language detection each text runs. Every failure
+// must be an answer the server gives as a 4xx: send_exception, the server's one mapping of
+// exceptions to statuses, decides.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -27,14 +28,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     req.headers.emplace("Content-Type", "application/json");
     req.body = qiss::fuzz::bytes_of(data, size);
     try {
+        const qiss::QueryLimits limits;
         qiss::Query q;
-        q = qiss::server::search_query_from_json(req, q);
-        qiss::validate_query(q, qiss::QueryLimits{});
-        if (q.kind == qiss::Query::Kind::Text) {
-            const qiss::DetectedLanguage language = qiss::detect_language(q.text);
+        q = qiss::server::search_query_from_json(req, q, limits.max_terms);
+        qiss::validate_query(q, limits);
+        for (const qiss::QueryTerm& t : qiss::terms_of(q)) {
+            if (t.kind != qiss::QueryTerm::Kind::Text) continue;
+            const qiss::DetectedLanguage language = qiss::detect_language(t.text);
             httplib::Response res;
             qiss::server::send_json(
-                res, {{"query", {{"text", q.text}, {"language", {language.code, language.name}}}}});
+                res, {{"query", {{"text", t.text}, {"language", {language.code, language.name}}}}});
         }
     } catch (...) {
         httplib::Response res;

@@ -202,6 +202,10 @@ void query_seeds() {
     put("query_json", "two-kinds.json", R"({"text":"cat","id":1})");
     put("query_json", "huge-k.json", R"({"text":"cat","k":1e400})");
     put("query_json", "big-id.json", R"({"id":18446744073709551615})");
+    put("query_json", "terms.json",
+        R"({"terms":[{"text":"beach"},{"id":3,"weight":0.5},{"text":"people","weight":-1}],"k":20})");
+    put("query_json", "terms-bad.json",
+        R"({"terms":[{"text":"cat","weight":0},{"image":"part","weight":1e39},{"id":-1}]})");
 }
 
 void http_seeds() {

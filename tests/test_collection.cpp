@@ -77,7 +77,7 @@ TEST(Collection, CompressedIndexIsReRankedWithStoredVectors) {
     for (std::uint64_t id = 1; id <= 100; ++id) {
         const auto v = c->vector_of(id);
         ASSERT_TRUE(v);
-        const auto hits = c->search(v->data(), 5, 0, std::nullopt, all_lists);
+        const auto hits = c->search(v->data(), 5, 0, {}, all_lists);
         ASSERT_EQ(hits.size(), 5u);
         self_first += hits[0].id == id;
         // Exact inner products from the stored vectors, not PQ estimates.
@@ -99,13 +99,13 @@ TEST(Collection, CompressedIndexIsReRankedWithStoredVectors) {
     auto added = c->add(random_images(10, dim, 2));
     const auto v_new = c->vector_of(added[0].id);
     ASSERT_TRUE(v_new);
-    EXPECT_EQ(c->search(v_new->data(), 1, 0, std::nullopt, all_lists).at(0).id, added[0].id);
+    EXPECT_EQ(c->search(v_new->data(), 1, 0, {}, all_lists).at(0).id, added[0].id);
     EXPECT_EQ(c->info().index_vectors, 1509u);
     c->save_index();
     c.reset();
     auto reopened = qiss::Collection::open(dir.path(), options);
     EXPECT_EQ(reopened->info().index_vectors, 1509u);
-    EXPECT_EQ(reopened->search(v_new->data(), 1, 0, std::nullopt, all_lists).at(0).id, added[0].id);
+    EXPECT_EQ(reopened->search(v_new->data(), 1, 0, {}, all_lists).at(0).id, added[0].id);
 }
 
 /// Overwrites the stored record of image `id` with bytes that are not a record (a damaged

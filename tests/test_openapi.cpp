@@ -231,6 +231,23 @@ TEST(OpenApi, EveryDescribedOperationAnswersAsDescribed) {
              answer_of(cli.Post("/api/search", R"({"text": "a", "id": 1})", json_type)),
              "two kinds");
     c.expect(
+        "/api/search", "post", 200,
+        answer_of(cli.Post(
+            "/api/search",
+            json{{"terms", {{{"text", "cat"}}, {{"id", id}, {"weight", -0.5}}}}, {"k", 2}}.dump(),
+            json_type)),
+        "JSON terms");
+    c.expect("/api/search", "post", 200,
+             answer_of(cli.Post(
+                 "/api/search?k=2",
+                 {{"terms", R"([{"image":"p"},{"text":"cat","weight":0.5}])", "", json_type},
+                  {"p", png, "p.png", "image/png"}})),
+             "multipart terms");
+    c.expect(
+        "/api/search", "post", 400,
+        answer_of(cli.Post("/api/search", R"({"terms": [{"text": "a", "weight": 0}]})", json_type)),
+        "weights all 0");
+    c.expect(
         "/api/search", "post", 403,
         answer_of(cli.Post("/api/search", R"({"image_url": "http://127.0.0.1/a.png"})", json_type)),
         "image_url disabled");

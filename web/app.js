@@ -1,11 +1,17 @@
 // The qiss search page: text search as you type, search by image (drop, paste, file picker),
-// paging, grouping of near-duplicates, and a detail view with similar images. The URL holds the
-// state (?q=TEXT, ?id=ID, ?collapse=1) so links can be shared and the back button works. Talks to the JSON API of docs/api.md.
+// paging, grouping of near-duplicates, a detail view with similar images, and query arithmetic:
+// stored images added to the query and "without …" texts taken away, shown as removable chips.
+// The URL holds the state (?q=TEXT, ?id=ID, ?collapse=1, ?with=ID, ?without=TEXT) so links can
+// be shared and the back button works. Talks to the JSON API of docs/api.md.
 
 const PAGE_SIZE = 24;
 const SIMILAR_K = 12;
 const DEBOUNCE_MS = 300;
 const MAX_OFFSET = 10000;
+/// Terms added to the query (the server's default max-terms, 8, less the query itself).
+const MAX_ADDED = 7;
+/// The weight of a "without …" text; an added image weighs 1, as the query does.
+const WITHOUT_WEIGHT = -0.5;
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -30,11 +36,21 @@ const els = {
   detailClose: $('detail-close'),
   similar: $('similar'),
   collapse: $('collapse'),
+  chips: $('chips'),
+  withoutForm: $('without-form'),
+  without: $('without'),
+  addToQuery: $('add-to-query'),
   template: $('result-template'),
 };
 
-/// The search on screen: {type: 'text', text} or {type: 'image', file}; its results so far.
+/// The search on screen: {type: 'text', text}, {type: 'image', file} or {type: 'none'} (only
+/// added terms); its results so far.
 let current = null;
+/// Terms added to the query: stored image ids (`with`) and texts to leave out (`without`).
+let added = { with: [], without: [] };
+/// The image the detail shows, and what to do once the detail has closed and history is back.
+let detailId = null;
+let afterDetail = null;
 let shown = 0;
 let requestSeq = 0;
 let controller = null;
@@ -90,13 +106,19 @@ function setStatus(text) {
 function urlState() {
   const p = new URLSearchParams(location.search);
   const id = p.get('id');
+  const withIds = p.getAll('with').filter((v) => /^\d+$/.test(v));
+  const without = p.getAll('without').map((v) => v.trim()).filter(Boolean);
   return { q: p.get('q') || '', id: id && /^\d+$/.test(id) ? id : null,
-           collapse: p.get('collapse') === '1' };
+           collapse: p.get('collapse') === '1',
+           added: { with: withIds.slice(0, MAX_ADDED),
+                    without: without.slice(0, MAX_ADDED - Math.min(withIds.length, MAX_ADDED)) } };
 }
 
 function urlFor({ q, id }) {
   const p = new URLSearchParams();
   if (q) p.set('q', q);
+  for (const w of added.with) p.append('with', w);
+  for (const w of added.without) p.append('without', w);
   if (id) p.set('id', id);
   if (els.collapse.checked) p.set('collapse', '1');
   const s = p.toString();
@@ -140,9 +162,12 @@ function resultItem(hit) {
   return li;
 }
 
+/// The language of the query's text: a text query's, or a combined query's first positive text.
 function describeLanguage(query) {
-  if (!query || query.type !== 'text' || !query.language) return '';
-  const l = query.language;
+  const text = query && query.type === 'terms'
+    ? query.terms.find((t) => t.type === 'text' && t.weight > 0) : query;
+  if (!text || text.type !== 'text' || !text.language) return '';
+  const l = text.language;
   if (!l.code || l.code === 'und') return 'Language: not detected';
   return `Language: ${l.name} (${l.code})${l.reliable ? '' : ', uncertain'}`;
 }
@@ -151,7 +176,7 @@ function render(answer, append) {
   if (!append) els.results.replaceChildren();
   for (const hit of answer.results) els.results.append(resultItem(hit));
   shown += answer.results.length;
-  if (answer.query.type === 'text') els.language.textContent = describeLanguage(answer.query);
+  if (current.type !== 'image') els.language.textContent = describeLanguage(answer.query);
   const full = answer.results.length === PAGE_SIZE && shown + PAGE_SIZE <= MAX_OFFSET;
   els.more.hidden = !full;
   if (shown === 0) {
@@ -182,7 +207,9 @@ async function runSearch(offset) {
   setStatus('Searching…');
   try {
     let answer;
-    if (current.type === 'text') {
+    if (hasAdded() || current.type === 'none') {
+      answer = await searchTerms(offset, signal);
+    } else if (current.type === 'text') {
       const p = new URLSearchParams({ q: current.text, k: PAGE_SIZE, offset });
       if (els.collapse.checked) p.set('collapse', 'true');
       answer = await api(`/api/search?${p}`, { signal });
@@ -211,6 +238,96 @@ async function runSearch(offset) {
   }
 }
 
+function hasAdded() {
+  return added.with.length + added.without.length > 0;
+}
+
+/// The search on screen with the added terms: POST /api/search with {"terms": […]}, or a
+/// multipart form whose `terms` field names the uploaded image's part.
+function searchTerms(offset, signal) {
+  const terms = [];
+  if (current.type === 'text') terms.push({ text: current.text, weight: 1 });
+  if (current.type === 'image') terms.push({ image: 'image', weight: 1 });
+  for (const id of added.with) terms.push({ id: Number(id), weight: 1 });
+  for (const text of added.without) terms.push({ text, weight: WITHOUT_WEIGHT });
+  if (current.type === 'image') {
+    const form = new FormData();
+    form.append('terms', JSON.stringify(terms));
+    form.append('image', current.file, current.file.name || 'image');
+    form.append('k', String(PAGE_SIZE));
+    form.append('offset', String(offset));
+    if (els.collapse.checked) form.append('collapse', 'true');
+    return api('/api/search', { method: 'POST', body: form, signal });
+  }
+  const body = { terms, k: PAGE_SIZE, offset };
+  if (els.collapse.checked) body.collapse = true;
+  return api('/api/search', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body), signal,
+  });
+}
+
+/// Shows the added terms as chips, each with a button that removes it.
+function renderChips() {
+  els.chips.replaceChildren();
+  const chip = (kind, value, label) => {
+    const li = document.createElement('li');
+    li.className = `chip ${kind}`;
+    li.dataset.kind = kind;
+    li.dataset.value = value;
+    if (kind === 'with') {
+      const img = document.createElement('img');
+      img.src = `/api/images/${value}/thumbnail`;
+      img.alt = '';
+      li.append(img);
+    }
+    const span = document.createElement('span');
+    span.textContent = label;
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.className = 'chip-remove';
+    remove.textContent = '×';
+    remove.setAttribute('aria-label', `Remove ${label}`);
+    remove.addEventListener('click', () => changeAdded((a) => {
+      a[kind] = a[kind].filter((v) => v !== value);
+    }));
+    li.append(span, remove);
+    els.chips.append(li);
+  };
+  for (const id of added.with) chip('with', id, `+ image ${id}`);
+  for (const text of added.without) chip('without', text, `without “${text}”`);
+  els.chips.hidden = !hasAdded();
+}
+
+/// Changes the added terms, records them in a new history entry and runs the search again.
+function changeAdded(change) {
+  const next = { with: [...added.with], without: [...added.without] };
+  change(next);
+  if (next.with.length + next.without.length > MAX_ADDED) {
+    showError(`At most ${MAX_ADDED} terms can be added to a query.`);
+    return;
+  }
+  added = next;
+  renderChips();
+  typingEntry = null;
+  navigate({ q: urlState().q }, 'push');
+  rerun();
+}
+
+/// Runs the search on screen again from the first result; with only added terms left, they
+/// are the search.
+function rerun() {
+  if (!current || current.type === 'none') {
+    if (!hasAdded()) {
+      clearResults();
+      return;
+    }
+    current = { type: 'none' };
+  }
+  shown = 0;
+  runSearch(0);
+}
+
 /// True when `q` continues or corrects `entry` (one is a prefix of the other): typing then
 /// updates that history entry; a different query gets an entry of its own, so Back returns to
 /// the previous query however long the typing paused.
@@ -224,6 +341,7 @@ function searchText(text, mode) {
   if (!q) {
     clearResults();
     if (mode) navigate({ q: '' }, 'replace');
+    if (hasAdded()) rerun();
     return;
   }
   if (current && current.type === 'text' && current.text === q && mode !== 'force') return;
@@ -289,6 +407,7 @@ let detailSeq = 0;
 
 async function openDetail(id, mode) {
   const seq = ++detailSeq;
+  detailId = id;
   typingEntry = null;
   if (mode === 'push') {
     const depth = (history.state && history.state.depth) || 0;
@@ -333,36 +452,49 @@ async function openDetail(id, mode) {
   }
 }
 
-/// Closes the detail and goes back to the entry before the first detail was opened.
+/// Closes the detail and goes back to the entry before the first detail was opened; then runs
+/// what waited for it (afterDetail).
 function leaveDetail() {
   const depth = (history.state && history.state.depth) || 0;
   if (depth > 0) {
-    history.go(-depth);
+    history.go(-depth);  // popstate → applyUrl → runAfterDetail
   } else {
     navigate({ q: urlState().q }, 'replace');
+    runAfterDetail();
   }
+}
+
+function runAfterDetail() {
+  const f = afterDetail;
+  afterDetail = null;
+  if (f) f();
 }
 
 // ---- Events ------------------------------------------------------------------------------
 
 function applyUrl() {
-  const { q, id, collapse } = urlState();
+  const { q, id, collapse, added: inUrl } = urlState();
   typingEntry = null;
-  if (els.collapse.checked !== collapse) {
+  const addedChanged = JSON.stringify(inUrl) !== JSON.stringify(added);
+  added = inUrl;
+  renderChips();
+  if (els.collapse.checked !== collapse || addedChanged) {
     els.collapse.checked = collapse;
-    if (current) {
-      shown = 0;
-      runSearch(0);
-    }
+    if (current || (!q && hasAdded())) rerun();
   }
   if (els.q.value.trim() !== q && !(current && current.type === 'image' && !q)) els.q.value = q;
-  if (q) searchText(q, null);
-  else if (current && current.type === 'text') clearResults();
+  if (q) {
+    searchText(q, null);
+  } else if (current && current.type === 'text') {
+    clearResults();
+    if (hasAdded()) rerun();
+  }
   if (id) {
     openDetail(id, null);
   } else if (els.detail.open) {
     els.detail.close();
   }
+  runAfterDetail();
 }
 
 els.form.addEventListener('submit', (event) => {
@@ -419,10 +551,30 @@ document.addEventListener('paste', (event) => {
   if (file) searchImage(file);
 });
 
+els.withoutForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const text = els.without.value.trim();
+  if (!text) return;
+  els.without.value = '';
+  changeAdded((a) => {
+    if (!a.without.includes(text)) a.without.push(text);
+  });
+});
+
+// The image on show joins the query once the detail has closed and history is back.
+els.addToQuery.addEventListener('click', () => {
+  const id = detailId;
+  afterDetail = () => changeAdded((a) => {
+    if (!a.with.includes(id)) a.with.push(id);
+  });
+  els.detail.close();
+});
+
 els.detailClose.addEventListener('click', () => els.detail.close());
 els.detail.addEventListener('close', () => {
   ++detailSeq;
   if (urlState().id) leaveDetail();
+  else runAfterDetail();
 });
 // A click on the backdrop (outside the dialog's box) closes it too.
 els.detail.addEventListener('click', (event) => {

@@ -1,4 +1,7 @@
-// qiss search: query a collection with a text in any language, an image or a stored image's id.
+// qiss search: query a collection with a text in any language, an image, a stored image's id,
+// or a weighted combination of them ("beach" + photo.jpg − "people").
+#include <charconv>
+#include <filesystem>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -10,12 +13,98 @@
 #include "server/answer_json.h"
 
 namespace qiss::cli {
+namespace {
+
+/// "VALUE:WEIGHT" → (VALUE, WEIGHT) when what follows the last ':' is a number; else
+/// (VALUE, nullopt). An image path that exists as given keeps its ':'.
+std::pair<std::string, std::optional<float>> split_weight(const std::string& arg, bool is_path) {
+    const auto colon = arg.rfind(':');
+    if (colon == std::string::npos || (is_path && std::filesystem::exists(arg))) return {arg, {}};
+    const std::string w = arg.substr(colon + 1);
+    float weight = 0;
+    const char* end = w.data() + w.size();
+    const char* first = w.data() + (!w.empty() && w[0] == '+' ? 1 : 0);
+    const auto [p, ec] = std::from_chars(first, end, weight);
+    if (w.empty() || ec != std::errc() || p != end) return {arg, {}};
+    return {arg.substr(0, colon), weight};
+}
+
+/// The terms of --text, --image and --id, in that order; sets `weighted` if one gave a weight.
+std::vector<QueryTerm> terms_from_args(const std::vector<std::string>& texts,
+                                       const std::vector<std::string>& images,
+                                       const std::vector<std::string>& ids, bool& weighted) {
+    std::vector<QueryTerm> terms;
+    auto add = [&](QueryTerm::Kind kind, const std::string& arg) {
+        auto [value, weight] = split_weight(arg, kind == QueryTerm::Kind::Image);
+        weighted = weighted || weight.has_value();
+        QueryTerm& t = terms.emplace_back();
+        t.kind = kind;
+        t.weight = weight.value_or(1.0f);
+        if (kind == QueryTerm::Kind::Text) {
+            t.text = value;
+        } else if (kind == QueryTerm::Kind::Image) {
+            t.image = read_image(value).rgb;
+            t.image_name = value;
+        } else {
+            std::uint64_t id = 0;
+            const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), id);
+            QISS_CHECK(ec == std::errc() && p == value.data() + value.size() && !value.empty(),
+                       "--id {}: expected an image id, optionally with :WEIGHT", arg);
+            t.id = id;
+        }
+    };
+    for (const auto& t : texts) add(QueryTerm::Kind::Text, t);
+    for (const auto& i : images) add(QueryTerm::Kind::Image, i);
+    for (const auto& d : ids) add(QueryTerm::Kind::Id, d);
+    return terms;
+}
+
+/// One search from the terms: a plain text, image or id query when there is one term without a
+/// weight, a combined one otherwise.
+Query query_of(std::vector<QueryTerm>&& terms, bool weighted) {
+    Query q;
+    if (terms.size() != 1 || weighted) {
+        q.kind = Query::Kind::Terms;
+        q.terms = std::move(terms);
+        return q;
+    }
+    QueryTerm& t = terms.front();
+    q.kind = t.kind == QueryTerm::Kind::Text    ? Query::Kind::Text
+             : t.kind == QueryTerm::Kind::Image ? Query::Kind::Image
+                                                : Query::Kind::Id;
+    q.text = std::move(t.text);
+    q.image = t.image;
+    q.image_name = std::move(t.image_name);
+    q.id = t.id;
+    return q;
+}
+
+/// The lines above the results: each term of a combined query, or a text's language.
+void print_query(const QueryResult& r) {
+    for (const TermAsRun& t : r.terms) {
+        std::string what = t.kind == QueryTerm::Kind::Text    ? fmt::format("text \"{}\"", t.text)
+                           : t.kind == QueryTerm::Kind::Image ? "image " + t.image_name
+                                                              : fmt::format("id {}", t.id);
+        std::string language;
+        if (const auto& l = t.language)
+            language = fmt::format("language: {} ({}){}", l->name, l->code,
+                                   l->reliable ? "" : ", not reliable");
+        if (r.kind == Query::Kind::Terms)
+            std::cout << fmt::format("term  {:+g}  {}{}\n", t.weight, what,
+                                     language.empty() ? "" : "  (" + language + ")");
+        else if (!language.empty())
+            std::cout << language << "\n";
+    }
+}
+
+}  // namespace
 
 Command register_search(CLI::App& app) {
-    auto* sub = app.add_subcommand("search", "Search a collection by text, image or id");
+    auto* sub = app.add_subcommand(
+        "search", "Search a collection by text, image or id, or a weighted combination of them");
     struct Args {
-        std::string data, text, image;
-        std::uint64_t id = 0;
+        std::string data;
+        std::vector<std::string> texts, images, ids;
         int k = kDefaultK, offset = 0;
         bool json = false;
         bool collapse = false;
@@ -25,11 +114,11 @@ Command register_search(CLI::App& app) {
     };
     auto a = std::make_shared<Args>();
     sub->add_option("--data", a->data, "Collection folder")->required();
-    auto* t = sub->add_option("--text", a->text, "A text in any language");
-    auto* i = sub->add_option("--image", a->image, "An image file");
-    auto* d = sub->add_option("--id", a->id, "Images similar to this stored image");
-    t->excludes(i)->excludes(d);
-    i->excludes(d);
+    sub->add_option("--text", a->texts,
+                    "A text in any language; repeat and add :WEIGHT to combine terms "
+                    "(--text beach --text people:-1)");
+    sub->add_option("--image", a->images, "An image file (repeatable, :WEIGHT)");
+    sub->add_option("--id", a->ids, "Images similar to this stored image (repeatable, :WEIGHT)");
     sub->add_option("-k", a->k, "Number of results")->capture_default_str();
     sub->add_option("--offset", a->offset, "Results to skip (paging)")->capture_default_str();
     auto* collapse = sub->add_flag("--collapse", a->collapse,
@@ -42,29 +131,20 @@ Command register_search(CLI::App& app) {
     sub->add_flag("--json", a->json, "Print one JSON object");
     add_map_size_option(sub, a->map_size_gb);
     add_search_options(sub, a->search);
-    return {sub, [a, t, i, d, collapse, threshold] {
-                QISS_CHECK(t->count() + i->count() + d->count() == 1,
-                           "give one of --text, --image or --id");
+    return {sub, [a, collapse, threshold] {
+                QISS_CHECK(!a->texts.empty() || !a->images.empty() || !a->ids.empty(),
+                           "give --text, --image or --id (repeat them, with :WEIGHT, to combine)");
+                bool weighted = false;
+                Query q =
+                    query_of(terms_from_args(a->texts, a->images, a->ids, weighted), weighted);
+                q.k = a->k;
+                q.offset = a->offset;
+                if (collapse->count() || threshold->count()) q.collapse = a->collapse_threshold;
                 CollectionOptions co;
                 co.read_only = true;
                 co.store_map_size = map_size_bytes(a->map_size_gb);
                 co.search = a->search;
                 auto c = Collection::open(a->data, co);
-                Query q;
-                q.k = a->k;
-                q.offset = a->offset;
-                if (collapse->count() || threshold->count()) q.collapse = a->collapse_threshold;
-                if (t->count()) {
-                    q.kind = Query::Kind::Text;
-                    q.text = a->text;
-                } else if (i->count()) {
-                    q.kind = Query::Kind::Image;
-                    q.image = read_image(a->image).rgb;
-                    q.image_name = a->image;
-                } else {
-                    q.kind = Query::Kind::Id;
-                    q.id = a->id;
-                }
                 QueryResult r = run_query(*c, q);
                 if (a->json) {
                     auto j = to_json(r, PathDisplay::Absolute);
@@ -72,9 +152,7 @@ Command register_search(CLI::App& app) {
                     std::cout << j.dump() << std::endl;
                     return 0;
                 }
-                if (const auto& l = r.language)
-                    std::cout << fmt::format("language: {} ({}){}\n", l->name, l->code,
-                                             l->reliable ? "" : ", not reliable");
+                print_query(r);
                 int rank = a->offset;
                 for (std::size_t n = 0; n < r.hits.size(); ++n) {
                     const Hit& h = r.hits[n];

@@ -115,6 +115,9 @@ Command register_serve(CLI::App& app) {
     sub->add_option("--max-query-bytes", a->o.query.max_text_bytes, "Longest query text")
         ->check(CLI::Range(1, 1000000))
         ->capture_default_str();
+    sub->add_option("--max-terms", a->o.query.max_terms, "Most terms of a combined query")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
     sub->add_option("--read-timeout", a->o.read_timeout_s, "Seconds a client may stay silent")
         ->check(CLI::Range(1, 3600))
         ->capture_default_str();

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -474,12 +475,12 @@ void Collection::save_index() {
 }
 
 std::vector<Hit> Collection::search(const float* query, int k, int offset,
-                                    std::optional<std::uint64_t> exclude_id,
+                                    std::span<const std::uint64_t> exclude,
                                     const std::optional<SearchOptions>& given) const {
     QISS_ASSERT(k >= 1 && offset >= 0);
     const SearchOptions& options = given ? *given : search_defaults_;
     std::shared_lock lock(index_mutex_);
-    const int want = k + offset + (exclude_id ? 1 : 0);
+    const int want = k + offset + static_cast<int>(exclude.size());
     // Compressed codes (IVF-PQ) only rank candidates: k·k_factor of them are re-scored with
     // the vectors the store holds (on disk, memory-mapped), so the index needs no full copy.
     const bool rerank = !index_->has_exact_scores();
@@ -492,7 +493,7 @@ std::vector<Hit> Collection::search(const float* query, int k, int offset,
     int skipped = 0;
     for (std::size_t i = 0; i < r.ids.size() && static_cast<int>(hits.size()) < k; ++i) {
         auto id = static_cast<std::uint64_t>(r.ids[i]);
-        if (exclude_id && id == *exclude_id) continue;
+        if (std::find(exclude.begin(), exclude.end(), id) != exclude.end()) continue;
         if (skipped < offset) {
             ++skipped;
             continue;

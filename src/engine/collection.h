@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -79,10 +80,10 @@ class Collection {
     /// meanwhile; their operations are replayed into it before it replaces the current one.
     bool adapt_index_to_size();
 
-    /// Nearest images of a query vector [D], best first; skips `offset` hits; excludes
-    /// `exclude_id` if set. `options` default to CollectionOptions::search.
+    /// Nearest images of a query vector [D], best first; skips `offset` hits; leaves out the
+    /// ids in `exclude`. `options` default to CollectionOptions::search.
     std::vector<Hit> search(const float* query, int k, int offset = 0,
-                            std::optional<std::uint64_t> exclude_id = std::nullopt,
+                            std::span<const std::uint64_t> exclude = {},
                             const std::optional<SearchOptions>& options = std::nullopt) const;
     /// Applies what another process wrote to the store since this collection opened (a
     /// read-only server next to a running `qiss index`), and, read-only, loads the index file

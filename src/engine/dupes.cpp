@@ -49,7 +49,7 @@ std::vector<std::vector<std::uint64_t>> find_duplicate_groups(const Collection& 
     std::vector<std::pair<std::uint64_t, std::uint64_t>> edges;
     collection.store().for_each_vector([&](std::uint64_t id, const float* v) {
         ids.push_back(id);
-        for (const Hit& h : collection.search(v, options.neighbours, 0, id)) {
+        for (const Hit& h : collection.search(v, options.neighbours, 0, {&id, 1})) {
             if (h.score < options.threshold) break;  // best first
             edges.emplace_back(id, h.id);
         }

@@ -2,12 +2,58 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <iterator>
 
 #include "common/error.h"
 #include "engine/dupes.h"
 
 namespace qiss {
+namespace {
+
+/// The unit embedding of one term, and what it asked.
+std::vector<float> embed_term(const Collection& c, const QueryTerm& t, TermAsRun& as_run) {
+    as_run.kind = t.kind;
+    as_run.weight = t.weight;
+    switch (t.kind) {
+        case QueryTerm::Kind::Text:
+            as_run.text = t.text;
+            as_run.language = detect_language(t.text);
+            return c.embed_text(t.text);
+        case QueryTerm::Kind::Image:
+            as_run.image_name = t.image_name;
+            as_run.image_width = t.image.cols;
+            as_run.image_height = t.image.rows;
+            return c.embed_image(t.image);
+        case QueryTerm::Kind::Id: {
+            auto v = c.vector_of(t.id);
+            QISS_CHECK(v.has_value(), "no image with id {}", t.id);
+            as_run.id = t.id;
+            return std::move(*v);
+        }
+    }
+    QISS_ASSERT(false);
+    return {};
+}
+
+/// Σ weight·vector over the terms, normalised. Throws if the sum is (nearly) zero.
+std::vector<float> combine(const std::vector<std::vector<float>>& vectors,
+                           const std::vector<QueryTerm>& terms) {
+    std::vector<float> sum(vectors.front().size(), 0.0f);
+    for (std::size_t t = 0; t < terms.size(); ++t)
+        for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += terms[t].weight * vectors[t][i];
+    double norm = 0;
+    for (float x : sum) norm += static_cast<double>(x) * x;
+    norm = std::sqrt(norm);
+    double scale = 0;
+    for (const QueryTerm& t : terms) scale += std::abs(t.weight);
+    QISS_CHECK(norm > 1e-6 * scale,
+               "the terms cancel out (their weighted sum is zero): change a weight or a term");
+    for (float& x : sum) x = static_cast<float>(x / norm);
+    return sum;
+}
+
+}  // namespace
 
 QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& limits) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -16,29 +62,15 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
     r.kind = q.kind;
     r.k = q.k;
     r.offset = q.offset;
-    std::vector<float> vec;
-    std::optional<std::uint64_t> exclude;
-    switch (q.kind) {
-        case Query::Kind::Text:
-            r.text = q.text;
-            r.language = detect_language(q.text);
-            vec = c.embed_text(q.text);
-            break;
-        case Query::Kind::Image:
-            r.image_name = q.image_name;
-            r.image_width = q.image.cols;
-            r.image_height = q.image.rows;
-            vec = c.embed_image(q.image);
-            break;
-        case Query::Kind::Id: {
-            auto v = c.vector_of(q.id);
-            QISS_CHECK(v.has_value(), "no image with id {}", q.id);
-            r.id = q.id;
-            vec = std::move(*v);
-            exclude = q.id;
-            break;
-        }
+    const std::vector<QueryTerm> terms = terms_of(q);
+    std::vector<std::vector<float>> vectors;
+    std::vector<std::uint64_t> exclude;
+    for (const QueryTerm& t : terms) {
+        vectors.push_back(embed_term(c, t, r.terms.emplace_back()));
+        if (t.kind == QueryTerm::Kind::Id) exclude.push_back(t.id);
     }
+    const std::vector<float> vec =
+        q.kind == Query::Kind::Terms ? combine(vectors, terms) : std::move(vectors.front());
     if (!q.collapse) {
         r.hits = c.search(vec.data(), q.k, q.offset, exclude);
     } else {

@@ -15,14 +15,23 @@
 
 namespace qiss {
 
-/// A query as it ran (what it asked, without the pixels) and its hits.
-struct QueryResult {
-    Query::Kind kind = Query::Kind::Text;
+/// One term of a query as it ran: what it asked (without the pixels) and its weight.
+struct TermAsRun {
+    QueryTerm::Kind kind = QueryTerm::Kind::Text;
     std::string text;                          ///< Kind::Text
     std::optional<DetectedLanguage> language;  ///< Kind::Text: the language of `text`
     std::string image_name;                    ///< Kind::Image
     int image_width = 0, image_height = 0;     ///< Kind::Image
     std::uint64_t id = 0;                      ///< Kind::Id
+    float weight = 1;
+};
+
+/// A query as it ran and its hits.
+struct QueryResult {
+    Query::Kind kind = Query::Kind::Text;
+    /// What was searched for: the one term of a text, image or id query (weight 1), or the
+    /// terms of a combined one, in the order given.
+    std::vector<TermAsRun> terms;
     int k = kDefaultK, offset = 0;
     std::vector<Hit> hits;          ///< best first
     std::optional<float> collapse;  ///< the query's collapse threshold, if it asked for one
@@ -32,7 +41,9 @@ struct QueryResult {
 };
 
 /// Validates (validate_query) and runs a query. Throws qiss::Error for empty or over-long text,
-/// invalid UTF-8, k or offset out of bounds, or an unknown id (the message says which). With
+/// invalid UTF-8, k or offset out of bounds, an unknown id, or terms whose weighted sum is zero
+/// ("the terms cancel out"); the message says which. A combined query searches for the
+/// normalised weighted sum of its terms' unit embeddings and excludes the ids it names. With
 /// `collapse`, kCollapseFetch × (offset + k) nearest images are folded (collapse_hits) and the
 /// page is taken from the folded list.
 QueryResult run_query(const Collection& collection, const Query& query,

@@ -1,9 +1,72 @@
 #include "engine/query_spec.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "common/error.h"
 #include "text/utf8.h"
 
 namespace qiss {
+namespace {
+
+/// `what` names the text in messages: "the query text" or "term 2's text".
+void check_text(const std::string& text, const std::string& what, const QueryLimits& limits) {
+    QISS_CHECK(is_valid_utf8(text), "{} is not valid UTF-8", what);
+    QISS_CHECK(text.find_first_not_of(" \t\r\n") != std::string::npos, "{} is empty", what);
+    QISS_CHECK(text.size() <= limits.max_text_bytes, "{} has {} bytes; the limit is {}", what,
+               text.size(), limits.max_text_bytes);
+}
+
+void check_terms(const std::vector<QueryTerm>& terms, const QueryLimits& limits) {
+    QISS_CHECK(!terms.empty(), "a combined query needs at least one term");
+    QISS_CHECK(static_cast<int>(terms.size()) <= limits.max_terms,
+               "a combined query has {} terms; the limit is {}", terms.size(), limits.max_terms);
+    for (std::size_t i = 0; i < terms.size(); ++i) {
+        const QueryTerm& t = terms[i];
+        const std::string what = "term " + std::to_string(i + 1);
+        QISS_CHECK(std::isfinite(t.weight) && std::abs(t.weight) <= kMaxTermWeight,
+                   "{}'s weight must be a number between -{} and {} (got {})", what, kMaxTermWeight,
+                   kMaxTermWeight, t.weight);
+        switch (t.kind) {
+            case QueryTerm::Kind::Text:
+                check_text(t.text, what + "'s text", limits);
+                break;
+            case QueryTerm::Kind::Image:
+                QISS_CHECK(!t.image.empty(), "{}'s image is empty", what);
+                break;
+            case QueryTerm::Kind::Id:
+                break;
+        }
+    }
+    QISS_CHECK(
+        std::any_of(terms.begin(), terms.end(), [](const QueryTerm& t) { return t.weight != 0; }),
+        "every term has weight 0: give at least one term a weight");
+}
+
+}  // namespace
+
+std::vector<QueryTerm> terms_of(const Query& q) {
+    if (q.kind == Query::Kind::Terms) return q.terms;
+    QueryTerm t;
+    t.weight = 1;
+    switch (q.kind) {
+        case Query::Kind::Text:
+            t.kind = QueryTerm::Kind::Text;
+            t.text = q.text;
+            break;
+        case Query::Kind::Image:
+            t.kind = QueryTerm::Kind::Image;
+            t.image = q.image;
+            t.image_name = q.image_name;
+            break;
+        case Query::Kind::Id:
+        case Query::Kind::Terms:
+            t.kind = QueryTerm::Kind::Id;
+            t.id = q.id;
+            break;
+    }
+    return {t};
+}
 
 void validate_query(const Query& q, const QueryLimits& limits) {
     QISS_CHECK(q.k >= 1 && q.k <= limits.max_k, "k must be between 1 and {} (got {})", limits.max_k,
@@ -18,17 +81,15 @@ void validate_query(const Query& q, const QueryLimits& limits) {
                q.offset + q.k);
     switch (q.kind) {
         case Query::Kind::Text:
-            QISS_CHECK(is_valid_utf8(q.text), "the query text is not valid UTF-8");
-            QISS_CHECK(q.text.find_first_not_of(" \t\r\n") != std::string::npos,
-                       "the query text is empty");
-            QISS_CHECK(q.text.size() <= limits.max_text_bytes,
-                       "the query text has {} bytes; the limit is {}", q.text.size(),
-                       limits.max_text_bytes);
+            check_text(q.text, "the query text", limits);
             return;
         case Query::Kind::Image:
             QISS_CHECK(!q.image.empty(), "the query image is empty");
             return;
         case Query::Kind::Id:
+            return;
+        case Query::Kind::Terms:
+            check_terms(q.terms, limits);
             return;
     }
 }

@@ -1,6 +1,7 @@
 #pragma once
 /// @file query_spec.h
-/// What a search asks (text, image or stored id; k, offset) and the limits it is checked against
+/// What a search asks (a text, an image, a stored id, or a weighted combination of them; k,
+/// offset) and the limits it is checked against
 /// before it runs (engine/query.h runs it). Kept apart from the model and the collection so that
 /// request parsing can use it alone.
 
@@ -8,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <opencv2/core.hpp>
 
@@ -26,15 +28,33 @@ struct QueryLimits {
     int max_k = 1000;
     int max_offset = 10000;
     std::size_t max_text_bytes = 2000;
+    int max_terms = 8;  ///< terms of a combined query (Query::Kind::Terms)
 };
 
-struct Query {
+/// The largest weight (in absolute value) a term of a combined query may have.
+inline constexpr float kMaxTermWeight = 100;
+
+/// One term of a combined query ("beach" + this photo − "people"): a text, an image or a
+/// stored id, with a weight that may be negative (away from it).
+struct QueryTerm {
     enum class Kind { Text, Image, Id };
     Kind kind = Kind::Text;
     std::string text;        ///< Kind::Text
     cv::Mat image;           ///< Kind::Image, RGB
     std::string image_name;  ///< Kind::Image, how the image is named in the answer
+    std::uint64_t id = 0;    ///< Kind::Id (excluded from the results)
+    float weight = 1;
+};
+
+struct Query {
+    /// Terms: the weighted sum of the terms' unit embeddings, normalised, is searched for.
+    enum class Kind { Text, Image, Id, Terms };
+    Kind kind = Kind::Text;
+    std::string text;        ///< Kind::Text
+    cv::Mat image;           ///< Kind::Image, RGB
+    std::string image_name;  ///< Kind::Image, how the image is named in the answer
     std::uint64_t id = 0;    ///< Kind::Id: images similar to this stored one (itself excluded)
+    std::vector<QueryTerm> terms;  ///< Kind::Terms
     int k = kDefaultK;
     int offset = 0;
     /// Fold near-duplicates into one result: a hit whose cosine with a better hit of the answer
@@ -43,9 +63,14 @@ struct Query {
     std::optional<float> collapse;
 };
 
+/// The terms a query combines: its `terms` for Kind::Terms, else its one text, image or id with
+/// weight 1.
+std::vector<QueryTerm> terms_of(const Query& query);
+
 /// Checks a query against the limits before it runs. Throws qiss::Error for empty or over-long
 /// text, invalid UTF-8, an empty image, k or offset out of bounds, a collapse threshold outside
-/// (0, 1] or a collapsed search beyond result max_k (the message says which).
+/// (0, 1], a collapsed search beyond result max_k, no or too many terms, a weight that is not
+/// finite or beyond ±kMaxTermWeight, or weights that are all zero (the message says which).
 void validate_query(const Query& query, const QueryLimits& limits = {});
 
 }  // namespace qiss

@@ -19,22 +19,41 @@ nlohmann::json to_json(const DetectedLanguage& l) {
     return {{"code", l.code}, {"name", l.name}, {"reliable", l.reliable}};
 }
 
+namespace {
+
+/// {"type", "text"/"image"/"id", "language"?, "width"?, "height"?} of one term.
+nlohmann::json term_json(const TermAsRun& t) {
+    switch (t.kind) {
+        case QueryTerm::Kind::Text: {
+            nlohmann::json j = {{"type", "text"}, {"text", t.text}};
+            if (t.language) j["language"] = to_json(*t.language);
+            return j;
+        }
+        case QueryTerm::Kind::Image:
+            return {{"type", "image"},
+                    {"image", t.image_name},
+                    {"width", t.image_width},
+                    {"height", t.image_height}};
+        case QueryTerm::Kind::Id:
+            return {{"type", "id"}, {"id", t.id}};
+    }
+    return {};
+}
+
+}  // namespace
+
 nlohmann::json to_json(const QueryResult& r, PathDisplay display) {
     nlohmann::json query;
-    switch (r.kind) {
-        case Query::Kind::Text:
-            query = {{"type", "text"}, {"text", r.text}};
-            if (r.language) query["language"] = to_json(*r.language);
-            break;
-        case Query::Kind::Image:
-            query = {{"type", "image"},
-                     {"image", r.image_name},
-                     {"width", r.image_width},
-                     {"height", r.image_height}};
-            break;
-        case Query::Kind::Id:
-            query = {{"type", "id"}, {"id", r.id}};
-            break;
+    if (r.kind != Query::Kind::Terms && r.terms.size() == 1) {
+        query = term_json(r.terms.front());
+    } else {
+        nlohmann::json terms = nlohmann::json::array();
+        for (const TermAsRun& t : r.terms) {
+            nlohmann::json j = term_json(t);
+            j["weight"] = t.weight;
+            terms.push_back(std::move(j));
+        }
+        query = {{"type", "terms"}, {"terms", std::move(terms)}};
     }
     query["k"] = r.k;
     query["offset"] = r.offset;

@@ -27,8 +27,9 @@ std::string shown_source(const ImageRecord& record, PathDisplay display);
 /// {"code","name","reliable"} of a detected language.
 nlohmann::json to_json(const DetectedLanguage& language);
 
-/// {"query":{"type", "text"/"image"/"id", "language"?, "width"?, "height"?, "k", "offset"},
-///  "results":[{"id","score","source","width","height","caption"?}…]}.
+/// {"query":{"type", "text"/"image"/"id", "language"?, "width"?, "height"?, "k", "offset",
+///  "collapse"?}, "results":[{"id","score","source","width","height","caption"?,
+///  "similar"?}…]}; a combined query is {"type":"terms","terms":[{…one term…, "weight"}…]}.
 nlohmann::json to_json(const QueryResult& result, PathDisplay display);
 
 }  // namespace qiss

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "server/json_error.h"
 
@@ -119,14 +120,79 @@ nlohmann::json json_body(const Request& req) {
     return body;
 }
 
-Query search_query_from_json(const Request& req, Query q) {
+std::vector<TermInput> terms_from_json(const nlohmann::json& terms, int max_terms,
+                                       bool parts_allowed) {
+    if (!terms.is_array() || terms.empty())
+        throw HttpError(400, "\"terms\" must be a non-empty array of objects");
+    if (terms.size() > static_cast<std::size_t>(std::max(max_terms, 0)))
+        throw HttpError(
+            400, fmt::format("\"terms\" has {} terms; the limit is {}", terms.size(), max_terms));
+    const std::vector<std::string> kinds =
+        parts_allowed ? std::vector<std::string>{"text", "id", "image_url", "image"}
+                      : std::vector<std::string>{"text", "id", "image_url"};
+    std::vector<TermInput> out;
+    for (std::size_t i = 0; i < terms.size(); ++i) {
+        const nlohmann::json& t = terms[i];
+        const std::string where = fmt::format("term {}", i + 1);
+        if (!t.is_object()) throw HttpError(400, where + " must be a JSON object");
+        int given = 0;
+        for (const auto& [key, value] : t.items()) {
+            if (key == "weight") continue;
+            if (std::find(kinds.begin(), kinds.end(), key) == kinds.end())
+                throw HttpError(400, fmt::format("{} has an unknown member {} (expected {} and "
+                                                 "\"weight\")",
+                                                 where, quoted(key), fmt::join(kinds, ", ")));
+            ++given;
+        }
+        if (given != 1)
+            throw HttpError(
+                400, fmt::format("{} must have exactly one of {}", where, fmt::join(kinds, ", ")));
+        TermInput in;
+        QueryTerm& q = in.term;
+        if (auto w = t.find("weight"); w != t.end()) {
+            if (!w->is_number()) throw HttpError(400, where + "'s \"weight\" must be a number");
+            q.weight = w->get<float>();
+        }
+        if (auto it = t.find("text"); it != t.end()) {
+            if (!it->is_string()) throw HttpError(400, where + "'s \"text\" must be a string");
+            q.kind = QueryTerm::Kind::Text;
+            q.text = it->get<std::string>();
+        } else if (auto it = t.find("id"); it != t.end()) {
+            if (!it->is_number_unsigned() &&
+                !(it->is_number_integer() && it->get<std::int64_t>() >= 0))
+                throw HttpError(400, where + "'s \"id\" must be a non-negative integer");
+            q.kind = QueryTerm::Kind::Id;
+            q.id = it->get<std::uint64_t>();
+        } else {
+            const bool part = t.contains("image");
+            const nlohmann::json& name = part ? t["image"] : t["image_url"];
+            if (!name.is_string() || name.get<std::string>().empty())
+                throw HttpError(400, fmt::format("{}'s \"{}\" must be a non-empty string", where,
+                                                 part ? "image" : "image_url"));
+            q.kind = QueryTerm::Kind::Image;
+            q.image_name = name.get<std::string>();
+            in.image_from_part = part;
+        }
+        out.push_back(std::move(in));
+    }
+    return out;
+}
+
+Query search_query_from_json(const Request& req, Query q, int max_terms) {
     const nlohmann::json body = json_body(req);
+    static const std::vector<std::string> kMembers = {"text", "image_url", "id",      "terms",
+                                                      "k",    "offset",    "collapse"};
+    for (const auto& [key, value] : body.items())
+        if (std::find(kMembers.begin(), kMembers.end(), key) == kMembers.end())
+            throw HttpError(400, fmt::format("unknown member {} (expected one of {})", quoted(key),
+                                             fmt::join(kMembers, ", ")));
     q.k = int_member(body, "k", q.k);
     q.offset = int_member(body, "offset", q.offset);
     if (body.contains("collapse")) q.collapse = collapse_member(body);
     int kinds = 0;
-    for (const char* key : {"text", "image_url", "id"}) kinds += body.contains(key);
-    if (kinds != 1) throw HttpError(400, "give exactly one of \"text\", \"image_url\" or \"id\"");
+    for (const char* key : {"text", "image_url", "id", "terms"}) kinds += body.contains(key);
+    if (kinds != 1)
+        throw HttpError(400, "give exactly one of \"text\", \"image_url\", \"id\" or \"terms\"");
     if (auto it = body.find("text"); it != body.end()) {
         if (!it->is_string()) throw HttpError(400, "\"text\" must be a string");
         q.kind = Query::Kind::Text;
@@ -135,6 +201,10 @@ Query search_query_from_json(const Request& req, Query q) {
         if (!it->is_string()) throw HttpError(400, "\"image_url\" must be a string");
         q.kind = Query::Kind::Image;
         q.image_name = it->get<std::string>();
+    } else if (auto it = body.find("terms"); it != body.end()) {
+        q.kind = Query::Kind::Terms;
+        for (TermInput& t : terms_from_json(*it, max_terms, false))
+            q.terms.push_back(std::move(t.term));
     } else {
         const nlohmann::json& id = body["id"];
         if (!id.is_number_unsigned() && !(id.is_number_integer() && id.get<std::int64_t>() >= 0))

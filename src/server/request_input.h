@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -37,9 +38,24 @@ std::optional<float> collapse_member(const nlohmann::json& object);
 /// object.
 nlohmann::json json_body(const httplib::Request& req);
 
+/// One term of a combined query as a request gives it: for an image term, `term.image_name`
+/// holds the URL ("image_url") or the multipart part's name ("image"), not fetched yet.
+struct TermInput {
+    QueryTerm term;
+    bool image_from_part = false;  ///< the image is the multipart part named term.image_name
+};
+
+/// The "terms" array of a search: objects with exactly one of "text", "id", "image_url" and,
+/// when `parts_allowed` (a multipart form's `terms` field), "image" (a part's name), and an
+/// optional "weight" (a number, default 1). Throws HttpError 400 for anything else, an unknown
+/// member included, or for more than `max_terms` terms.
+std::vector<TermInput> terms_from_json(const nlohmann::json& terms, int max_terms,
+                                       bool parts_allowed);
+
 /// The query of POST /api/search's JSON body (json_body): exactly one of "text", "image_url"
-/// (its URL in image_name, not downloaded yet) and "id" (not looked up yet), with "k",
-/// "offset" and "collapse" over those of `q`. Throws HttpError 4xx for anything else.
-Query search_query_from_json(const httplib::Request& req, Query q);
+/// (its URL in image_name, not downloaded yet), "id" (not looked up yet) and "terms"
+/// (terms_from_json without parts), with "k", "offset" and "collapse" over those of `q`.
+/// Throws HttpError 4xx for anything else, an unknown member included.
+Query search_query_from_json(const httplib::Request& req, Query q, int max_terms);
 
 }  // namespace qiss::server

@@ -1,5 +1,6 @@
-// GET/POST /api/search and GET /api/images/{id}/similar: one query, the JSON of
-// to_json(QueryResult) (server/answer_json.h) with each result's API paths and the time taken.
+// GET/POST /api/search and GET /api/images/{id}/similar: one query (a text, an image, an id, or
+// weighted terms combining them), the JSON of to_json(QueryResult) (server/answer_json.h) with
+// each result's API paths and the time taken.
 #include <fmt/format.h>
 
 #include "server/json_error.h"
@@ -14,7 +15,8 @@ using httplib::Response;
 /// Runs the query and answers with its results.
 void answer(ServerContext& ctx, const Query& q, Response& res) {
     QueryResult r = run_query(ctx.collection, q, ctx.options.query);
-    if (r.language) ctx.metrics.count_query_language(r.language->code);
+    for (const TermAsRun& t : r.terms)
+        if (t.language) ctx.metrics.count_query_language(t.language->code);
     nlohmann::json j = to_json(r, path_display(ctx.options));
     for (auto& hit : j["results"]) {
         const std::string url = image_url(hit["id"].get<std::uint64_t>());
@@ -31,14 +33,71 @@ void require_known_id(const ServerContext& ctx, std::uint64_t id) {
         throw HttpError(404, fmt::format("no image with id {}", id));
 }
 
-/// POST /api/search with a JSON body: the query, its image downloaded, its id checked.
+/// The image a URL names, downloaded and decoded.
+cv::Mat image_at(const ServerContext& ctx, const std::string& url) {
+    return decode_upload(download_image(url, ctx.options), ctx.options, url).rgb;
+}
+
+/// Checks the ids of a combined query and loads its images: URLs downloaded, parts (of a
+/// multipart form) decoded.
+void resolve_terms(ServerContext& ctx, const Request& req, std::vector<TermInput>&& inputs,
+                   Query& q) {
+    q.kind = Query::Kind::Terms;
+    for (TermInput& in : inputs) {
+        QueryTerm& t = in.term;
+        if (t.kind == QueryTerm::Kind::Id) {
+            require_known_id(ctx, t.id);
+        } else if (t.kind == QueryTerm::Kind::Image && in.image_from_part) {
+            if (!req.has_file(t.image_name))
+                throw HttpError(400, fmt::format("a term names the part {}, which the form does "
+                                                 "not have",
+                                                 server::quoted(t.image_name)));
+            const httplib::MultipartFormData part = req.get_file_value(t.image_name);
+            if (!part.filename.empty()) t.image_name = part.filename;
+            t.image = decode_upload(part.content, ctx.options,
+                                    "the image " + server::quoted(t.image_name))
+                          .rgb;
+        } else if (t.kind == QueryTerm::Kind::Image) {
+            t.image = image_at(ctx, t.image_name);
+        }
+        q.terms.push_back(std::move(t));
+    }
+}
+
+/// POST /api/search with a JSON body: the query, its images downloaded, its ids checked.
 void query_from_json(ServerContext& ctx, const Request& req, Query& q) {
-    q = search_query_from_json(req, std::move(q));
-    if (q.kind == Query::Kind::Image)
-        q.image =
-            decode_upload(download_image(q.image_name, ctx.options), ctx.options, q.image_name).rgb;
-    else if (q.kind == Query::Kind::Id)
+    q = search_query_from_json(req, std::move(q), ctx.options.query.max_terms);
+    if (q.kind == Query::Kind::Image) {
+        q.image = image_at(ctx, q.image_name);
+    } else if (q.kind == Query::Kind::Id) {
         require_known_id(ctx, q.id);
+    } else if (q.kind == Query::Kind::Terms) {
+        std::vector<TermInput> inputs;
+        for (QueryTerm& t : q.terms) inputs.push_back({std::move(t), false});
+        q.terms.clear();
+        resolve_terms(ctx, req, std::move(inputs), q);
+    }
+}
+
+/// POST /api/search with a multipart form: a `terms` field (a JSON array whose image terms may
+/// name the form's parts) or one `image`.
+void query_from_form(ServerContext& ctx, const Request& req, Query& q) {
+    if (req.has_file("terms")) {
+        nlohmann::json terms;
+        try {
+            terms = nlohmann::json::parse(req.get_file_value("terms").content);
+        } catch (const nlohmann::json::exception& e) {
+            throw HttpError(400, std::string("the `terms` field is not valid JSON: ") + e.what());
+        }
+        resolve_terms(ctx, req, terms_from_json(terms, ctx.options.query.max_terms, true), q);
+        return;
+    }
+    if (!req.has_file("image"))
+        throw HttpError(400, "the multipart form has no `image` or `terms` field");
+    const httplib::MultipartFormData file = req.get_file_value("image");
+    q.kind = Query::Kind::Image;
+    q.image_name = file.filename.empty() ? "upload" : file.filename;
+    q.image = decode_upload(file.content, ctx.options, "the uploaded image").rgb;
 }
 
 }  // namespace
@@ -62,12 +121,7 @@ void register_search_routes(ServerContext& ctx) {
         q.offset = int_param(req, "offset", 0);
         q.collapse = collapse_param(req);
         if (req.is_multipart_form_data()) {
-            if (!req.has_file("image"))
-                throw HttpError(400, "the multipart form has no `image` field");
-            const httplib::MultipartFormData file = req.get_file_value("image");
-            q.kind = Query::Kind::Image;
-            q.image_name = file.filename.empty() ? "upload" : file.filename;
-            q.image = decode_upload(file.content, ctx.options, "the uploaded image").rgb;
+            query_from_form(ctx, req, q);
         } else {
             query_from_json(ctx, req, q);
         }

@@ -31,7 +31,7 @@ struct ServerOptions {
     std::size_t max_upload_bytes = 20000000;  ///< an image upload or download (20 MB); beyond: 413
     std::size_t max_caption_bytes = 2000;
     int default_k = kDefaultK;
-    QueryLimits query;  ///< k 1..1000, offset 0..10000, text 2000 bytes
+    QueryLimits query;  ///< k 1..1000, offset 0..10000, text 2000 bytes, 8 terms
     DecodeLimits decode;
     FetchLimits fetch;  ///< for {"image_url": …}; max_bytes is set from max_upload_bytes
     bool allow_image_url = false;  ///< whether the server may download {"image_url": …}

@@ -230,3 +230,67 @@ test('"Group near-duplicates" folds copies into one result with "+N similar", ke
   await page.waitForFunction(() => document.querySelectorAll('#results li').length === 12);
   assert.equal(new URL(page.url()).searchParams.has('collapse'), false);
 });
+
+/// The ids of a combined query's first page, from the API (as the page asks for them).
+async function termIds(terms) {
+  const r = await fetch(`${baseUrl}api/search`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ terms, k: 24, offset: 0 }),
+  });
+  const j = await r.json();
+  assert.equal(r.status, 200, JSON.stringify(j));
+  return j.results.map((h) => String(h.id));
+}
+
+const shownIds = () => page.locator('#results li a').evaluateAll((as) => as.map((a) => a.dataset.id));
+
+async function waitForIds(ids) {
+  await page.waitForFunction((want) => JSON.stringify(
+    [...document.querySelectorAll('#results li a')].map((a) => a.dataset.id)) === JSON.stringify(want), ids);
+}
+
+test('query arithmetic: "without …" and an image added from the detail, as chips kept in the URL', async () => {
+  await page.setViewportSize({ width: 1100, height: 800 });
+  await page.goto(`${baseUrl}?q=face`);
+  await page.locator('#results li').first().waitFor();
+  const plain = await shownIds();
+
+  // "without heart": a chip, the URL, and the API's ranking of face − 0.5·heart.
+  await page.locator('#without').fill('heart');
+  await page.locator('#without').press('Enter');
+  await page.locator('#chips li.without').waitFor();
+  assert.match(await page.locator('#chips').textContent(), /without “heart”/);
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('without') === 'heart');
+  const minusHeart = await termIds([{ text: 'face' }, { text: 'heart', weight: -0.5 }]);
+  assert.notDeepEqual(minusHeart, plain);
+  await waitForIds(minusHeart);
+
+  // "Add to query" in a result's detail: the image joins the query and leaves the results.
+  const first = page.locator('#results a').first();
+  const id = await first.getAttribute('data-id');
+  await first.click();
+  await page.locator('#detail[open]').waitFor();
+  await page.locator('#add-to-query').click();
+  await page.waitForFunction(() => !document.getElementById('detail').open);
+  await page.locator('#chips li.with').waitFor();
+  await page.waitForFunction((i) => new URL(location.href).searchParams.get('with') === i, id);
+  assert.equal(new URL(page.url()).searchParams.has('id'), false);
+  const withImage = await termIds([{ text: 'face' }, { id: Number(id) }, { text: 'heart', weight: -0.5 }]);
+  assert.ok(!withImage.includes(id));
+  await waitForIds(withImage);
+  await shot('query-arithmetic');
+
+  // The shared link restores chips and results.
+  await page.goto(page.url());
+  await page.locator('#chips li.with').waitFor();
+  await waitForIds(withImage);
+
+  // Removing a chip reruns the search; Back brings it back.
+  await page.locator('#chips li.without .chip-remove').click();
+  await page.waitForFunction(() => !new URL(location.href).searchParams.has('without'));
+  await waitForIds(await termIds([{ text: 'face' }, { id: Number(id) }]));
+  await page.goBack();
+  await page.locator('#chips li.without').waitFor();
+  await waitForIds(withImage);
+});
