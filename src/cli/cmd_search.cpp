@@ -29,12 +29,25 @@ std::pair<std::string, std::optional<float>> split_weight(const std::string& arg
     return {arg.substr(0, colon), weight};
 }
 
-/// The terms of --text, --image and --id, in that order; sets `weighted` if one gave a weight.
-std::vector<QueryTerm> terms_from_args(const std::vector<std::string>& texts,
+/// The terms of --text, --image and --id in the order given (`order`: every option as parsed,
+/// one entry per occurrence); sets `weighted` if one gave a weight.
+std::vector<QueryTerm> terms_from_args(const std::vector<CLI::Option*>& order,
+                                       const CLI::Option* text_option,
+                                       const CLI::Option* image_option,
+                                       const CLI::Option* id_option,
+                                       const std::vector<std::string>& texts,
                                        const std::vector<std::string>& images,
                                        const std::vector<std::string>& ids, bool& weighted) {
     std::vector<QueryTerm> terms;
-    auto add = [&](QueryTerm::Kind kind, const std::string& arg) {
+    std::size_t next_text = 0, next_image = 0, next_id = 0;
+    for (const CLI::Option* option : order) {
+        if (option != text_option && option != image_option && option != id_option) continue;
+        const QueryTerm::Kind kind = option == text_option    ? QueryTerm::Kind::Text
+                                     : option == image_option ? QueryTerm::Kind::Image
+                                                              : QueryTerm::Kind::Id;
+        const std::string& arg = kind == QueryTerm::Kind::Text    ? texts.at(next_text++)
+                                 : kind == QueryTerm::Kind::Image ? images.at(next_image++)
+                                                                  : ids.at(next_id++);
         auto [value, weight] = split_weight(arg, kind == QueryTerm::Kind::Image);
         weighted = weighted || weight.has_value();
         QueryTerm& t = terms.emplace_back();
@@ -52,10 +65,7 @@ std::vector<QueryTerm> terms_from_args(const std::vector<std::string>& texts,
                        "--id {}: expected an image id, optionally with :WEIGHT", arg);
             t.id = id;
         }
-    };
-    for (const auto& t : texts) add(QueryTerm::Kind::Text, t);
-    for (const auto& i : images) add(QueryTerm::Kind::Image, i);
-    for (const auto& d : ids) add(QueryTerm::Kind::Id, d);
+    }
     return terms;
 }
 
@@ -114,11 +124,12 @@ Command register_search(CLI::App& app) {
     };
     auto a = std::make_shared<Args>();
     sub->add_option("--data", a->data, "Collection folder")->required();
-    sub->add_option("--text", a->texts,
-                    "A text in any language; repeat and add :WEIGHT to combine terms "
-                    "(--text beach --text people:-1)");
-    sub->add_option("--image", a->images, "An image file (repeatable, :WEIGHT)");
-    sub->add_option("--id", a->ids, "Images similar to this stored image (repeatable, :WEIGHT)");
+    auto* text = sub->add_option("--text", a->texts,
+                                 "A text in any language; repeat and add :WEIGHT to combine terms "
+                                 "(--text beach --text people:-1)");
+    auto* image = sub->add_option("--image", a->images, "An image file (repeatable, :WEIGHT)");
+    auto* id = sub->add_option("--id", a->ids,
+                               "Images similar to this stored image (repeatable, :WEIGHT)");
     sub->add_option("-k", a->k, "Number of results")->capture_default_str();
     sub->add_option("--offset", a->offset, "Results to skip (paging)")->capture_default_str();
     auto* collapse = sub->add_flag("--collapse", a->collapse,
@@ -131,12 +142,13 @@ Command register_search(CLI::App& app) {
     sub->add_flag("--json", a->json, "Print one JSON object");
     add_map_size_option(sub, a->map_size_gb);
     add_search_options(sub, a->search);
-    return {sub, [a, collapse, threshold] {
+    return {sub, [a, sub, text, image, id, collapse, threshold] {
                 QISS_CHECK(!a->texts.empty() || !a->images.empty() || !a->ids.empty(),
                            "give --text, --image or --id (repeat them, with :WEIGHT, to combine)");
                 bool weighted = false;
-                Query q =
-                    query_of(terms_from_args(a->texts, a->images, a->ids, weighted), weighted);
+                std::vector<QueryTerm> terms = terms_from_args(
+                    sub->parse_order(), text, image, id, a->texts, a->images, a->ids, weighted);
+                Query q = query_of(std::move(terms), weighted);
                 q.k = a->k;
                 q.offset = a->offset;
                 if (collapse->count() || threshold->count()) q.collapse = a->collapse_threshold;
