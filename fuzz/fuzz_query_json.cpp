@@ -1,6 +1,7 @@
 // The server's JSON search request, without a running server: POST /api/search's body through
 // search_query_from_json (json_body, the members, the terms of a combined query),
-// validate_query with the server's limits, and the language detection each text runs. Every failure
+// validate_query with the server's limits, the `after` cursor's decoding, and the language
+// detection each text runs. Every failure
 // must be an answer the server gives as a 4xx: send_exception, the server's one mapping of
 // exceptions to statuses, decides.
 #include <cstddef>
@@ -10,6 +11,7 @@
 #include <exception>
 
 #include "common/error.h"
+#include "engine/cursor.h"
 #include "engine/query_spec.h"
 #include "fuzz_util.h"
 #include "server/json_error.h"
@@ -32,6 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         qiss::Query q;
         q = qiss::server::search_query_from_json(req, q, limits.max_terms);
         qiss::validate_query(q, limits);
+        if (!q.after.empty()) qiss::decode_cursor(q.after, qiss::query_fingerprint(q));
         for (const qiss::QueryTerm& t : qiss::terms_of(q)) {
             if (t.kind != qiss::QueryTerm::Kind::Text) continue;
             const qiss::DetectedLanguage language = qiss::detect_language(t.text);

@@ -1,17 +1,17 @@
 // The qiss search page: text search as you type, search by image (drop, paste, file picker),
-// paging, grouping of near-duplicates, a detail view with similar images, and query arithmetic:
-// stored images added to the query and "without …" texts taken away, shown as removable chips.
-// The URL holds the state (?q=TEXT, ?id=ID, ?collapse=1, ?with=ID, ?without=TEXT) so links can
-// be shared and the back button works. Talks to the JSON API of docs/api.md.
+// paging (each "More" follows the answer's `next` cursor), grouping of near-duplicates, a detail
+// view with similar images, and query arithmetic: stored images added to the query and
+// "without …" texts taken away, shown as removable chips. The URL holds the state (?q=TEXT,
+// ?id=ID, ?collapse=1, ?with=ID, ?without=TEXT) so links can be shared and the back button
+// works. Talks to the JSON API of docs/api.md.
+
+import { MAX_ADDED, addedFromUrl, renderChips, termsRequest } from './terms.js';
 
 const PAGE_SIZE = 24;
 const SIMILAR_K = 12;
 const DEBOUNCE_MS = 300;
+/// The deepest offset a collapsed search pages to (it pages by offset; others follow `next`).
 const MAX_OFFSET = 10000;
-/// Terms added to the query (the server's default max-terms, 8, less the query itself).
-const MAX_ADDED = 7;
-/// The weight of a "without …" text; an added image weighs 1, as the query does.
-const WITHOUT_WEIGHT = -0.5;
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -52,6 +52,8 @@ let added = { with: [], without: [] };
 let detailId = null;
 let afterDetail = null;
 let shown = 0;
+/// The `next` cursor of the last page shown: "More" asks for the page after it.
+let nextCursor = null;
 let requestSeq = 0;
 let controller = null;
 let debounceTimer = 0;
@@ -106,12 +108,8 @@ function setStatus(text) {
 function urlState() {
   const p = new URLSearchParams(location.search);
   const id = p.get('id');
-  const withIds = p.getAll('with').filter((v) => /^\d+$/.test(v));
-  const without = p.getAll('without').map((v) => v.trim()).filter(Boolean);
   return { q: p.get('q') || '', id: id && /^\d+$/.test(id) ? id : null,
-           collapse: p.get('collapse') === '1',
-           added: { with: withIds.slice(0, MAX_ADDED),
-                    without: without.slice(0, MAX_ADDED - Math.min(withIds.length, MAX_ADDED)) } };
+           collapse: p.get('collapse') === '1', added: addedFromUrl(p) };
 }
 
 function urlFor({ q, id }) {
@@ -176,8 +174,10 @@ function render(answer, append) {
   if (!append) els.results.replaceChildren();
   for (const hit of answer.results) els.results.append(resultItem(hit));
   shown += answer.results.length;
+  nextCursor = answer.next || null;
   if (current.type !== 'image') els.language.textContent = describeLanguage(answer.query);
-  const full = answer.results.length === PAGE_SIZE && shown + PAGE_SIZE <= MAX_OFFSET;
+  const full = Boolean(nextCursor) ||
+    (answer.results.length === PAGE_SIZE && shown + PAGE_SIZE <= MAX_OFFSET);
   els.more.hidden = !full;
   if (shown === 0) {
     setStatus(current.type === 'text' ? `No results for “${current.text}”.` : 'No results.');
@@ -197,6 +197,12 @@ function clearResults() {
   showError('');
 }
 
+/// Where a page starts: after the last page's cursor when there is one (deep pages stay fast),
+/// else at `offset`.
+function pageStart(offset) {
+  return offset > 0 && nextCursor ? { after: nextCursor } : { offset };
+}
+
 /// Runs the current search from `offset`; drops answers of searches replaced meanwhile.
 async function runSearch(offset) {
   const seq = ++requestSeq;
@@ -207,17 +213,20 @@ async function runSearch(offset) {
   setStatus('Searching…');
   try {
     let answer;
+    const start = pageStart(offset);
     if (hasAdded() || current.type === 'none') {
-      answer = await searchTerms(offset, signal);
+      const request = termsRequest(current, added,
+        { k: PAGE_SIZE, page: start, collapse: els.collapse.checked });
+      answer = await api('/api/search', { ...request, signal });
     } else if (current.type === 'text') {
-      const p = new URLSearchParams({ q: current.text, k: PAGE_SIZE, offset });
+      const p = new URLSearchParams({ q: current.text, k: PAGE_SIZE, ...start });
       if (els.collapse.checked) p.set('collapse', 'true');
       answer = await api(`/api/search?${p}`, { signal });
     } else {
       const form = new FormData();
       form.append('image', current.file, current.file.name || 'image');
       form.append('k', String(PAGE_SIZE));
-      form.append('offset', String(offset));
+      for (const [name, value] of Object.entries(start)) form.append(name, String(value));
       if (els.collapse.checked) form.append('collapse', 'true');
       answer = await api('/api/search', { method: 'POST', body: form, signal });
     }
@@ -242,61 +251,10 @@ function hasAdded() {
   return added.with.length + added.without.length > 0;
 }
 
-/// The search on screen with the added terms: POST /api/search with {"terms": […]}, or a
-/// multipart form whose `terms` field names the uploaded image's part.
-function searchTerms(offset, signal) {
-  const terms = [];
-  if (current.type === 'text') terms.push({ text: current.text, weight: 1 });
-  if (current.type === 'image') terms.push({ image: 'image', weight: 1 });
-  for (const id of added.with) terms.push({ id: Number(id), weight: 1 });
-  for (const text of added.without) terms.push({ text, weight: WITHOUT_WEIGHT });
-  if (current.type === 'image') {
-    const form = new FormData();
-    form.append('terms', JSON.stringify(terms));
-    form.append('image', current.file, current.file.name || 'image');
-    form.append('k', String(PAGE_SIZE));
-    form.append('offset', String(offset));
-    if (els.collapse.checked) form.append('collapse', 'true');
-    return api('/api/search', { method: 'POST', body: form, signal });
-  }
-  const body = { terms, k: PAGE_SIZE, offset };
-  if (els.collapse.checked) body.collapse = true;
-  return api('/api/search', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body), signal,
-  });
-}
-
-/// Shows the added terms as chips, each with a button that removes it.
-function renderChips() {
-  els.chips.replaceChildren();
-  const chip = (kind, value, label) => {
-    const li = document.createElement('li');
-    li.className = `chip ${kind}`;
-    li.dataset.kind = kind;
-    li.dataset.value = value;
-    if (kind === 'with') {
-      const img = document.createElement('img');
-      img.src = `/api/images/${value}/thumbnail`;
-      img.alt = '';
-      li.append(img);
-    }
-    const span = document.createElement('span');
-    span.textContent = label;
-    const remove = document.createElement('button');
-    remove.type = 'button';
-    remove.className = 'chip-remove';
-    remove.textContent = '×';
-    remove.setAttribute('aria-label', `Remove ${label}`);
-    remove.addEventListener('click', () => changeAdded((a) => {
-      a[kind] = a[kind].filter((v) => v !== value);
-    }));
-    li.append(span, remove);
-    els.chips.append(li);
-  };
-  for (const id of added.with) chip('with', id, `+ image ${id}`);
-  for (const text of added.without) chip('without', text, `without “${text}”`);
-  els.chips.hidden = !hasAdded();
+function showChips() {
+  renderChips(els.chips, added, (kind, value) => changeAdded((a) => {
+    a[kind] = a[kind].filter((v) => v !== value);
+  }));
 }
 
 /// Changes the added terms, records them in a new history entry and runs the search again.
@@ -308,7 +266,7 @@ function changeAdded(change) {
     return;
   }
   added = next;
-  renderChips();
+  showChips();
   typingEntry = null;
   navigate({ q: urlState().q }, 'push');
   rerun();
@@ -477,7 +435,7 @@ function applyUrl() {
   typingEntry = null;
   const addedChanged = JSON.stringify(inUrl) !== JSON.stringify(added);
   added = inUrl;
-  renderChips();
+  showChips();
   if (els.collapse.checked !== collapse || addedChanged) {
     els.collapse.checked = collapse;
     if (current || (!q && hasAdded())) rerun();

@@ -116,6 +116,7 @@ Command register_search(CLI::App& app) {
         std::string data;
         std::vector<std::string> texts, images, ids;
         int k = kDefaultK, offset = 0;
+        std::string after;
         bool json = false;
         bool collapse = false;
         float collapse_threshold = kDefaultDupeThreshold;
@@ -132,6 +133,8 @@ Command register_search(CLI::App& app) {
                                "Images similar to this stored image (repeatable, :WEIGHT)");
     sub->add_option("-k", a->k, "Number of results")->capture_default_str();
     sub->add_option("--offset", a->offset, "Results to skip (paging)")->capture_default_str();
+    sub->add_option("--after", a->after,
+                    "The page after this cursor (the `next` a previous page printed)");
     auto* collapse = sub->add_flag("--collapse", a->collapse,
                                    "Fold near-duplicates into one result (+N similar)");
     auto* threshold =
@@ -151,6 +154,7 @@ Command register_search(CLI::App& app) {
                 Query q = query_of(std::move(terms), weighted);
                 q.k = a->k;
                 q.offset = a->offset;
+                q.after = a->after;
                 if (collapse->count() || threshold->count()) q.collapse = a->collapse_threshold;
                 CollectionOptions co;
                 co.read_only = true;
@@ -175,6 +179,7 @@ Command register_search(CLI::App& app) {
                         folded ? fmt::format("  (+{} similar)", folded) : "");
                 }
                 std::cout << fmt::format("{} results in {:.1f} ms\n", r.hits.size(), r.took_ms);
+                if (!r.next.empty()) std::cout << "next page: --after " << r.next << "\n";
                 return 0;
             }};
 }

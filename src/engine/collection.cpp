@@ -162,6 +162,9 @@ std::unique_ptr<Collection> Collection::open(const fs::path& dir, const Collecti
     }
 
     c->search_defaults_ = o.search;
+    QISS_CHECK(o.cursor_index_depth >= 0, "cursor_index_depth must be at least 0 (got {})",
+               o.cursor_index_depth);
+    c->cursor_index_depth_ = o.cursor_index_depth;
     c->open_index();
     return c;
 }
@@ -474,6 +477,21 @@ void Collection::save_index() {
     dirty_ = false;
 }
 
+namespace {
+
+/// Within each run of equal scores, ascending ids: the order deep paging continues
+/// (search_after), whatever order the index gave.
+void order_ties_by_id(SearchResult& r) {
+    for (std::size_t i = 0; i < r.ids.size();) {
+        std::size_t j = i + 1;
+        while (j < r.ids.size() && r.scores[j] == r.scores[i]) ++j;
+        std::sort(r.ids.begin() + static_cast<long>(i), r.ids.begin() + static_cast<long>(j));
+        i = j;
+    }
+}
+
+}  // namespace
+
 std::vector<Hit> Collection::search(const float* query, int k, int offset,
                                     std::span<const std::uint64_t> exclude,
                                     const std::optional<SearchOptions>& given) const {
@@ -489,6 +507,7 @@ std::vector<Hit> Collection::search(const float* query, int k, int offset,
     auto found = index_->search(query, 1, fetch, options);
     SearchResult& r = found.front();
     if (rerank) r = rerank_with_store(query, r, want);
+    order_ties_by_id(r);
     std::vector<Hit> hits;
     int skipped = 0;
     for (std::size_t i = 0; i < r.ids.size() && static_cast<int>(hits.size()) < k; ++i) {

@@ -17,6 +17,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "engine/query_spec.h"
 #include "index/vector_index.h"
 #include "model/inference_model.h"
 #include "store/image_store.h"
@@ -35,6 +36,10 @@ struct CollectionOptions {
     /// Search parameters used when a search passes none (`qiss serve/search --ef-search,
     /// --nprobe, --k-factor`); also stored in the index so that they take the concurrent path.
     SearchOptions search;
+    /// Deep paging (search_after): a page whose cursor is at most this deep is taken from the
+    /// index's nearest rank + k; a deeper one scans every stored vector (exact, and as fast for
+    /// page 500 as for page 60). 0: always scan.
+    int cursor_index_depth = 1000;
 };
 
 /// One hit of a search.
@@ -80,11 +85,17 @@ class Collection {
     /// meanwhile; their operations are replayed into it before it replaces the current one.
     bool adapt_index_to_size();
 
-    /// Nearest images of a query vector [D], best first; skips `offset` hits; leaves out the
-    /// ids in `exclude`. `options` default to CollectionOptions::search.
+    /// Nearest images of a query vector [D], best first (equal scores by ascending id); skips
+    /// `offset` hits; leaves out the ids in `exclude`. `options` default to
+    /// CollectionOptions::search.
     std::vector<Hit> search(const float* query, int k, int offset = 0,
                             std::span<const std::uint64_t> exclude = {},
                             const std::optional<SearchOptions>& options = std::nullopt) const;
+    /// The `k` nearest images strictly after `after` in search()'s order (a lower score, or the
+    /// same score and a higher id), leaving out `exclude`: the next page of a deep paging
+    /// (engine/collection_paging.cpp). Its cost does not grow with the cursor's rank.
+    std::vector<Hit> search_after(const float* query, int k, const Cursor& after,
+                                  std::span<const std::uint64_t> exclude = {}) const;
     /// Applies what another process wrote to the store since this collection opened (a
     /// read-only server next to a running `qiss index`), and, read-only, loads the index file
     /// again when that process saved it with another index type. Cheap when nothing changed.
@@ -133,6 +144,9 @@ class Collection {
     /// Re-scores candidates with the stored vectors; the `keep` best, by descending score.
     SearchResult rerank_with_store(const float* query, const SearchResult& candidates,
                                    int keep) const;
+    /// search_after() by an exact scan of every stored vector.
+    std::vector<Hit> scan_after(const float* query, int k, const Cursor& after,
+                                std::span<const std::uint64_t> exclude) const;
 
     std::filesystem::path dir_;
     bool read_only_ = false;
@@ -148,6 +162,7 @@ class Collection {
     std::string model_fingerprint_;
     std::string fixed_factory_;
     SearchOptions search_defaults_;
+    int cursor_index_depth_ = 1000;
     bool dirty_ = false;
     std::unique_ptr<const InferenceModel> model_;
     std::unique_ptr<ImageStore> store_;

@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "common/error.h"
+#include "engine/cursor.h"
 #include "engine/dupes.h"
 
 namespace qiss {
@@ -62,6 +63,10 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
     r.kind = q.kind;
     r.k = q.k;
     r.offset = q.offset;
+    r.after = q.after;
+    const std::uint64_t fingerprint = query_fingerprint(q);
+    std::optional<Cursor> after;
+    if (!q.after.empty()) after = decode_cursor(q.after, fingerprint);
     const std::vector<QueryTerm> terms = terms_of(q);
     std::vector<std::vector<float>> vectors;
     std::vector<std::uint64_t> exclude;
@@ -71,7 +76,9 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
     }
     const std::vector<float> vec =
         q.kind == Query::Kind::Terms ? combine(vectors, terms) : std::move(vectors.front());
-    if (!q.collapse) {
+    if (after) {
+        r.hits = c.search_after(vec.data(), q.k, *after, exclude);
+    } else if (!q.collapse) {
         r.hits = c.search(vec.data(), q.k, q.offset, exclude);
     } else {
         // Fold the nearest kCollapseFetch·(offset + k), then take the page from the folded list,
@@ -85,6 +92,13 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
                       std::make_move_iterator(folded.hits.end()));
         r.similar.assign(std::make_move_iterator(folded.similar.begin() + static_cast<long>(skip)),
                          std::make_move_iterator(folded.similar.end()));
+    }
+    if (!q.collapse && static_cast<int>(r.hits.size()) == q.k) {
+        Cursor next;
+        next.score = r.hits.back().score;
+        next.id = r.hits.back().id;
+        next.rank = (after ? after->rank : q.offset) + q.k;
+        r.next = encode_cursor(next, fingerprint);
     }
     r.took_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

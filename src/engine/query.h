@@ -37,6 +37,10 @@ struct QueryResult {
     std::optional<float> collapse;  ///< the query's collapse threshold, if it asked for one
     /// With collapse: per hit, the ids of the near-duplicates folded into it, best first.
     std::vector<std::vector<std::uint64_t>> similar;
+    /// The `after` token of the next page when this page is full (k hits) and not collapsed;
+    /// empty otherwise (engine/cursor.h).
+    std::string next;
+    std::string after;  ///< the query's `after`, if it gave one
     double took_ms = 0;
 };
 
@@ -45,7 +49,8 @@ struct QueryResult {
 /// ("the terms cancel out"); the message says which. A combined query searches for the
 /// normalised weighted sum of its terms' unit embeddings and excludes the ids it names. With
 /// `collapse`, kCollapseFetch × (offset + k) nearest images are folded (collapse_hits) and the
-/// page is taken from the folded list.
+/// page is taken from the folded list. With `after`, the page after that cursor
+/// (Collection::search_after); an invalid cursor, or one of another query, throws.
 QueryResult run_query(const Collection& collection, const Query& query,
                       const QueryLimits& limits = {});
 

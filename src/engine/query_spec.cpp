@@ -79,6 +79,9 @@ void validate_query(const Query& q, const QueryLimits& limits) {
     QISS_CHECK(!q.collapse || q.offset + q.k <= limits.max_k,
                "a collapsed search reaches at most result {} (offset + k; got {})", limits.max_k,
                q.offset + q.k);
+    QISS_CHECK(q.after.empty() || q.offset == 0,
+               "give offset or after, not both (after continues where the previous page ended)");
+    QISS_CHECK(q.after.empty() || !q.collapse, "a collapsed search pages with offset, not after");
     switch (q.kind) {
         case Query::Kind::Text:
             check_text(q.text, "the query text", limits);

@@ -46,6 +46,15 @@ struct QueryTerm {
     float weight = 1;
 };
 
+/// Where a page of results ended. Results come best first, equal scores by ascending id; the
+/// page after a cursor holds the results strictly after (score, id). `rank` counts the results
+/// up to and including that one.
+struct Cursor {
+    float score = 0;
+    std::uint64_t id = 0;
+    std::int64_t rank = 0;
+};
+
 struct Query {
     /// Terms: the weighted sum of the terms' unit embeddings, normalised, is searched for.
     enum class Kind { Text, Image, Id, Terms };
@@ -57,6 +66,9 @@ struct Query {
     std::vector<QueryTerm> terms;  ///< Kind::Terms
     int k = kDefaultK;
     int offset = 0;
+    /// The page after this cursor token (the `next` of the previous page of the same query;
+    /// engine/cursor.h) instead of `offset`. Empty: from the first result (or `offset`).
+    std::string after;
     /// Fold near-duplicates into one result: a hit whose cosine with a better hit of the answer
     /// is at least this is listed under that hit ("+N similar") instead of taking a place
     /// (engine/dupes.h). Unset: every hit is a result.
@@ -70,7 +82,8 @@ std::vector<QueryTerm> terms_of(const Query& query);
 /// Checks a query against the limits before it runs. Throws qiss::Error for empty or over-long
 /// text, invalid UTF-8, an empty image, k or offset out of bounds, a collapse threshold outside
 /// (0, 1], a collapsed search beyond result max_k, no or too many terms, a weight that is not
-/// finite or beyond ±kMaxTermWeight, or weights that are all zero (the message says which).
+/// finite or beyond ±kMaxTermWeight, weights that are all zero, or `after` with an offset or a
+/// collapsed search (the message says which).
 void validate_query(const Query& query, const QueryLimits& limits = {});
 
 }  // namespace qiss

@@ -57,6 +57,7 @@ nlohmann::json to_json(const QueryResult& r, PathDisplay display) {
     }
     query["k"] = r.k;
     query["offset"] = r.offset;
+    if (!r.after.empty()) query["after"] = r.after;
     if (r.collapse) query["collapse"] = *r.collapse;
     nlohmann::json results = nlohmann::json::array();
     for (std::size_t i = 0; i < r.hits.size(); ++i) {
@@ -71,7 +72,9 @@ nlohmann::json to_json(const QueryResult& r, PathDisplay display) {
             j["similar"] = i < r.similar.size() ? r.similar[i] : std::vector<std::uint64_t>{};
         results.push_back(std::move(j));
     }
-    return {{"query", std::move(query)}, {"results", std::move(results)}};
+    nlohmann::json answer = {{"query", std::move(query)}, {"results", std::move(results)}};
+    if (!r.next.empty()) answer["next"] = r.next;
+    return answer;
 }
 
 }  // namespace qiss

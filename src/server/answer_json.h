@@ -29,7 +29,8 @@ nlohmann::json to_json(const DetectedLanguage& language);
 
 /// {"query":{"type", "text"/"image"/"id", "language"?, "width"?, "height"?, "k", "offset",
 ///  "collapse"?}, "results":[{"id","score","source","width","height","caption"?,
-///  "similar"?}…]}; a combined query is {"type":"terms","terms":[{…one term…, "weight"}…]}.
+///  "similar"?}…], "next"?}; a combined query is {"type":"terms","terms":[{…one term…,
+///  "weight"}…]}; "next" is the `after` of the next page when this one is full.
 nlohmann::json to_json(const QueryResult& result, PathDisplay display);
 
 }  // namespace qiss

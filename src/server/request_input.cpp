@@ -101,6 +101,13 @@ std::optional<float> collapse_member(const nlohmann::json& object) {
                                      it->dump()));
 }
 
+std::string after_param(const Request& req) {
+    if (req.has_param("after")) return req.get_param_value("after");
+    if (req.is_multipart_form_data() && req.has_file("after"))
+        return req.get_file_value("after").content;
+    return {};
+}
+
 nlohmann::json json_body(const Request& req) {
     const std::string type = req.get_header_value("Content-Type");
     if (!is_json_media_type(type))
@@ -180,14 +187,19 @@ std::vector<TermInput> terms_from_json(const nlohmann::json& terms, int max_term
 
 Query search_query_from_json(const Request& req, Query q, int max_terms) {
     const nlohmann::json body = json_body(req);
-    static const std::vector<std::string> kMembers = {"text", "image_url", "id",      "terms",
-                                                      "k",    "offset",    "collapse"};
+    static const std::vector<std::string> kMembers = {"text", "image_url", "id",    "terms",
+                                                      "k",    "offset",    "after", "collapse"};
     for (const auto& [key, value] : body.items())
         if (std::find(kMembers.begin(), kMembers.end(), key) == kMembers.end())
             throw HttpError(400, fmt::format("unknown member {} (expected one of {})", quoted(key),
                                              fmt::join(kMembers, ", ")));
     q.k = int_member(body, "k", q.k);
     q.offset = int_member(body, "offset", q.offset);
+    if (auto it = body.find("after"); it != body.end() && !it->is_null()) {
+        if (!it->is_string())
+            throw HttpError(400, "\"after\" must be a string: the `next` of the previous page");
+        q.after = it->get<std::string>();
+    }
     if (body.contains("collapse")) q.collapse = collapse_member(body);
     int kinds = 0;
     for (const char* key : {"text", "image_url", "id", "terms"}) kinds += body.contains(key);

@@ -33,6 +33,9 @@ std::optional<float> collapse_param(const httplib::Request& req);
 /// The "collapse" member of a JSON search: absent, null or false = none; true = the default
 /// threshold; a number in (0, 1] = that threshold. Throws HttpError 400 otherwise.
 std::optional<float> collapse_member(const nlohmann::json& object);
+/// The `after` parameter of a search (query string or multipart field): a cursor token, empty
+/// if absent (checked when the query runs).
+std::string after_param(const httplib::Request& req);
 /// The body as a JSON object. Throws HttpError 415 for another or no Content-Type, 400 for an
 /// empty body, invalid JSON (numbers out of double's range included) or a value that is not an
 /// object.
@@ -54,7 +57,8 @@ std::vector<TermInput> terms_from_json(const nlohmann::json& terms, int max_term
 
 /// The query of POST /api/search's JSON body (json_body): exactly one of "text", "image_url"
 /// (its URL in image_name, not downloaded yet), "id" (not looked up yet) and "terms"
-/// (terms_from_json without parts), with "k", "offset" and "collapse" over those of `q`.
+/// (terms_from_json without parts), with "k", "offset", "after" and "collapse" over those of
+/// `q`.
 /// Throws HttpError 4xx for anything else, an unknown member included.
 Query search_query_from_json(const httplib::Request& req, Query q, int max_terms);
 

@@ -111,6 +111,7 @@ void register_search_routes(ServerContext& ctx) {
         q.text = req.get_param_value("q");
         q.k = int_param(req, "k", ctx.options.default_k);
         q.offset = int_param(req, "offset", 0);
+        q.after = after_param(req);
         q.collapse = collapse_param(req);
         answer(ctx, q, res);
     });
@@ -119,6 +120,7 @@ void register_search_routes(ServerContext& ctx) {
         Query q;
         q.k = int_param(req, "k", ctx.options.default_k);
         q.offset = int_param(req, "offset", 0);
+        q.after = after_param(req);
         q.collapse = collapse_param(req);
         if (req.is_multipart_form_data()) {
             query_from_form(ctx, req, q);
@@ -135,6 +137,7 @@ void register_search_routes(ServerContext& ctx) {
                       q.id = id_from_path(req);
                       q.k = int_param(req, "k", ctx.options.default_k);
                       q.offset = int_param(req, "offset", 0);
+                      q.after = after_param(req);
                       q.collapse = collapse_param(req);
                       require_known_id(ctx, q.id);
                       answer(ctx, q, res);

@@ -27,11 +27,12 @@ struct KnownFile {
 };
 
 /// The only paths served: the page cannot be used to read other files of a folder.
-constexpr std::array<KnownFile, 4> kFiles = {{
+constexpr std::array<KnownFile, 5> kFiles = {{
     {"/", "index.html", "text/html; charset=utf-8"},
     {"/index.html", "index.html", "text/html; charset=utf-8"},
     {"/app.css", "app.css", "text/css; charset=utf-8"},
     {"/app.js", "app.js", "text/javascript; charset=utf-8"},
+    {"/terms.js", "terms.js", "text/javascript; charset=utf-8"},
 }};
 
 }  // namespace

@@ -97,16 +97,19 @@ test('typing a French query shows results and the detected language', async () =
   for (let i = 1; i < scores.length; ++i) assert.ok(scores[i - 1] >= scores[i], `unsorted: ${scores}`);
   await shot('text-search');
 
-  // Enter searches at once; the More button pages on.
+  // Enter searches at once; the More button pages on, after the first page's `next` cursor.
   await page.locator('#q').fill('smile');
   await page.locator('#q').press('Enter');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'smile');
   await page.locator('#more').waitFor();
   const before = await page.locator('#results li').count();
   assert.equal(before, 24);
+  const paged = page.waitForRequest((r) => new URL(r.url()).searchParams.has('after'));
   await page.locator('#more').click();
+  await paged;
   await page.waitForFunction((n) => document.querySelectorAll('#results li').length > n, before);
   assert.equal(await page.locator('#results li').count(), 40);
+  assert.equal(new Set(await shownIds()).size, 40);
   assert.equal(await page.locator('#more').isHidden(), true);
 
   // The back button returns to the previous query.
