@@ -31,14 +31,16 @@ bool excluded(std::uint64_t id, std::span<const std::uint64_t> exclude) {
 std::vector<Hit> Collection::search_after(const float* query, int k, const Cursor& after,
                                           std::span<const std::uint64_t> exclude) const {
     QISS_ASSERT(k >= 1 && after.rank >= 0);
-    const std::int64_t depth = after.rank + k + static_cast<std::int64_t>(exclude.size());
+    // Twice the page past the cursor: an approximate index (HNSW) asked for more neighbours
+    // may find some it missed before, which rank above the cursor and are dropped.
+    const std::int64_t depth = after.rank + 2 * k + static_cast<std::int64_t>(exclude.size());
     if (depth <= cursor_index_depth_) {
         const int want = static_cast<int>(depth);
         std::vector<Hit> hits = search(query, want, 0, exclude);
         const bool exhausted = static_cast<int>(hits.size()) < want;  // nothing more to find
         std::erase_if(hits, [&](const Hit& h) { return !is_after(h.score, h.id, after); });
-        // Ties or an approximate index can leave fewer than k after the cursor among the
-        // nearest `depth`: then the scan decides.
+        // Ties or an approximate index can still leave fewer than k after the cursor among
+        // the nearest `depth`: then the scan decides.
         if (static_cast<int>(hits.size()) >= k || exhausted) {
             if (static_cast<int>(hits.size()) > k) hits.resize(static_cast<std::size_t>(k));
             return hits;

@@ -11,8 +11,10 @@ namespace qiss {
 namespace {
 
 constexpr std::uint8_t kVersion = 1;
-/// version, score (float bits), id, rank, fingerprint: little-endian.
-constexpr std::size_t kBytes = 1 + 4 + 8 + 8 + 8;
+/// version, score (float bits), id, rank, query fingerprint, then a check of those 29 bytes
+/// (FNV-1a, low 32 bits): little-endian.
+constexpr std::size_t kPayload = 1 + 4 + 8 + 8 + 8;
+constexpr std::size_t kBytes = kPayload + 4;
 constexpr std::string_view kAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -37,6 +39,13 @@ std::uint64_t get(const std::array<std::uint8_t, kBytes>& in, std::size_t at, in
     std::uint64_t v = 0;
     for (int i = 0; i < bytes; ++i) v |= std::uint64_t{in[at + i]} << (8 * i);
     return v;
+}
+
+/// The check of a token's payload.
+std::uint32_t check_of(const std::array<std::uint8_t, kBytes>& b) {
+    Fnv f;
+    f.add(b.data(), kPayload);
+    return static_cast<std::uint32_t>(f.h);
 }
 
 }  // namespace
@@ -73,6 +82,7 @@ std::string encode_cursor(const Cursor& c, std::uint64_t fingerprint) {
     put(b, 5, c.id, 8);
     put(b, 13, static_cast<std::uint64_t>(c.rank), 8);
     put(b, 21, fingerprint, 8);
+    put(b, kPayload, check_of(b), 4);
     std::string out;
     std::uint32_t bits = 0;
     int held = 0;
@@ -110,7 +120,9 @@ Cursor decode_cursor(std::string_view token, std::uint64_t fingerprint) {
             b[n++] = static_cast<std::uint8_t>(bits >> held);
         }
     }
-    if (n != kBytes || (bits & ((1u << held) - 1)) != 0 || b[0] != kVersion) throw invalid();
+    if (n != kBytes || (bits & ((1u << held) - 1)) != 0 || b[0] != kVersion ||
+        get(b, kPayload, 4) != check_of(b))
+        throw invalid();
     Cursor c;
     c.score = std::bit_cast<float>(static_cast<std::uint32_t>(get(b, 1, 4)));
     c.id = get(b, 5, 8);

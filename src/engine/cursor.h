@@ -23,7 +23,8 @@ std::uint64_t query_fingerprint(const Query& query);
 std::string encode_cursor(const Cursor& cursor, std::uint64_t fingerprint);
 
 /// The cursor of a token. Throws qiss::Error "invalid cursor" for a token that encode_cursor()
-/// did not make (damaged, truncated, another version, a score that is not finite) and "the
+/// did not make (damaged: its check fails; truncated, another version, a score that is not
+/// finite) and "the
 /// cursor belongs to another query" when `fingerprint` is not the one it was made for.
 Cursor decode_cursor(std::string_view token, std::uint64_t fingerprint);
 

@@ -187,7 +187,7 @@ void Server::Impl::add_service_routes() {
         res.set_header("Cache-Control", "no-cache");
         res.set_content(std::string(openapi_json()), "application/json");
     });
-    ctx.add_route("GET", R"(/|/index\.html|/app\.css|/app\.js)", "page",
+    ctx.add_route("GET", R"(/|/index\.html|/app\.css|/app\.js|/terms\.js)", "page",
                   [this](const Request& req, Response& res) {
                       auto asset = web.get(req.path);
                       if (!asset)

@@ -1,6 +1,6 @@
 #pragma once
 /// @file web_assets.h
-/// The search page (web/index.html, app.css, app.js) served at "/". The files in web/ are the
+/// The search page (web/index.html, app.css, app.js, terms.js) served at "/". The files in web/ are the
 /// source of truth; the build embeds them in the binary (cmake/embed_files.cmake), so an
 /// installed `qiss` needs no other file. With `qiss serve --web-dir web` they are read from the
 /// folder at each request instead, so an edit shows on the next reload.
@@ -25,8 +25,8 @@ class WebAssets {
     /// embedded at build time.
     static WebAssets open(const std::filesystem::path& dir = {});
 
-    /// The file for a request path: "/" and "/index.html" give index.html; "/app.css" and
-    /// "/app.js" the others; nullopt for any other path or a file that cannot be read.
+    /// The file for a request path: "/" and "/index.html" give index.html; "/app.css",
+    /// "/app.js" and "/terms.js" the others; nullopt for any other path or a file that cannot be read.
     std::optional<WebAsset> get(std::string_view path) const;
 
     /// "embedded" or the folder.
