@@ -36,10 +36,10 @@ struct CollectionOptions {
     /// Search parameters used when a search passes none (`qiss serve/search --ef-search,
     /// --nprobe, --k-factor`); also stored in the index so that they take the concurrent path.
     SearchOptions search;
-    /// Deep paging (search_after): a page whose cursor is at most this deep (rank + 2k) is
+    /// Deep paging (search_after): a page whose cursor is at most this deep (1.5 × rank + 2k) is
     /// taken from the index's nearest; a deeper one scans every stored vector (exact, its cost
     /// independent of the depth: docs/benchmarks.md, "Deep paging"). 0: always scan.
-    int cursor_index_depth = 4000;
+    int cursor_index_depth = 1000;
 };
 
 /// One hit of a search.
@@ -162,7 +162,7 @@ class Collection {
     std::string model_fingerprint_;
     std::string fixed_factory_;
     SearchOptions search_defaults_;
-    int cursor_index_depth_ = 4000;
+    int cursor_index_depth_ = 1000;
     bool dirty_ = false;
     std::unique_ptr<const InferenceModel> model_;
     std::unique_ptr<ImageStore> store_;

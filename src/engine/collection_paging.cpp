@@ -31,9 +31,11 @@ bool excluded(std::uint64_t id, std::span<const std::uint64_t> exclude) {
 std::vector<Hit> Collection::search_after(const float* query, int k, const Cursor& after,
                                           std::span<const std::uint64_t> exclude) const {
     QISS_ASSERT(k >= 1 && after.rank >= 0);
-    // Twice the page past the cursor: an approximate index (HNSW) asked for more neighbours
-    // may find some it missed before, which rank above the cursor and are dropped.
-    const std::int64_t depth = after.rank + 2 * k + static_cast<std::int64_t>(exclude.size());
+    // Half as deep again, and twice the page: an approximate index (HNSW) asked for more
+    // neighbours finds some it missed before, which rank above the cursor and are dropped; the
+    // deeper the cursor, the more of them (measured: bench/paging.cpp).
+    const std::int64_t depth =
+        after.rank + after.rank / 2 + 2 * k + static_cast<std::int64_t>(exclude.size());
     if (depth <= cursor_index_depth_) {
         const int want = static_cast<int>(depth);
         std::vector<Hit> hits = search(query, want, 0, exclude);
