@@ -149,7 +149,7 @@ TEST_F(ServerTest, EveryErrorIsAJsonBodyWithTheRightStatus) {
                  400, "uploaded image");
     expect_error(cli.Post("/api/search",
                           httplib::MultipartFormDataItems{{"file", png, "a.png", "image/png"}}),
-                 400, "`image` field");
+                 400, "no `image` or `terms` field");
     std::string big = png + std::string(60000, '\0');
     expect_error(cli.Post("/api/search", image_form(big, "big.png")), 413, "limit");
     expect_error(cli.Post("/api/search", image_form(std::string(300000, 'x'), "huge.png")), 413,
