@@ -1,5 +1,7 @@
 #include "index/faiss_check.h"
 
+#include <cstring>
+
 #include <faiss/IndexFlatCodes.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
@@ -70,6 +72,13 @@ std::string check_ivf(const faiss::IndexIVF& index) {
 std::string find_inconsistency(const faiss::Index* index) {
     if (!index) return "a missing index";
     if (index->ntotal < 0 || index->d <= 0) return "a negative size or dimension";
+    // FAISS reads the metric as a raw int: a damaged file can hold a value of no enumerator,
+    // which must not be loaded as a MetricType (undefined behaviour; fuzz finding 7).
+    static_assert(sizeof(faiss::MetricType) == sizeof(int));
+    int metric = 0;
+    std::memcpy(&metric, &index->metric_type, sizeof metric);
+    if (metric != faiss::METRIC_INNER_PRODUCT && metric != faiss::METRIC_L2)
+        return "an unknown metric";
     if (const auto* map = dynamic_cast<const faiss::IndexIDMap*>(index)) {
         if (!map->index || map->index->ntotal != map->ntotal ||
             map->id_map.size() != static_cast<std::size_t>(map->ntotal))
