@@ -64,9 +64,13 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
     r.k = q.k;
     r.offset = q.offset;
     r.after = q.after;
-    const std::uint64_t fingerprint = query_fingerprint(q);
+    // Only a cursor read or written needs the fingerprint (an image's hashes every pixel).
+    std::optional<std::uint64_t> fingerprint;
     std::optional<Cursor> after;
-    if (!q.after.empty()) after = decode_cursor(q.after, fingerprint);
+    if (!q.after.empty()) {
+        fingerprint = query_fingerprint(q);
+        after = decode_cursor(q.after, *fingerprint);
+    }
     const std::vector<QueryTerm> terms = terms_of(q);
     std::vector<std::vector<float>> vectors;
     std::vector<std::uint64_t> exclude;
@@ -98,7 +102,8 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
         next.score = r.hits.back().score;
         next.id = r.hits.back().id;
         next.rank = (after ? after->rank : q.offset) + q.k;
-        r.next = encode_cursor(next, fingerprint);
+        if (!fingerprint) fingerprint = query_fingerprint(q);
+        r.next = encode_cursor(next, *fingerprint);
     }
     r.took_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
