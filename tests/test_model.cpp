@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "model/inference_model.h"
+#include "model/mix_style.h"
 #include "model/model.h"
 #include "model/model_file.h"
 #include "model/sru.h"
@@ -144,6 +145,46 @@ TEST(TextEncoder, ReverseWithinLengthIsAnInvolutionThatKeepsPadding) {
         torch::tensor({2, 1, 0, 3, 4, 0, 1, 2, 3, 4, 4, 3, 2, 1, 0}, torch::kInt64).view({3, 5});
     EXPECT_TRUE(torch::equal(idx, expected));
     EXPECT_TRUE(torch::equal(idx.gather(1, idx), torch::arange(5).expand({3, 5})));
+}
+
+TEST(MixStyle, KeepsEachImagesPatternAndMixesOnlyItsStatistics) {
+    torch::manual_seed(3);
+    // Two images with very different per-channel statistics.
+    auto x = torch::cat({torch::randn({1, 4, 6, 6}) * 0.5 + 2, torch::randn({1, 4, 6, 6}) * 3 - 1});
+    auto stats = [](const torch::Tensor& t) {
+        return std::pair{t.mean({2, 3}), t.var({2, 3}, false).sqrt()};
+    };
+    auto [mu, sd] = stats(x);
+    for (int trial = 0; trial < 20; ++trial) {
+        auto y = mix_style(x, 0.1f);
+        auto [mu_y, sd_y] = stats(y);
+        // Each output image is its input image, standardised and rescaled: same pattern.
+        auto zx = (x - mu.unsqueeze(2).unsqueeze(3)) / sd.unsqueeze(2).unsqueeze(3);
+        auto zy = (y - mu_y.unsqueeze(2).unsqueeze(3)) / sd_y.unsqueeze(2).unsqueeze(3);
+        EXPECT_TRUE(torch::allclose(zx, zy, 1e-3, 1e-3));
+        // Its statistics lie between the two images' own (a convex mix, one weight per image).
+        auto lo = torch::minimum(mu[0], mu[1]) - 1e-4, hi = torch::maximum(mu[0], mu[1]) + 1e-4;
+        EXPECT_TRUE((mu_y >= lo).all().item<bool>() && (mu_y <= hi).all().item<bool>());
+    }
+    // A batch of identical images has nothing to mix.
+    auto same = x.slice(0, 0, 1).repeat({3, 1, 1, 1});
+    EXPECT_TRUE(torch::allclose(mix_style(same, 0.1f), same, 1e-4, 1e-4));
+}
+
+TEST(MixStyle, TheImageBranchIgnoresItOutsideTraining) {
+    ImageEncoder enc(model_preset("tiny"));
+    auto x = torch::randn({4, 3, 32, 32});
+    enc->eval();
+    auto before = enc->forward(x);
+    enc->set_mix_style(1.0f, 0.1f);
+    EXPECT_TRUE(torch::equal(before, enc->forward(x)));
+    // In training it changes the output (batch-norm uses the batch's statistics either way).
+    enc->train();
+    enc->set_mix_style(0.0f, 0.1f);
+    auto plain = enc->forward(x);
+    enc->set_mix_style(1.0f, 0.1f);
+    EXPECT_FALSE(torch::allclose(enc->forward(x), plain, 1e-3, 1e-3));
+    EXPECT_THROW(enc->set_mix_style(1.5f, 0.1f), Error);
 }
 
 // The server embeds queries from many threads at once, without a lock, through a const model.

@@ -3,13 +3,17 @@
 // view with similar images, and query arithmetic: stored images added to the query and
 // "without …" texts taken away, shown as removable chips. The URL holds the state (?q=TEXT,
 // ?id=ID, ?collapse=1, ?with=ID, ?without=TEXT) so links can be shared and the back button
-// works. Talks to the JSON API of docs/api.md.
+// works. With a calibrated model, the results whose relevance is below RELEVANCE_LINE are folded
+// under a "relevance line" until asked for. Talks to the JSON API of docs/api.md.
 
 import { MAX_ADDED, addedFromUrl, renderChips, termsRequest } from './terms.js';
 
 const PAGE_SIZE = 24;
 const SIMILAR_K = 12;
 const DEBOUNCE_MS = 300;
+/// Results whose calibrated relevance (the answer's `relevance`) is below this are folded under
+/// a line ("N more results below the relevance line") until the line is opened.
+const RELEVANCE_LINE = 0.5;
 /// The deepest offset a collapsed search pages to (it pages by offset; others follow `next`).
 const MAX_OFFSET = 10000;
 
@@ -54,6 +58,11 @@ let afterDetail = null;
 let shown = 0;
 /// The `next` cursor of the last page shown: "More" asks for the page after it.
 let nextCursor = null;
+/// The relevance line of the results on screen: its list item (null while no result is folded
+/// under it), how many results are under it, whether they are shown, whether more pages follow,
+/// and whether even the first result is below it (then nothing is folded: the closest results
+/// are shown with a warning).
+const line = { item: null, below: 0, open: false, full: false, allBelow: false };
 let requestSeq = 0;
 let controller = null;
 let debounceTimer = 0;
@@ -141,7 +150,9 @@ function resultItem(hit) {
   const label = labelOf(hit);
   a.href = urlFor({ q: urlState().q, id: String(hit.id) });
   a.dataset.id = hit.id;
-  a.title = `${label}, score ${hit.score.toFixed(3)}`;
+  a.title = label +
+    (typeof hit.relevance === 'number' ? `, relevance ${hit.relevance.toFixed(2)}` : '') +
+    `, score ${hit.score.toFixed(3)}`;
   img.src = hit.thumbnail_url;
   img.alt = label;
   li.querySelector('.caption').textContent = label;
@@ -170,20 +181,74 @@ function describeLanguage(query) {
   return `Language: ${l.name} (${l.code})${l.reliable ? '' : ', uncertain'}`;
 }
 
+function belowLine(hit) {
+  return typeof hit.relevance === 'number' && hit.relevance < RELEVANCE_LINE;
+}
+
+/// Shows the relevance line's count.
+function updateLine() {
+  els.more.hidden = !line.full;
+  if (!line.item) return;
+  const button = line.item.querySelector('button');
+  const more = line.full ? '+' : '';
+  button.textContent = line.open
+    ? `Below the relevance line: ${line.below}${more} result${line.below === 1 ? '' : 's'} ` +
+      'that are less likely to match'
+    : `${line.below}${more} more result${line.below === 1 && !more ? '' : 's'} below the ` +
+      'relevance line';
+  button.setAttribute('aria-expanded', String(line.open));
+}
+
+function openLine() {
+  line.open = true;
+  for (const el of els.results.querySelectorAll('.below-line')) el.hidden = false;
+  updateLine();
+}
+
+function lineItem() {
+  const li = document.createElement('li');
+  li.className = 'relevance-line';
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.id = 'relevance-line';
+  button.addEventListener('click', () => { if (!line.open) openLine(); });
+  li.append(button);
+  return li;
+}
+
 function render(answer, append) {
-  if (!append) els.results.replaceChildren();
-  for (const hit of answer.results) els.results.append(resultItem(hit));
+  if (!append) {
+    els.results.replaceChildren();
+    Object.assign(line, { item: null, below: 0, open: false,
+                          allBelow: answer.results.length > 0 && belowLine(answer.results[0]) });
+  }
+  for (const hit of answer.results) {
+    const li = resultItem(hit);
+    if (!line.allBelow && belowLine(hit)) {
+      if (!line.item) {
+        line.item = lineItem();
+        els.results.append(line.item);
+      }
+      line.below += 1;
+      li.classList.add('below-line');
+      li.hidden = !line.open;
+    }
+    els.results.append(li);
+  }
   shown += answer.results.length;
   nextCursor = answer.next || null;
   if (current.type !== 'image') els.language.textContent = describeLanguage(answer.query);
-  const full = Boolean(nextCursor) ||
+  line.full = Boolean(nextCursor) ||
     (answer.results.length === PAGE_SIZE && shown + PAGE_SIZE <= MAX_OFFSET);
-  els.more.hidden = !full;
+  updateLine();
   if (shown === 0) {
     setStatus(current.type === 'text' ? `No results for “${current.text}”.` : 'No results.');
   } else {
-    setStatus(`${shown} result${shown === 1 ? '' : 's'}${full ? ' so far' : ''} ` +
-              `(${Math.round(answer.took_ms)} ms)`);
+    const above = shown - line.below;
+    setStatus(`${shown} result${shown === 1 ? '' : 's'}${line.full ? ' so far' : ''}` +
+              (line.item ? `, ${above} above the relevance line` : '') +
+              (line.allBelow ? ', none above the relevance line: unlikely matches' : '') +
+              ` (${Math.round(answer.took_ms)} ms)`);
   }
 }
 
@@ -477,6 +542,7 @@ els.collapse.addEventListener('change', () => {
 });
 
 els.more.addEventListener('click', () => {
+  if (line.item && !line.open) openLine();
   if (current) runSearch(shown);
 });
 

@@ -12,6 +12,8 @@
 #   E  D with a text phase 5x longer (text_epoch_share 0.1)
 #   F  D + drawing-style augmentations (style_augment 0.3)
 #   G  D + batches of whole skin-tone families (family_batches true: hard negatives)
+#   H  D + MixStyle after the first two CNN stages (mix_style 0.5)
+#   I  D with a wider CNN (channels 32, 64, 128, 256 instead of 24, 48, 96, 192)
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
 # "--set text_epoch_share=0.1" for the middle budget of docs/model-card.md).
@@ -40,6 +42,8 @@ declare -A sets=(
   [E]="--set text_epoch_share=0.1"
   [F]="--set style_augment=0.3"
   [G]="--set family_batches=true"
+  [H]="--set mix_style=0.5"
+  [I]="--set model/image/cnn_channels=[32,64,128,256]"
 )
 for s in "${steps[@]}"; do
   model="$out/$s.qiss"

@@ -41,6 +41,30 @@ void print_markdown(const EvalReport& r) {
     }
 }
 
+/// The relevance cuts (a calibrated model): per cut, precision and survival, pooled over all
+/// locales, for the locales named in `rows`, and for image queries.
+void print_relevance(const RelevanceReport& r, bool markdown) {
+    std::vector<std::pair<std::string, const std::vector<CutStats>*>> rows = {
+        {"text, all locales", &r.text_all}};
+    for (const char* loc : {"en", "fr", "de", "es", "ja", "zh", "ru", "ar"})
+        if (auto it = r.text.find(loc); it != r.text.end()) rows.emplace_back(loc, &it->second);
+    if (!r.image.empty()) rows.emplace_back("image->image", &r.image);
+    std::string header = "| queries |", rule = "|---|";
+    for (double c : relevance_cuts()) {
+        header += fmt::format(" ≥ {:g}: precision / survival / shown |", c);
+        rule += "---|";
+    }
+    std::cout << (markdown ? "\n" : "\nrelevance cuts (top 10; precision / survival / shown)\n")
+              << header << "\n"
+              << rule << "\n";
+    for (const auto& [name, cuts] : rows) {
+        std::string line = "| " + name + " |";
+        for (const auto& c : *cuts)
+            line += fmt::format(" {:.2f} / {:.2f} / {:.1f} |", c.precision, c.survival, c.shown);
+        std::cout << line << "\n";
+    }
+}
+
 }  // namespace
 
 Command register_eval(CLI::App& app) {
@@ -80,6 +104,7 @@ Command register_eval(CLI::App& app) {
                 }
                 if (a->markdown) {
                     print_markdown(r);
+                    if (r.relevance) print_relevance(*r.relevance, true);
                     return 0;
                 }
                 std::cout << fmt::format(
@@ -102,6 +127,7 @@ Command register_eval(CLI::App& app) {
                     "image->image ({} queries): R@1 {:.3f} R@5 {:.3f} R@10 {:.3f} (skin tones "
                     "merged: R@1 {:.3f})\n",
                     i.queries, i.r1, i.r5, i.r10, r.image_to_image_merged.r1);
+                if (r.relevance) print_relevance(*r.relevance, false);
                 return 0;
             }};
 }

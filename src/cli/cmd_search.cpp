@@ -120,6 +120,7 @@ Command register_search(CLI::App& app) {
         bool json = false;
         bool collapse = false;
         float collapse_threshold = kDefaultDupeThreshold;
+        std::optional<float> min_relevance;
         double map_size_gb = 64;
         SearchOptions search;
     };
@@ -142,6 +143,10 @@ Command register_search(CLI::App& app) {
                         "Cosine at or above which --collapse folds a result (implies --collapse)")
             ->check(CLI::Range(0.0, 1.0))
             ->capture_default_str();
+    sub->add_option("--min-relevance", a->min_relevance,
+                    "Leave out results whose calibrated relevance is below this (0..1; needs a "
+                    "calibrated model, see qiss calibrate)")
+        ->check(CLI::Range(0.0, 1.0));
     sub->add_flag("--json", a->json, "Print one JSON object");
     add_map_size_option(sub, a->map_size_gb);
     add_search_options(sub, a->search);
@@ -156,6 +161,7 @@ Command register_search(CLI::App& app) {
                 q.offset = a->offset;
                 q.after = a->after;
                 if (collapse->count() || threshold->count()) q.collapse = a->collapse_threshold;
+                q.min_relevance = a->min_relevance;
                 CollectionOptions co;
                 co.read_only = true;
                 co.store_map_size = map_size_bytes(a->map_size_gb);
@@ -173,8 +179,12 @@ Command register_search(CLI::App& app) {
                 for (std::size_t n = 0; n < r.hits.size(); ++n) {
                     const Hit& h = r.hits[n];
                     const std::size_t folded = n < r.similar.size() ? r.similar[n].size() : 0;
+                    const std::string relevance =
+                        n < r.relevance.size() ? fmt::format("  relevance {:.2f}", r.relevance[n])
+                                               : "";
                     std::cout << fmt::format(
-                        "{:>4}  {:.4f}  id {:<8} {}{}{}\n", ++rank, h.score, h.id, h.record.source,
+                        "{:>4}  {:.4f}{}  id {:<8} {}{}{}\n", ++rank, h.score, relevance, h.id,
+                        h.record.source,
                         h.record.caption.empty() ? "" : fmt::format("  \"{}\"", h.record.caption),
                         folded ? fmt::format("  (+{} similar)", folded) : "");
                 }

@@ -48,6 +48,7 @@ struct Command {
 Command register_corpus(CLI::App& app);
 Command register_train(CLI::App& app);
 Command register_eval(CLI::App& app);
+Command register_calibrate(CLI::App& app);
 Command register_embed(CLI::App& app);
 Command register_index(CLI::App& app);
 Command register_search(CLI::App& app);
@@ -60,6 +61,7 @@ inline void register_all(CLI::App& app, std::vector<Command>& out) {
     out.push_back(register_corpus(app));
     out.push_back(register_train(app));
     out.push_back(register_eval(app));
+    out.push_back(register_calibrate(app));
     out.push_back(register_embed(app));
     out.push_back(register_index(app));
     out.push_back(register_search(app));

@@ -114,6 +114,8 @@ class Collection {
     /// The side of the square RGB image the model takes (ModelConfig::preprocess.size).
     int input_size() const { return model_->config().preprocess.size; }
     int dim() const { return model_->dim(); }
+    /// The model's relevance calibration (score -> probability of relevance), if it has one.
+    const std::optional<Calibration>& calibration() const { return model_->calibration(); }
     CollectionInfo info() const;
     const std::filesystem::path& dir() const { return dir_; }
 

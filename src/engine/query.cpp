@@ -54,6 +54,34 @@ std::vector<float> combine(const std::vector<std::vector<float>>& vectors,
     return sum;
 }
 
+/// Fills r.relevance from the collection's calibration and drops the hits below
+/// q.min_relevance (hits are sorted by score and relevance grows with it: a suffix).
+void apply_relevance(const Collection& c, const Query& q, const std::vector<QueryTerm>& terms,
+                     QueryResult& r) {
+    r.min_relevance = q.min_relevance;
+    const auto& calibration = c.calibration();
+    const bool has_text = std::any_of(terms.begin(), terms.end(), [](const QueryTerm& t) {
+        return t.kind == QueryTerm::Kind::Text;
+    });
+    const std::optional<PlattScaling> map = !calibration ? std::nullopt
+                                            : has_text   ? calibration->text
+                                                         : calibration->image;
+    QISS_CHECK(map || !q.min_relevance,
+               "min_relevance needs a calibrated model; this collection's model has no {} "
+               "calibration (add one with `qiss calibrate`)",
+               has_text ? "text" : "image");
+    if (!map) return;
+    const double prior = collection_prior(c.store().count());
+    for (const Hit& h : r.hits)
+        r.relevance.push_back(static_cast<float>(map->relevance(h.score, prior)));
+    if (!q.min_relevance) return;
+    std::size_t keep = 0;
+    while (keep < r.relevance.size() && r.relevance[keep] >= *q.min_relevance) ++keep;
+    r.hits.resize(keep);
+    r.relevance.resize(keep);
+    if (r.similar.size() > keep) r.similar.resize(keep);
+}
+
 }  // namespace
 
 QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& limits) {
@@ -97,6 +125,7 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
         r.similar.assign(std::make_move_iterator(folded.similar.begin() + static_cast<long>(skip)),
                          std::make_move_iterator(folded.similar.end()));
     }
+    apply_relevance(c, q, terms, r);
     if (!q.collapse && static_cast<int>(r.hits.size()) == q.k) {
         Cursor next;
         next.score = r.hits.back().score;

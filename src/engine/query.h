@@ -37,6 +37,10 @@ struct QueryResult {
     std::optional<float> collapse;  ///< the query's collapse threshold, if it asked for one
     /// With collapse: per hit, the ids of the near-duplicates folded into it, best first.
     std::vector<std::vector<std::uint64_t>> similar;
+    /// With a calibrated model: per hit, the probability that it is relevant (in [0, 1]);
+    /// empty otherwise.
+    std::vector<float> relevance;
+    std::optional<float> min_relevance;  ///< the query's, if it gave one
     /// The `after` token of the next page when this page is full (k hits) and not collapsed;
     /// empty otherwise (engine/cursor.h).
     std::string next;
@@ -50,7 +54,10 @@ struct QueryResult {
 /// normalised weighted sum of its terms' unit embeddings and excludes the ids it names. With
 /// `collapse`, kCollapseFetch × (offset + k) nearest images are folded (collapse_hits) and the
 /// page is taken from the folded list. With `after`, the page after that cursor
-/// (Collection::search_after); an invalid cursor, or one of another query, throws.
+/// (Collection::search_after); an invalid cursor, or one of another query, throws. With a
+/// calibrated model each hit gets its relevance (the text calibration when a term is a text,
+/// else the image one); `min_relevance` drops the hits below it and throws for a model without
+/// calibration.
 QueryResult run_query(const Collection& collection, const Query& query,
                       const QueryLimits& limits = {});
 

@@ -81,6 +81,9 @@ void validate_query(const Query& q, const QueryLimits& limits) {
                q.offset + q.k);
     QISS_CHECK(q.after.empty() || q.offset == 0,
                "give offset or after, not both (after continues where the previous page ended)");
+    QISS_CHECK(!q.min_relevance || (*q.min_relevance >= 0 && *q.min_relevance <= 1),
+               "min_relevance must be a probability in [0, 1] (got {})",
+               q.min_relevance.value_or(0));
     QISS_CHECK(q.after.empty() || !q.collapse, "a collapsed search pages with offset, not after");
     switch (q.kind) {
         case Query::Kind::Text:

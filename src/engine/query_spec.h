@@ -73,6 +73,9 @@ struct Query {
     /// is at least this is listed under that hit ("+N similar") instead of taking a place
     /// (engine/dupes.h). Unset: every hit is a result.
     std::optional<float> collapse;
+    /// Leave out the results whose calibrated relevance (model/calibration.h) is below this, in
+    /// [0, 1]; needs a calibrated model. Unset: every result.
+    std::optional<float> min_relevance;
 };
 
 /// The terms a query combines: its `terms` for Kind::Terms, else its one text, image or id with
@@ -83,7 +86,7 @@ std::vector<QueryTerm> terms_of(const Query& query);
 /// text, invalid UTF-8, an empty image, k or offset out of bounds, a collapse threshold outside
 /// (0, 1], a collapsed search beyond result max_k, no or too many terms, a weight that is not
 /// finite or beyond ±kMaxTermWeight, weights that are all zero, or `after` with an offset or a
-/// collapsed search (the message says which).
+/// collapsed search, or a min_relevance outside [0, 1] (the message says which).
 void validate_query(const Query& query, const QueryLimits& limits = {});
 
 }  // namespace qiss

@@ -154,7 +154,8 @@ nlohmann::json EvalReport::to_json() const {
             {"image_to_image", stats_json(image_to_image, false)},
             {"image_to_image_skin_tones_merged", stats_json(image_to_image_merged, false)},
             {"gallery", gallery},
-            {"gallery_size", gallery_size}};
+            {"gallery_size", gallery_size},
+            {"relevance", relevance ? relevance->to_json() : nlohmann::json()}};
 }
 
 std::string skin_tone_family(const std::string& id) {
@@ -173,6 +174,8 @@ std::string skin_tone_family(const std::string& id) {
 EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
                     const EvalOptions& opt) {
     EvalReport report;
+    const auto& calibration = model.calibration();
+    if (calibration && calibration->text && calibration->image) report.relevance.emplace();
     std::vector<const ManifestEntry*> gallery_entries;
     const bool by_vendor = !opt.gallery_vendor.empty();
     report.gallery = by_vendor ? "vendor " + opt.gallery_vendor
@@ -219,8 +222,11 @@ EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
                 q.first.begin() + std::min(q.first.size(), s + opt.batch_size));
             parts.push_back(model.embed_texts(texts));
         }
-        auto stats =
-            recall_stats(relevant_ranks(torch::cat(parts), q.second, gallery, gallery_labels));
+        auto embedded = torch::cat(parts);
+        auto stats = recall_stats(relevant_ranks(embedded, q.second, gallery, gallery_labels));
+        if (report.relevance)
+            report.relevance->text[loc] =
+                cut_stats(*calibration->text, embedded, q.second, gallery, gallery_labels);
         report.text_to_image[loc] = stats;
         report.tokens[loc] = token_stats(model, q.first);
         accumulate(report.text_to_image_mean, stats);
@@ -230,6 +236,11 @@ EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
         }
     }
     divide(report.text_to_image_mean, report.text_to_image.size());
+    if (report.relevance) {
+        std::vector<std::vector<CutStats>> all;
+        for (const auto& [loc, cuts] : report.relevance->text) all.push_back(cuts);
+        report.relevance->text_all = pool_cut_stats(all);
+    }
     divide(report.text_to_image_mean_large, report.large_locales);
 
     // Image -> image: the query vendor's image of each gallery identity.
@@ -245,6 +256,9 @@ EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
             for (auto i : kept) labels.push_back(label_of.at(query_entries[i]->id));
             report.image_to_image =
                 recall_stats(relevant_ranks(q, labels, gallery, gallery_labels));
+            if (report.relevance)
+                report.relevance->image =
+                    cut_stats(*calibration->image, q, labels, gallery, gallery_labels);
             std::unordered_map<std::string, int64_t> family_of;
             auto family = [&](const std::string& id) {
                 return family_of.try_emplace(skin_tone_family(id), family_of.size()).first->second;

@@ -3,6 +3,7 @@
 /// Retrieval metrics on a held-out gallery: text->image per locale and image->image.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "corpus/manifest.h"
+#include "eval/relevance_eval.h"
 #include "model/model.h"
 
 namespace qiss {
@@ -62,6 +64,8 @@ struct EvalReport {
     /// code points 1f3fb..1f3ff removed); equal to image_to_image for other corpora.
     RecallStats image_to_image_merged;
     std::size_t gallery_size = 0;
+    /// With a calibrated model: how its relevance cuts hold on this gallery.
+    std::optional<RelevanceReport> relevance;
     /// The documented `qiss eval --json` object.
     nlohmann::json to_json() const;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "model/mix_style.h"
 
 namespace qiss {
 namespace nn = torch::nn;
@@ -54,13 +55,30 @@ ImageEncoderImpl::ImageEncoderImpl(const ModelConfig& c)
             features_->push_back(ResBlock(in, out, (s > 0 && b == 0) ? 2 : 1));
             in = out;
         }
+        if (s < 2 && s + 1 < c.cnn_channels.size()) mix_after_.push_back(features_->size() - 1);
     }
     register_module("features", features_);
     fc_ = register_module("fc", nn::Linear(in, c.embed_dim));
 }
 
+void ImageEncoderImpl::set_mix_style(float p, float alpha) {
+    QISS_CHECK(p >= 0 && p <= 1 && alpha > 0, "invalid MixStyle settings p={} alpha={}", p, alpha);
+    mix_p_ = p;
+    mix_alpha_ = alpha;
+}
+
 torch::Tensor ImageEncoderImpl::forward(const torch::Tensor& x) {
-    auto f = features_->forward(x.contiguous(at::MemoryFormat::ChannelsLast));
+    torch::Tensor f = x.contiguous(at::MemoryFormat::ChannelsLast);
+    const bool mix = is_training() && mix_p_ > 0 && torch::rand({1}).item<float>() < mix_p_;
+    std::size_t i = 0, next_mix = 0;
+    for (auto& module : *features_) {
+        f = module.forward(f);
+        if (mix && next_mix < mix_after_.size() && mix_after_[next_mix] == i) {
+            f = mix_style(f, mix_alpha_);
+            ++next_mix;
+        }
+        ++i;
+    }
     auto pooled = weldon_pool(f, weldon_k_, weldon_alpha_);
     return torch::nn::functional::normalize(fc_(pooled),
                                             torch::nn::functional::NormalizeFuncOptions().dim(1));

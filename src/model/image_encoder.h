@@ -30,9 +30,14 @@ class ImageEncoderImpl : public torch::nn::Module {
     explicit ImageEncoderImpl(const ModelConfig& config);
     /// x: [B,3,S,S] preprocessed images -> [B,D] unit vectors.
     torch::Tensor forward(const torch::Tensor& x);
+    /// Training only: MixStyle (model/mix_style.h) after each of the first two CNN stages, with
+    /// probability `p` per forward pass; 0 = off (the default, and always so in eval mode).
+    void set_mix_style(float p, float alpha);
 
   private:
     int weldon_k_;
+    float mix_p_ = 0.0f, mix_alpha_ = 0.1f;
+    std::vector<std::size_t> mix_after_;  ///< indices in features_ after which MixStyle runs
     float weldon_alpha_;
     torch::nn::Sequential features_{nullptr};
     torch::nn::Linear fc_{nullptr};

@@ -34,6 +34,8 @@ class InferenceModel {
     int dim() const { return model_.dim(); }
     /// How the model was made (command, corpus, seed, time, eval), from the model file.
     const nlohmann::json& training_info() const { return model_.training_info(); }
+    /// Score -> probability of relevance, per query kind; none for a model without one.
+    const std::optional<Calibration>& calibration() const { return model_.calibration(); }
 
   private:
     /// Mutable only because libtorch modules have no const forward(): the network stays in

@@ -28,6 +28,15 @@ Model Model::from_bytes(const std::string& bytes, const std::string& what) {
     }
     Model m(std::move(config), Tokenizer(std::move(c.tokenizer)));
     m.training_info_ = c.header.value("training", nlohmann::json::object());
+    if (c.header.contains("calibration")) {
+        try {
+            m.calibration_ = c.header.at("calibration").get<Calibration>();
+        } catch (const nlohmann::json::exception& e) {
+            QISS_THROW("{}: invalid calibration: {}", what, e.what());
+        } catch (const Error& e) {
+            QISS_THROW("{}: {}", what, e.what());
+        }
+    }
     try {
         torch::serialize::InputArchive archive;
         std::istringstream in(c.weights);
@@ -49,6 +58,7 @@ Model Model::load(const std::filesystem::path& path) {
 std::string Model::to_bytes() const {
     ModelFileContents c;
     c.header = {{"config", config_}, {"training", training_info_}};
+    if (calibration_) c.header["calibration"] = *calibration_;
     c.tokenizer = tokenizer_.serialized();
     torch::serialize::OutputArchive archive;
     net_->save(archive);

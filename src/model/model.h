@@ -4,6 +4,7 @@
 /// network, all from one model file.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
+#include "model/calibration.h"
 #include "model/dual_encoder.h"
 #include "model/model_config.h"
 #include "text/tokenizer.h"
@@ -52,12 +54,16 @@ class Model {
     /// Free-form record of how the model was made (command, corpus, seed, time, eval).
     nlohmann::json& training_info() { return training_info_; }
     const nlohmann::json& training_info() const { return training_info_; }
+    /// The relevance calibration stored with the model (none in files written before it).
+    const std::optional<Calibration>& calibration() const { return calibration_; }
+    void set_calibration(std::optional<Calibration> c) { calibration_ = std::move(c); }
 
   private:
     ModelConfig config_;
     Tokenizer tokenizer_;
     DualEncoder net_;
     nlohmann::json training_info_ = nlohmann::json::object();
+    std::optional<Calibration> calibration_;
 };
 
 /// uint8 RGB images [N,S,S,3] -> floats in [0,1], [N,3,S,S].

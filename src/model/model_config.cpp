@@ -113,6 +113,8 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
          {"temperature", c.temperature},
          {"image_pair_weight", c.image_pair_weight},
          {"style_augment", c.style_augment},
+         {"mix_style", c.mix_style},
+         {"mix_style_alpha", c.mix_style_alpha},
          {"texts_per_identity", c.texts_per_identity},
          {"sampler", c.sampler},
          {"anchor_locale", c.anchor_locale},
@@ -145,6 +147,8 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     json_get_to(j.at("temperature"), c.temperature);
     json_get_to(j.at("image_pair_weight"), c.image_pair_weight);
     c.style_augment = json_value(j, "style_augment", 0.0f);
+    c.mix_style = json_value(j, "mix_style", 0.0f);
+    c.mix_style_alpha = json_value(j, "mix_style_alpha", 0.1f);
     json_get_to(j.at("texts_per_identity"), c.texts_per_identity);
     // Files written before the balanced sampler: random locales, English first.
     c.sampler = j.value("sampler", "random");
@@ -226,6 +230,9 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
     require(t.image_pair_weight >= 0, "image_pair_weight", t.image_pair_weight, "a number >= 0");
     require(t.style_augment >= 0 && t.style_augment <= 1, "style_augment", t.style_augment,
             "a probability in [0, 1]");
+    require(t.mix_style >= 0 && t.mix_style <= 1, "mix_style", t.mix_style,
+            "a probability in [0, 1]");
+    require(t.mix_style_alpha > 0, "mix_style_alpha", t.mix_style_alpha, positive);
     require(t.texts_per_identity >= 1, "texts_per_identity", t.texts_per_identity, pos);
     require_one_of("sampler", t.sampler, {"balanced", "random"});
     require(t.text_pair_weight >= 0, "text_pair_weight", t.text_pair_weight, "a number >= 0");

@@ -62,7 +62,11 @@ struct TrainConfig {
     /// Probability of each drawing-style augmentation per training image (posterize, blur,
     /// outline thickening/thinning, saturation and gamma; train/augment.h); 0 = none.
     float style_augment = 0.0f;
-    int texts_per_identity = 4;  ///< texts drawn per identity and step
+    /// MixStyle (model/mix_style.h): probability per training step that the image branch mixes
+    /// the channel statistics of its images after its first two stages; 0 = off.
+    float mix_style = 0.0f;
+    float mix_style_alpha = 0.1f;  ///< Beta(alpha, alpha) of the mixing weight
+    int texts_per_identity = 4;    ///< texts drawn per identity and step
     /// How an identity's texts are chosen: "balanced" (each identity cycles through all of its
     /// locales without replacement: captions on the first cycle, keyword bundles on the next,
     /// alternating)

@@ -59,6 +59,7 @@ nlohmann::json to_json(const QueryResult& r, PathDisplay display) {
     query["offset"] = r.offset;
     if (!r.after.empty()) query["after"] = r.after;
     if (r.collapse) query["collapse"] = *r.collapse;
+    if (r.min_relevance) query["min_relevance"] = *r.min_relevance;
     nlohmann::json results = nlohmann::json::array();
     for (std::size_t i = 0; i < r.hits.size(); ++i) {
         const Hit& h = r.hits[i];
@@ -67,6 +68,7 @@ nlohmann::json to_json(const QueryResult& r, PathDisplay display) {
                             {"source", shown_source(h.record, display)},
                             {"width", h.record.width},
                             {"height", h.record.height}};
+        if (i < r.relevance.size()) j["relevance"] = r.relevance[i];
         if (!h.record.caption.empty()) j["caption"] = h.record.caption;
         if (r.collapse)
             j["similar"] = i < r.similar.size() ? r.similar[i] : std::vector<std::uint64_t>{};

@@ -101,6 +101,34 @@ std::optional<float> collapse_member(const nlohmann::json& object) {
                                      it->dump()));
 }
 
+std::optional<float> min_relevance_param(const Request& req) {
+    std::string text;
+    if (req.has_param("min_relevance"))
+        text = req.get_param_value("min_relevance");
+    else if (req.is_multipart_form_data() && req.has_file("min_relevance"))
+        text = req.get_file_value("min_relevance").content;
+    else
+        return std::nullopt;
+    float v = 0;
+    const char* end = text.data() + text.size();
+    const auto [p, ec] = std::from_chars(text.data(), end, v);
+    if (ec != std::errc() || p != end || !(v >= 0 && v <= 1))
+        throw HttpError(400, fmt::format("min_relevance must be a probability in [0, 1] (got {})",
+                                         server::quoted(text)));
+    return v;
+}
+
+std::optional<float> min_relevance_member(const nlohmann::json& object) {
+    const auto it = object.find("min_relevance");
+    if (it == object.end() || it->is_null()) return std::nullopt;
+    if (it->is_number()) {
+        const double v = it->get<double>();
+        if (v >= 0 && v <= 1) return static_cast<float>(v);
+    }
+    throw HttpError(
+        400, fmt::format("\"min_relevance\" must be a probability in [0, 1] (got {})", it->dump()));
+}
+
 std::string after_param(const Request& req) {
     if (req.has_param("after")) return req.get_param_value("after");
     if (req.is_multipart_form_data() && req.has_file("after"))
@@ -187,8 +215,8 @@ std::vector<TermInput> terms_from_json(const nlohmann::json& terms, int max_term
 
 Query search_query_from_json(const Request& req, Query q, int max_terms) {
     const nlohmann::json body = json_body(req);
-    static const std::vector<std::string> kMembers = {"text", "image_url", "id",    "terms",
-                                                      "k",    "offset",    "after", "collapse"};
+    static const std::vector<std::string> kMembers = {
+        "text", "image_url", "id", "terms", "k", "offset", "after", "collapse", "min_relevance"};
     for (const auto& [key, value] : body.items())
         if (std::find(kMembers.begin(), kMembers.end(), key) == kMembers.end())
             throw HttpError(400, fmt::format("unknown member {} (expected one of {})", quoted(key),
@@ -201,6 +229,7 @@ Query search_query_from_json(const Request& req, Query q, int max_terms) {
         q.after = it->get<std::string>();
     }
     if (body.contains("collapse")) q.collapse = collapse_member(body);
+    if (body.contains("min_relevance")) q.min_relevance = min_relevance_member(body);
     int kinds = 0;
     for (const char* key : {"text", "image_url", "id", "terms"}) kinds += body.contains(key);
     if (kinds != 1)

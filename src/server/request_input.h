@@ -33,6 +33,12 @@ std::optional<float> collapse_param(const httplib::Request& req);
 /// The "collapse" member of a JSON search: absent, null or false = none; true = the default
 /// threshold; a number in (0, 1] = that threshold. Throws HttpError 400 otherwise.
 std::optional<float> collapse_member(const nlohmann::json& object);
+/// The `min_relevance` parameter of a search (query string or multipart field): a number in
+/// [0, 1], or nullopt if absent. Throws HttpError 400 for anything else.
+std::optional<float> min_relevance_param(const httplib::Request& req);
+/// The "min_relevance" member of a JSON search: absent or null = none, else a number in [0, 1].
+/// Throws HttpError 400 otherwise.
+std::optional<float> min_relevance_member(const nlohmann::json& object);
 /// The `after` parameter of a search (query string or multipart field): a cursor token, empty
 /// if absent (checked when the query runs).
 std::string after_param(const httplib::Request& req);

@@ -113,6 +113,7 @@ void register_search_routes(ServerContext& ctx) {
         q.offset = int_param(req, "offset", 0);
         q.after = after_param(req);
         q.collapse = collapse_param(req);
+        q.min_relevance = min_relevance_param(req);
         answer(ctx, q, res);
     });
 
@@ -122,6 +123,7 @@ void register_search_routes(ServerContext& ctx) {
         q.offset = int_param(req, "offset", 0);
         q.after = after_param(req);
         q.collapse = collapse_param(req);
+        q.min_relevance = min_relevance_param(req);
         if (req.is_multipart_form_data()) {
             query_from_form(ctx, req, q);
         } else {
@@ -139,6 +141,7 @@ void register_search_routes(ServerContext& ctx) {
                       q.offset = int_param(req, "offset", 0);
                       q.after = after_param(req);
                       q.collapse = collapse_param(req);
+                      q.min_relevance = min_relevance_param(req);
                       require_known_id(ctx, q.id);
                       answer(ctx, q, res);
                   });

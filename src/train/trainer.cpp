@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "common/error.h"
+#include "eval/calibration_fit.h"
 #include "eval/retrieval_eval.h"
 #include "model/model.h"
 #include "train/augment.h"
@@ -293,6 +294,7 @@ void train_model(const TrainOptions& o) {
     }
     Model& m = *model;
     auto& net = m.net();
+    net->image->set_mix_style(tc.mix_style, tc.mix_style_alpha);
     // One learned proxy per training identity (TrainConfig::proxy_weight); saved with the
     // optimizer state so a resumed run continues with the same proxies.
     torch::Tensor proxies =
@@ -373,6 +375,13 @@ void train_model(const TrainOptions& o) {
     info["train_images"] = n_images;
     info["train_identities"] = train.groups.size();
     info["train_seconds"] = total;
+    // Relevance calibration (issue 13): fitted on the validation identities, never the test split.
+    net->eval();
+    try {
+        m.set_calibration(fit_calibration(m, manifest.entries));
+    } catch (const Error& e) {
+        spdlog::warn("no relevance calibration: {}", e.what());
+    }
     m.save(o.out);
     ck.remove();
     spdlog::info("wrote {} ({:.1f} MB) after {}", o.out.string(),

@@ -79,11 +79,11 @@ after(async () => {
 test('typing a French query shows results and the detected language', async () => {
   await page.goto(baseUrl);
   await page.locator('#q').pressSequentially('un chat qui dort', { delay: 20 });
-  await page.locator('#results li').first().waitFor();
+  await page.locator('#results li.result').first().waitFor();
   await assert.doesNotReject(page.waitForFunction(
     () => document.getElementById('language').textContent.includes('French')));
   assert.match(await page.locator('#language').textContent(), /French \(fr\)/);
-  assert.ok(await page.locator('#results li').count() > 0);
+  assert.ok(await page.locator('#results li.result').count() > 0);
   assert.match(page.url(), /\?q=un\+chat\+qui\+dort$/);
   // Scores are cosines: any finite number in [-1, 1], sorted best first. Which emoji comes
   // first, and the sign of its score, depend on the model's weights and are not asserted.
@@ -102,13 +102,13 @@ test('typing a French query shows results and the detected language', async () =
   await page.locator('#q').press('Enter');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'smile');
   await page.locator('#more').waitFor();
-  const before = await page.locator('#results li').count();
+  const before = await page.locator('#results li.result').count();
   assert.equal(before, 24);
   const paged = page.waitForRequest((r) => new URL(r.url()).searchParams.has('after'));
   await page.locator('#more').click();
   await paged;
-  await page.waitForFunction((n) => document.querySelectorAll('#results li').length > n, before);
-  assert.equal(await page.locator('#results li').count(), 40);
+  await page.waitForFunction((n) => document.querySelectorAll('#results li.result').length > n, before);
+  assert.equal(await page.locator('#results li.result').count(), 40);
   assert.equal(new Set(await shownIds()).size, 40);
   assert.equal(await page.locator('#more').isHidden(), true);
 
@@ -138,7 +138,7 @@ test('an image chosen with the file input comes back first', async () => {
   await page.goto(baseUrl);
   await page.locator('#file').setInputFiles(path.join(emojiDir, name));
   await page.waitForFunction(
-    (n) => document.querySelector('#results li .caption')?.textContent === n, name);
+    (n) => document.querySelector('#results li.result .caption')?.textContent === n, name);
   assert.equal(await page.locator('#query-image').isVisible(), true);
   assert.match(await page.locator('#status').textContent(), /results?/);
   await shot('image-search');
@@ -177,11 +177,11 @@ test('empty and error states, and a 360 px wide screen', async () => {
   const emptyUrl = await startServer(empty);
   await page.goto(`${emptyUrl}?q=zzz`);
   await page.waitForFunction(() => document.getElementById('status').textContent.includes('No results'));
-  assert.equal(await page.locator('#results li').count(), 0);
+  assert.equal(await page.locator('#results li.result').count(), 0);
   await shot('empty');
 
   await page.goto(`${baseUrl}?q=cat`);
-  await page.locator('#results li').first().waitFor();
+  await page.locator('#results li.result').first().waitFor();
   await page.locator('#q').fill(`cat${'\u00e9'.repeat(1000)}`);  // 2003 bytes: over the limit
   await page.locator('#q').press('Enter');
   await page.locator('#error').waitFor();
@@ -190,7 +190,7 @@ test('empty and error states, and a 360 px wide screen', async () => {
 
   await page.setViewportSize({ width: 360, height: 740 });
   await page.goto(`${baseUrl}?q=cat`);
-  await page.locator('#results li').first().waitFor();
+  await page.locator('#results li.result').first().waitFor();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(overflow <= 360, `the page is ${overflow} px wide at 360 px`);
   await shot('narrow');
@@ -208,17 +208,17 @@ test('"Group near-duplicates" folds copies into one result with "+N similar", ke
   const data = path.join(tmp, 'dup-data');
   qiss('index', '--data', data, '--model', path.join(testData, 'tiny.qiss'), dir);
   const url = await startServer(data);
-  const names = () => page.locator('#results li .caption').allTextContents();
+  const names = () => page.locator('#results li.result .caption').allTextContents();
   const copies = (list) => list.filter((n) => n.endsWith(files[0])).length;
 
   await page.goto(`${url}?q=face`);
-  await page.waitForFunction(() => document.querySelectorAll('#results li').length === 12);
+  await page.waitForFunction(() => document.querySelectorAll('#results li.result').length === 12);
   assert.equal(copies(await names()), 3);
   assert.equal(await page.locator('#results .similar-count:not([hidden])').count(), 0);
 
   await page.locator('#collapse').check();
   await page.waitForFunction(() => new URL(location.href).searchParams.get('collapse') === '1');
-  await page.waitForFunction(() => document.querySelectorAll('#results li').length < 12);
+  await page.waitForFunction(() => document.querySelectorAll('#results li.result').length < 12);
   assert.equal(copies(await names()), 1);
   const badges = await page.locator('#results .similar-count:not([hidden])').allTextContents();
   assert.ok(badges.some((b) => Number(b.match(/^\+(\d+) similar$/)?.[1]) >= 2), `badges: ${badges}`);
@@ -226,11 +226,11 @@ test('"Group near-duplicates" folds copies into one result with "+N similar", ke
 
   // A shared link keeps the choice; unchecking shows every copy again.
   await page.goto(`${url}?q=face&collapse=1`);
-  await page.locator('#results li').first().waitFor();
+  await page.locator('#results li.result').first().waitFor();
   assert.equal(await page.locator('#collapse').isChecked(), true);
   assert.equal(copies(await names()), 1);
   await page.locator('#collapse').uncheck();
-  await page.waitForFunction(() => document.querySelectorAll('#results li').length === 12);
+  await page.waitForFunction(() => document.querySelectorAll('#results li.result').length === 12);
   assert.equal(new URL(page.url()).searchParams.has('collapse'), false);
 });
 
@@ -246,17 +246,17 @@ async function termIds(terms) {
   return j.results.map((h) => String(h.id));
 }
 
-const shownIds = () => page.locator('#results li a').evaluateAll((as) => as.map((a) => a.dataset.id));
+const shownIds = () => page.locator('#results li.result a').evaluateAll((as) => as.map((a) => a.dataset.id));
 
 async function waitForIds(ids) {
   await page.waitForFunction((want) => JSON.stringify(
-    [...document.querySelectorAll('#results li a')].map((a) => a.dataset.id)) === JSON.stringify(want), ids);
+    [...document.querySelectorAll('#results li.result a')].map((a) => a.dataset.id)) === JSON.stringify(want), ids);
 }
 
 test('query arithmetic: "without …" and an image added from the detail, as chips kept in the URL', async () => {
   await page.setViewportSize({ width: 1100, height: 800 });
   await page.goto(`${baseUrl}?q=face`);
-  await page.locator('#results li').first().waitFor();
+  await page.locator('#results li.result').first().waitFor();
   const plain = await shownIds();
 
   // "without heart": a chip, the URL, and the API's ranking of face − 0.5·heart.
@@ -296,4 +296,55 @@ test('query arithmetic: "without …" and an image added from the detail, as chi
   await page.goBack();
   await page.locator('#chips li.without').waitFor();
   await waitForIds(withImage);
+});
+
+test('results below the relevance line are folded until the line is opened', async () => {
+  // A model whose text map puts relevance 0.5 between the 5th and 6th result of "face" in this
+  // collection of 40 images (relevance = 1 / (1 + exp(-(a·score + b - ln 39)))): the tiny
+  // model's weights with a calibration set by hand (`qiss calibrate --text-map`).
+  const answer = JSON.parse(qiss('search', '--json', '--data', path.join(tmp, 'data'),
+    '--text', 'face', '-k', '24'));
+  const scores = answer.results.map((h) => h.score);
+  assert.ok(scores[4] > scores[5], `scores ${scores}`);
+  const middle = (scores[4] + scores[5]) / 2;
+  const a = 40 / (scores[4] - scores[5]);
+  const model = path.join(tmp, 'line.qiss');
+  qiss('calibrate', '--model', path.join(testData, 'tiny.qiss'), '--out', model,
+    '--text-map', `${a},${-a * middle + Math.log(39)}`, '--image-map', '10,-5');
+  const data = path.join(tmp, 'line-data');
+  qiss('index', '--data', data, '--model', model, path.join(tmp, 'in'));
+  const url = await startServer(data);
+
+  await page.setViewportSize({ width: 1100, height: 800 });
+  await page.goto(`${url}?q=face`);
+  const line = page.locator('#relevance-line');
+  await line.waitFor();
+  assert.equal(await page.locator('#results li.result:visible').count(), 5);
+  assert.equal(await page.locator('#results li.result').count(), 24);
+  assert.equal(await line.textContent(), '19+ more results below the relevance line');
+  assert.equal(await line.getAttribute('aria-expanded'), 'false');
+  assert.match(await page.locator('#status').textContent(), /5 above the relevance line/);
+  const title = await page.locator('#results a').first().getAttribute('title');
+  assert.match(title, /relevance (0\.\d\d|1\.00), score/);
+  await shot('relevance-line');
+
+  await line.click();
+  await page.waitForFunction(() => document.querySelectorAll('#results li.result:not([hidden])').length === 24);
+  assert.equal(await line.getAttribute('aria-expanded'), 'true');
+  // "More" pages on below the line.
+  await page.locator('#more').click();
+  await page.waitForFunction(() => document.querySelectorAll('#results li.result:not([hidden])').length === 40);
+  assert.match(await line.textContent(), /^Below the relevance line: 35 results/);
+
+  // A query none of whose results is above the line shows them all, with a warning.
+  const none = path.join(tmp, 'none.qiss');
+  qiss('calibrate', '--model', path.join(testData, 'tiny.qiss'), '--out', none,
+    '--text-map', '1,-20', '--image-map', '1,-20');
+  const noneData = path.join(tmp, 'none-data');
+  qiss('index', '--data', noneData, '--model', none, path.join(tmp, 'in'));
+  const noneUrl = await startServer(noneData);
+  await page.goto(`${noneUrl}?q=face`);
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('none above'));
+  assert.equal(await page.locator('#results li.result:visible').count(), 24);
+  assert.equal(await page.locator('#relevance-line').count(), 0);
 });
