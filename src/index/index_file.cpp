@@ -60,7 +60,7 @@ class CrcFileWriter : public faiss::IOWriter {
 
   private:
     std::FILE* f_;
-    const std::string& name_;
+    const std::string name_;
     std::uint32_t crc_ = crc_update(0, nullptr, 0);
     std::uint64_t bytes_ = 0;
 };
@@ -110,7 +110,7 @@ class CrcFileReader : public faiss::IOReader {
   private:
     std::FILE* f_;
     std::uint64_t end_;
-    const std::string& name_;
+    const std::string name_;  // a copy: the reader outlives the caller's string (fuzz finding 8)
     std::uint64_t pos_ = 0;
     std::uint32_t crc_ = crc_update(0, nullptr, 0);
 };
