@@ -91,15 +91,11 @@ Calibration fit_calibration(Model& model, const std::vector<ManifestEntry>& entr
         if (e.split == o.split) images.push_back(&e);
     QISS_CHECK(!images.empty(), "the corpus has no {} images to fit the calibration on",
                split_name(o.split));
-    std::vector<std::size_t> kept;
-    torch::Tensor gallery = embed_image_files(model, images, o.batch_size, kept);
-    std::unordered_map<std::string, int64_t> label_of;
-    std::vector<int64_t> labels;
-    std::vector<const ManifestEntry*> gallery_entries;
-    for (auto i : kept) {
-        labels.push_back(label_of.try_emplace(images[i]->id, label_of.size()).first->second);
-        gallery_entries.push_back(images[i]);
-    }
+    EmbeddedGallery g = embed_gallery(model, images, o.batch_size);
+    const torch::Tensor& gallery = g.vectors;
+    const auto& label_of = g.label_of;
+    const std::vector<int64_t>& labels = g.labels;
+    const std::vector<const ManifestEntry*>& gallery_entries = g.entries;
     QISS_CHECK(label_of.size() >= 2, "the {} split has {} identities; calibration needs at least 2",
                split_name(o.split), label_of.size());
 

@@ -89,6 +89,18 @@ torch::Tensor embed_image_files(Model& model, const std::vector<const ManifestEn
     return torch::cat(parts);
 }
 
+EmbeddedGallery embed_gallery(Model& model, const std::vector<const ManifestEntry*>& entries,
+                              int batch_size) {
+    EmbeddedGallery g;
+    std::vector<std::size_t> kept;
+    g.vectors = embed_image_files(model, entries, batch_size, kept);
+    for (auto i : kept) {
+        g.labels.push_back(g.label_of.try_emplace(entries[i]->id, g.label_of.size()).first->second);
+        g.entries.push_back(entries[i]);
+    }
+    return g;
+}
+
 namespace {
 
 void accumulate(RecallStats& mean, const RecallStats& s) {
@@ -188,16 +200,12 @@ EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
     QISS_CHECK(opt.query_vendor.empty() || opt.query_vendor != opt.gallery_vendor,
                "--query-vendor must differ from the gallery vendor ({})", opt.gallery_vendor);
 
+    EmbeddedGallery g = embed_gallery(model, gallery_entries, opt.batch_size);
+    const torch::Tensor& gallery = g.vectors;
+    const auto& label_of = g.label_of;
+    const std::vector<int64_t>& gallery_labels = g.labels;
+    const std::vector<const ManifestEntry*>& gallery_kept = g.entries;
     std::vector<std::size_t> kept;
-    torch::Tensor gallery = embed_image_files(model, gallery_entries, opt.batch_size, kept);
-    std::unordered_map<std::string, int64_t> label_of;
-    std::vector<int64_t> gallery_labels;
-    std::vector<const ManifestEntry*> gallery_kept;
-    for (auto i : kept) {
-        auto [it, _] = label_of.try_emplace(gallery_entries[i]->id, label_of.size());
-        gallery_labels.push_back(it->second);
-        gallery_kept.push_back(gallery_entries[i]);
-    }
     report.gallery_size = gallery_labels.size();
     QISS_CHECK(report.gallery_size > 0, "no gallery image could be read");
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <torch/torch.h>
@@ -77,6 +78,17 @@ std::string skin_tone_family(const std::string& id);
 /// warning and their row left out (the kept indices are returned in `kept`).
 torch::Tensor embed_image_files(Model& model, const std::vector<const ManifestEntry*>& entries,
                                 int batch_size, std::vector<std::size_t>& kept);
+
+/// Gallery images embedded, with an identity label per row (labels number the distinct ids in
+/// order of first appearance); unreadable files are left out.
+struct EmbeddedGallery {
+    torch::Tensor vectors;                              ///< [N,D]
+    std::vector<const ManifestEntry*> entries;          ///< per row
+    std::vector<int64_t> labels;                        ///< per row
+    std::unordered_map<std::string, int64_t> label_of;  ///< id -> label
+};
+EmbeddedGallery embed_gallery(Model& model, const std::vector<const ManifestEntry*>& entries,
+                              int batch_size);
 
 /// Evaluates the model on the manifest's gallery split.
 EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
