@@ -45,6 +45,14 @@ fs::path collection_with(const TempDir& dir, const fs::path& model) {
     return data;
 }
 
+/// A collection of the first 40 emoji indexed with the tiny model stripped of its calibration.
+fs::path uncalibrated_collection(const TempDir& dir) {
+    Model m = Model::load(kTiny);
+    m.set_calibration(std::nullopt);
+    m.save(dir / "plain.qiss");
+    return collection_with(dir, dir / "plain.qiss");
+}
+
 /// Checks that every result has a relevance in [0, 1], that it falls with the score, and that
 /// each is the calibration's value of the score in a collection of 40 images.
 void expect_relevance(const json& answer, const PlattScaling& map) {
@@ -176,10 +184,7 @@ TEST(RelevanceCli, CalibrateThenSearchWithMinRelevance) {
 
 TEST(RelevanceCli, AModelWithoutCalibrationHasNoRelevanceAndSaysHowToGetOne) {
     TempDir dir("relevance-none");
-    Model m = Model::load(kTiny);
-    m.set_calibration(std::nullopt);
-    m.save(dir / "plain.qiss");
-    const fs::path data = collection_with(dir, dir / "plain.qiss");
+    const fs::path data = uncalibrated_collection(dir);
     auto r = run_qiss("search --json --data " + data.string() + " --text cat -k 5", false);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     for (const auto& hit : json::parse(r.output)["results"])
@@ -228,10 +233,7 @@ TEST(RelevanceApi, MinRelevanceInEveryFormOfSearch) {
 
 TEST(RelevanceApi, MinRelevanceWithoutCalibrationIsAClientError) {
     TempDir dir("relevance-api-none");
-    Model m = Model::load(kTiny);
-    m.set_calibration(std::nullopt);
-    m.save(dir / "plain.qiss");
-    const fs::path data = collection_with(dir, dir / "plain.qiss");
+    const fs::path data = uncalibrated_collection(dir);
     ServeProcess serve(data, dir.path());
     ASSERT_GT(serve.wait_port(), 0) << serve.output();
     auto cli = serve.client();

@@ -36,6 +36,12 @@ int parse_int(const std::string& text, const std::string& name) {
         std::clamp<long long>(v, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
 }
 
+/// A search setting from the query string, else from a multipart field; nullopt if absent.
+std::optional<std::string> param_or_field(const Request& req, const char* name) {
+    if (req.has_param(name)) return req.get_param_value(name);
+    if (req.is_multipart_form_data() && req.has_file(name)) return req.get_file_value(name).content;
+    return std::nullopt;
+}
 }  // namespace
 
 bool starts_with_ignoring_case(std::string_view s, std::string_view prefix) {
@@ -52,10 +58,8 @@ std::string quoted(const std::string& value) {
 }
 
 int int_param(const Request& req, const std::string& name, int fallback) {
-    if (req.has_param(name)) return parse_int(req.get_param_value(name), name);
-    if (req.is_multipart_form_data() && req.has_file(name))
-        return parse_int(req.get_file_value(name).content, name);
-    return fallback;
+    const auto given = param_or_field(req, name.c_str());
+    return given ? parse_int(*given, name) : fallback;
 }
 
 int int_member(const nlohmann::json& object, const std::string& name, int fallback) {
@@ -68,13 +72,9 @@ int int_member(const nlohmann::json& object, const std::string& name, int fallba
 }
 
 std::optional<float> collapse_param(const Request& req) {
-    std::string text;
-    if (req.has_param("collapse"))
-        text = req.get_param_value("collapse");
-    else if (req.is_multipart_form_data() && req.has_file("collapse"))
-        text = req.get_file_value("collapse").content;
-    else
-        return std::nullopt;
+    const auto given = param_or_field(req, "collapse");
+    if (!given) return std::nullopt;
+    const std::string& text = *given;
     if (text == "0" || text == "false") return std::nullopt;
     if (text == "1" || text == "true") return kDefaultDupeThreshold;
     float v = 0;
@@ -102,13 +102,9 @@ std::optional<float> collapse_member(const nlohmann::json& object) {
 }
 
 std::optional<float> min_relevance_param(const Request& req) {
-    std::string text;
-    if (req.has_param("min_relevance"))
-        text = req.get_param_value("min_relevance");
-    else if (req.is_multipart_form_data() && req.has_file("min_relevance"))
-        text = req.get_file_value("min_relevance").content;
-    else
-        return std::nullopt;
+    const auto given = param_or_field(req, "min_relevance");
+    if (!given) return std::nullopt;
+    const std::string& text = *given;
     float v = 0;
     const char* end = text.data() + text.size();
     const auto [p, ec] = std::from_chars(text.data(), end, v);
@@ -130,10 +126,7 @@ std::optional<float> min_relevance_member(const nlohmann::json& object) {
 }
 
 std::string after_param(const Request& req) {
-    if (req.has_param("after")) return req.get_param_value("after");
-    if (req.is_multipart_form_data() && req.has_file("after"))
-        return req.get_file_value("after").content;
-    return {};
+    return param_or_field(req, "after").value_or("");
 }
 
 nlohmann::json json_body(const Request& req) {
