@@ -71,6 +71,9 @@ int run(const Options& o) {
             im.record.content_hash = fmt::format("synthetic-{}-{}", o.seed, done + i);
             im.record.width = im.record.height = 64;
             im.record.format = "synthetic";
+            // A field for the filter benchmark (bench/filter.cpp): the image's number modulo
+            // 100, so that "bucket < s" keeps s % of the collection, spread evenly.
+            im.record.metadata = {{"bucket", (done + i) % 100}};
             im.vector = seeds[seed];
             double norm = 0;
             for (auto& x : im.vector) {

@@ -122,6 +122,43 @@ TEST_P(VectorIndexTypes, RemovedIdsNeverReturned) {
     }
 }
 
+TEST_P(VectorIndexTypes, AllowedIdsRestrictTheSearchInsideFaiss) {
+    VectorIndex index = filled_index(GetParam(), x_, ids_, kCount);
+    std::vector<int64_t> removed;
+    for (std::size_t i = 0; i < kCount; i += 5) removed.push_back(ids_[i]);
+    index.remove(removed.data(), removed.size());
+    // Every third id is allowed; some of those are removed.
+    std::vector<std::uint64_t> allowed_ids;
+    for (std::size_t i = 0; i < kCount; i += 3)
+        allowed_ids.push_back(static_cast<std::uint64_t>(ids_[i]));
+    const qiss::IdSet allowed(allowed_ids);
+    EXPECT_TRUE(allowed.contains(ids_[3]));
+    EXPECT_FALSE(allowed.contains(ids_[1]));
+    EXPECT_FALSE(allowed.contains(-1));
+    EXPECT_FALSE(allowed.contains(1 << 30));
+    EXPECT_TRUE(index.can_restrict());
+    SearchOptions wide;
+    wide.ef_search = 400;
+    const auto results = index.search(x_.data(), 200, 10, wide, &allowed);
+    std::size_t found_self = 0, expected_self = 0;
+    for (std::size_t q = 0; q < 200; ++q) {
+        EXPECT_EQ(results[q].ids.size(), 10u) << q;
+        for (int64_t id : results[q].ids) {
+            EXPECT_TRUE(allowed.contains(id)) << id;
+            EXPECT_FALSE(std::count(removed.begin(), removed.end(), id)) << id;
+        }
+        // A live, allowed query vector finds itself first (approximate types: most of them).
+        if (q % 3 == 0 && q % 5 != 0) {
+            ++expected_self;
+            found_self += !results[q].ids.empty() && results[q].ids[0] == ids_[q];
+        }
+    }
+    EXPECT_GE(found_self, expected_self * 9 / 10) << GetParam();
+    // An empty set allows nothing.
+    const qiss::IdSet none;
+    EXPECT_TRUE(index.search(x_.data(), 1, 10, wide, &none)[0].ids.empty());
+}
+
 TEST_P(VectorIndexTypes, FewerThanKWithoutPadding) {
     VectorIndex index = filled_index(GetParam(), x_, ids_, 5);
     const auto results = index.search(x_.data(), 1, 10);

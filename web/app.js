@@ -1,12 +1,15 @@
 // The qiss search page: text search as you type, search by image (drop, paste, file picker),
 // paging (each "More" follows the answer's `next` cursor), grouping of near-duplicates, a detail
 // view with similar images, and query arithmetic: stored images added to the query and
-// "without …" texts taken away, shown as removable chips. The URL holds the state (?q=TEXT,
-// ?id=ID, ?collapse=1, ?with=ID, ?without=TEXT) so links can be shared and the back button
-// works. With a calibrated model, the results whose relevance is below RELEVANCE_LINE are folded
+// "without …" texts taken away, and filter conditions (typed, or a field's value clicked in the
+// detail), shown as removable chips. The URL holds the state (?q=TEXT, ?id=ID, ?collapse=1,
+// ?with=ID, ?without=TEXT, ?where=KEY=VALUE) so links can be shared and the back button works. With a calibrated model, the results whose relevance is below RELEVANCE_LINE are folded
 // under a "relevance line" until asked for. Talks to the JSON API of docs/api.md.
 
-import { MAX_ADDED, addedFromUrl, renderChips, termsRequest } from './terms.js';
+import {
+  MAX_ADDED, MAX_FILTERS, addedFromUrl, conditionLabel, conditionOf, renderChips, termsRequest,
+  withFilters,
+} from './terms.js';
 
 const PAGE_SIZE = 24;
 const SIMILAR_K = 12;
@@ -43,6 +46,8 @@ const els = {
   chips: $('chips'),
   withoutForm: $('without-form'),
   without: $('without'),
+  filterForm: $('filter-form'),
+  filter: $('filter'),
   addToQuery: $('add-to-query'),
   template: $('result-template'),
 };
@@ -50,8 +55,9 @@ const els = {
 /// The search on screen: {type: 'text', text}, {type: 'image', file} or {type: 'none'} (only
 /// added terms); its results so far.
 let current = null;
-/// Terms added to the query: stored image ids (`with`) and texts to leave out (`without`).
-let added = { with: [], without: [] };
+/// Terms added to the query: stored image ids (`with`) and texts to leave out (`without`); and
+/// the filter conditions (`where`, KEY=VALUE) the results must pass.
+let added = { with: [], without: [], where: [] };
 /// The image the detail shows, and what to do once the detail has closed and history is back.
 let detailId = null;
 let afterDetail = null;
@@ -126,6 +132,7 @@ function urlFor({ q, id }) {
   if (q) p.set('q', q);
   for (const w of added.with) p.append('with', w);
   for (const w of added.without) p.append('without', w);
+  for (const w of added.where) p.append('where', w);
   if (id) p.set('id', id);
   if (els.collapse.checked) p.set('collapse', '1');
   const s = p.toString();
@@ -246,6 +253,7 @@ function render(answer, append) {
   } else {
     const above = shown - line.below;
     setStatus(`${shown} result${shown === 1 ? '' : 's'}${line.full ? ' so far' : ''}` +
+              (answer.filter_matches ? ` of ${answer.filter_matches} filtered images` : '') +
               (line.item ? `, ${above} above the relevance line` : '') +
               (line.allBelow ? ', none above the relevance line: unlikely matches' : '') +
               ` (${Math.round(answer.took_ms)} ms)`);
@@ -282,18 +290,19 @@ async function runSearch(offset) {
     if (hasAdded() || current.type === 'none') {
       const request = termsRequest(current, added,
         { k: PAGE_SIZE, page: start, collapse: els.collapse.checked });
-      answer = await api('/api/search', { ...request, signal });
+      answer = await api(withFilters('/api/search', added.where), { ...request, signal });
     } else if (current.type === 'text') {
       const p = new URLSearchParams({ q: current.text, k: PAGE_SIZE, ...start });
       if (els.collapse.checked) p.set('collapse', 'true');
-      answer = await api(`/api/search?${p}`, { signal });
+      answer = await api(withFilters(`/api/search?${p}`, added.where), { signal });
     } else {
       const form = new FormData();
       form.append('image', current.file, current.file.name || 'image');
       form.append('k', String(PAGE_SIZE));
       for (const [name, value] of Object.entries(start)) form.append(name, String(value));
       if (els.collapse.checked) form.append('collapse', 'true');
-      answer = await api('/api/search', { method: 'POST', body: form, signal });
+      answer = await api(withFilters('/api/search', added.where),
+        { method: 'POST', body: form, signal });
     }
     if (seq !== requestSeq) return;
     showError('');
@@ -324,10 +333,14 @@ function showChips() {
 
 /// Changes the added terms, records them in a new history entry and runs the search again.
 function changeAdded(change) {
-  const next = { with: [...added.with], without: [...added.without] };
+  const next = { with: [...added.with], without: [...added.without], where: [...added.where] };
   change(next);
   if (next.with.length + next.without.length > MAX_ADDED) {
     showError(`At most ${MAX_ADDED} terms can be added to a query.`);
+    return;
+  }
+  if (next.where.length > MAX_FILTERS) {
+    showError(`At most ${MAX_FILTERS} filter conditions.`);
     return;
   }
   added = next;
@@ -426,6 +439,26 @@ function metaRow(term, value, href) {
   els.detailMeta.append(dt, dd);
 }
 
+/// A row whose value is a button: it closes the detail and keeps only the results that share
+/// the value (the filter condition `condition`).
+function filterRow(term, value, condition) {
+  if (value === undefined || value === null || value === '') return;
+  const dt = document.createElement('dt');
+  dt.textContent = term;
+  const dd = document.createElement('dd');
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'filter-by';
+  button.textContent = value;
+  button.title = `Only results with ${conditionLabel(condition)}`;
+  button.addEventListener('click', () => {
+    afterDetail = () => addFilter(condition);
+    els.detail.close();
+  });
+  dd.append(button);
+  els.detailMeta.append(dt, dd);
+}
+
 let detailSeq = 0;
 
 async function openDetail(id, mode) {
@@ -457,10 +490,12 @@ async function openDetail(id, mode) {
     const isUrl = /^https?:\/\//i.test(record.source);
     metaRow('Source', record.source, isUrl ? record.source : null);
     metaRow('Size', `${record.width} × ${record.height} px`);
-    metaRow('Format', record.format);
     if (record.added_unix_ms) metaRow('Added', new Date(record.added_unix_ms).toLocaleString());
+    filterRow('Format', record.format, `format=${record.format}`);
     for (const [key, value] of Object.entries(record.metadata || {})) {
-      metaRow(key, typeof value === 'string' ? value : JSON.stringify(value));
+      const scalar = ['string', 'number', 'boolean'].includes(typeof value);
+      if (scalar) filterRow(key, String(value), `field.${key}=${value}`);
+      else metaRow(key, JSON.stringify(value));
     }
     for (const hit of similar.results) els.similar.append(resultItem(hit));
     if (similar.results.length === 0) {
@@ -583,6 +618,25 @@ els.withoutForm.addEventListener('submit', (event) => {
   changeAdded((a) => {
     if (!a.without.includes(text)) a.without.push(text);
   });
+});
+
+/// Adds a filter condition (KEY=VALUE) and searches again.
+function addFilter(condition) {
+  changeAdded((a) => {
+    if (!a.where.includes(condition)) a.where.push(condition);
+  });
+}
+
+els.filterForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const condition = conditionOf(els.filter.value);
+  if (!condition) {
+    showError('A filter is KEY=VALUE: format=png, vendor=google, added_after=2026-11-01, ' +
+              'min_width=200, source_prefix=pets/');
+    return;
+  }
+  els.filter.value = '';
+  addFilter(condition);
 });
 
 // The image on show joins the query once the detail has closed and history is back.

@@ -121,6 +121,7 @@ Command register_search(CLI::App& app) {
         bool collapse = false;
         float collapse_threshold = kDefaultDupeThreshold;
         std::optional<float> min_relevance;
+        std::vector<std::string> where;
         double map_size_gb = 64;
         SearchOptions search;
     };
@@ -147,6 +148,11 @@ Command register_search(CLI::App& app) {
                     "Leave out results whose calibrated relevance is below this (0..1; needs a "
                     "calibrated model, see qiss calibrate)")
         ->check(CLI::Range(0.0, 1.0));
+    sub->add_option("--where", a->where,
+                    "Only images that pass this condition, KEY=VALUE (repeatable, all must "
+                    "hold): root, source_prefix, added_after, added_before, min_width, "
+                    "max_width, min_height, max_height, format, field.NAME (docs/api.md, "
+                    "\"Filters\")");
     sub->add_flag("--json", a->json, "Print one JSON object");
     add_map_size_option(sub, a->map_size_gb);
     add_search_options(sub, a->search);
@@ -162,6 +168,7 @@ Command register_search(CLI::App& app) {
                 q.after = a->after;
                 if (collapse->count() || threshold->count()) q.collapse = a->collapse_threshold;
                 q.min_relevance = a->min_relevance;
+                for (const std::string& condition : a->where) add_condition(q.filter, condition);
                 CollectionOptions co;
                 co.read_only = true;
                 co.store_map_size = map_size_bytes(a->map_size_gb);
@@ -188,6 +195,8 @@ Command register_search(CLI::App& app) {
                         h.record.caption.empty() ? "" : fmt::format("  \"{}\"", h.record.caption),
                         folded ? fmt::format("  (+{} similar)", folded) : "");
                 }
+                if (r.filter_matches)
+                    std::cout << fmt::format("{} images pass the filter\n", *r.filter_matches);
                 std::cout << fmt::format("{} results in {:.1f} ms\n", r.hits.size(), r.took_ms);
                 if (!r.next.empty()) std::cout << "next page: --after " << r.next << "\n";
                 return 0;

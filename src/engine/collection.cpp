@@ -165,6 +165,7 @@ std::unique_ptr<Collection> Collection::open(const fs::path& dir, const Collecti
     QISS_CHECK(o.cursor_index_depth >= 0, "cursor_index_depth must be at least 0 (got {})",
                o.cursor_index_depth);
     c->cursor_index_depth_ = o.cursor_index_depth;
+    c->filter_scan_max_ = o.filter_scan_max;
     c->open_index();
     return c;
 }
@@ -475,74 +476,6 @@ void Collection::save_index() {
     std::shared_lock lock(index_mutex_);
     index_->save(dir_ / kIndexFile);
     dirty_ = false;
-}
-
-namespace {
-
-/// Within each run of equal scores, ascending ids: the order deep paging continues
-/// (search_after), whatever order the index gave.
-void order_ties_by_id(SearchResult& r) {
-    for (std::size_t i = 0; i < r.ids.size();) {
-        std::size_t j = i + 1;
-        while (j < r.ids.size() && r.scores[j] == r.scores[i]) ++j;
-        std::sort(r.ids.begin() + static_cast<long>(i), r.ids.begin() + static_cast<long>(j));
-        i = j;
-    }
-}
-
-}  // namespace
-
-std::vector<Hit> Collection::search(const float* query, int k, int offset,
-                                    std::span<const std::uint64_t> exclude,
-                                    const std::optional<SearchOptions>& given) const {
-    QISS_ASSERT(k >= 1 && offset >= 0);
-    const SearchOptions& options = given ? *given : search_defaults_;
-    std::shared_lock lock(index_mutex_);
-    const int want = k + offset + static_cast<int>(exclude.size());
-    // Compressed codes (IVF-PQ) only rank candidates: k·k_factor of them are re-scored with
-    // the vectors the store holds (on disk, memory-mapped), so the index needs no full copy.
-    const bool rerank = !index_->has_exact_scores();
-    const int fetch =
-        rerank ? static_cast<int>(std::ceil(want * std::max(1.0f, options.k_factor))) : want;
-    auto found = index_->search(query, 1, fetch, options);
-    SearchResult& r = found.front();
-    if (rerank) r = rerank_with_store(query, r, want);
-    order_ties_by_id(r);
-    std::vector<Hit> hits;
-    int skipped = 0;
-    for (std::size_t i = 0; i < r.ids.size() && static_cast<int>(hits.size()) < k; ++i) {
-        auto id = static_cast<std::uint64_t>(r.ids[i]);
-        if (std::find(exclude.begin(), exclude.end(), id) != exclude.end()) continue;
-        if (skipped < offset) {
-            ++skipped;
-            continue;
-        }
-        auto rec = store_->get(id);
-        if (!rec) continue;  // removed by another process since the index was loaded
-        hits.push_back({id, r.scores[i], std::move(*rec)});
-    }
-    return hits;
-}
-
-SearchResult Collection::rerank_with_store(const float* query, const SearchResult& candidates,
-                                           int keep) const {
-    const std::size_t d = static_cast<std::size_t>(dim());
-    std::vector<std::uint64_t> ids(candidates.ids.begin(), candidates.ids.end());
-    std::vector<std::pair<float, std::int64_t>> scored;
-    scored.reserve(ids.size());
-    store_->for_vectors(ids, [&](std::uint64_t id, const float* v) {
-        scored.emplace_back(simd_inner_product(query, v, d), static_cast<std::int64_t>(id));
-    });
-    std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
-        return a.first != b.first ? a.first > b.first : a.second < b.second;
-    });
-    if (scored.size() > static_cast<std::size_t>(keep)) scored.resize(keep);
-    SearchResult out;
-    for (const auto& [score, id] : scored) {
-        out.ids.push_back(id);
-        out.scores.push_back(score);
-    }
-    return out;
 }
 
 torch::Tensor Collection::embed_images(const std::vector<cv::Mat>& rgb) const {

@@ -18,6 +18,7 @@
 #include <opencv2/core.hpp>
 
 #include "engine/query_spec.h"
+#include "engine/record_table.h"
 #include "index/vector_index.h"
 #include "model/inference_model.h"
 #include "store/image_store.h"
@@ -40,6 +41,10 @@ struct CollectionOptions {
     /// taken from the index's nearest; a deeper one scans every stored vector (exact, its cost
     /// independent of the depth: docs/benchmarks.md, "Deep paging"). 0: always scan.
     int cursor_index_depth = 1000;
+    /// Filtered searches: a filter that keeps at most this many images is answered by an exact
+    /// scan of their stored vectors; a broader one by the index, restricted to them (FAISS
+    /// IDSelector). docs/benchmarks.md, "Filters", measures both.
+    std::size_t filter_scan_max = 10000;
 };
 
 /// One hit of a search.
@@ -88,14 +93,24 @@ class Collection {
     /// Nearest images of a query vector [D], best first (equal scores by ascending id); skips
     /// `offset` hits; leaves out the ids in `exclude`. `options` default to
     /// CollectionOptions::search.
+    /// With `allowed` (select()), only those ids: by an exact scan of their vectors when there
+    /// are at most CollectionOptions::filter_scan_max of them, else by the index restricted to
+    /// them (scanning after all when the index finds fewer than it should).
     std::vector<Hit> search(const float* query, int k, int offset = 0,
                             std::span<const std::uint64_t> exclude = {},
-                            const std::optional<SearchOptions>& options = std::nullopt) const;
+                            const std::optional<SearchOptions>& options = std::nullopt,
+                            const IdSet* allowed = nullptr) const;
     /// The `k` nearest images strictly after `after` in search()'s order (a lower score, or the
-    /// same score and a higher id), leaving out `exclude`: the next page of a deep paging
-    /// (engine/collection_paging.cpp). Its cost does not grow with the cursor's rank.
+    /// same score and a higher id), leaving out `exclude` and, with `allowed`, every id not in
+    /// it: the next page of a deep paging (engine/collection_paging.cpp). Its cost does not
+    /// grow with the cursor's rank.
     std::vector<Hit> search_after(const float* query, int k, const Cursor& after,
-                                  std::span<const std::uint64_t> exclude = {}) const;
+                                  std::span<const std::uint64_t> exclude = {},
+                                  const IdSet* allowed = nullptr) const;
+    /// The ids of the stored images that pass `filter` (engine/filter.h), from the in-memory
+    /// record table (built from the store on first use, then kept up to date from its log).
+    /// Throws qiss::Error (not_found) for a field no image has.
+    IdSet select(const Filter& filter) const;
     /// Applies what another process wrote to the store since this collection opened (a
     /// read-only server next to a running `qiss index`), and, read-only, loads the index file
     /// again when that process saved it with another index type. Cheap when nothing changed.
@@ -146,9 +161,9 @@ class Collection {
     /// Re-scores candidates with the stored vectors; the `keep` best, by descending score.
     SearchResult rerank_with_store(const float* query, const SearchResult& candidates,
                                    int keep) const;
-    /// search_after() by an exact scan of every stored vector.
+    /// search_after() by an exact scan of every stored vector (of `allowed`'s only, if given).
     std::vector<Hit> scan_after(const float* query, int k, const Cursor& after,
-                                std::span<const std::uint64_t> exclude) const;
+                                std::span<const std::uint64_t> exclude, const IdSet* allowed) const;
 
     std::filesystem::path dir_;
     bool read_only_ = false;
@@ -165,6 +180,10 @@ class Collection {
     std::string fixed_factory_;
     SearchOptions search_defaults_;
     int cursor_index_depth_ = 1000;
+    std::size_t filter_scan_max_ = 10000;
+    /// Filters' view of the records (select()): shared to select, exclusive to sync.
+    mutable std::shared_mutex table_mutex_;
+    mutable std::unique_ptr<RecordTable> table_;
     bool dirty_ = false;
     std::unique_ptr<const InferenceModel> model_;
     std::unique_ptr<ImageStore> store_;

@@ -29,7 +29,8 @@ bool excluded(std::uint64_t id, std::span<const std::uint64_t> exclude) {
 }  // namespace
 
 std::vector<Hit> Collection::search_after(const float* query, int k, const Cursor& after,
-                                          std::span<const std::uint64_t> exclude) const {
+                                          std::span<const std::uint64_t> exclude,
+                                          const IdSet* allowed) const {
     QISS_ASSERT(k >= 1 && after.rank >= 0);
     // Half as deep again, and twice the page: an approximate index (HNSW) asked for more
     // neighbours finds some it missed before, which rank above the cursor and are dropped; the
@@ -38,7 +39,7 @@ std::vector<Hit> Collection::search_after(const float* query, int k, const Curso
         after.rank + after.rank / 2 + 2 * k + static_cast<std::int64_t>(exclude.size());
     if (depth <= cursor_index_depth_) {
         const int want = static_cast<int>(depth);
-        std::vector<Hit> hits = search(query, want, 0, exclude);
+        std::vector<Hit> hits = search(query, want, 0, exclude, std::nullopt, allowed);
         const bool exhausted = static_cast<int>(hits.size()) < want;  // nothing more to find
         std::erase_if(hits, [&](const Hit& h) { return !is_after(h.score, h.id, after); });
         // Ties or an approximate index can still leave fewer than k after the cursor among
@@ -48,17 +49,18 @@ std::vector<Hit> Collection::search_after(const float* query, int k, const Curso
             return hits;
         }
     }
-    return scan_after(query, k, after, exclude);
+    return scan_after(query, k, after, exclude, allowed);
 }
 
 std::vector<Hit> Collection::scan_after(const float* query, int k, const Cursor& after,
-                                        std::span<const std::uint64_t> exclude) const {
+                                        std::span<const std::uint64_t> exclude,
+                                        const IdSet* allowed) const {
     const std::size_t d = static_cast<std::size_t>(dim());
     // The k best after the cursor: a heap whose front is the worst kept.
     std::vector<std::pair<float, std::uint64_t>> best;
     best.reserve(static_cast<std::size_t>(k) + 1);
     // One snapshot of the store; no lock of the index, so writers go on meanwhile.
-    store_->for_each_vector([&](std::uint64_t id, const float* v) {
+    const auto consider = [&](std::uint64_t id, const float* v) {
         const float score = simd_inner_product(query, v, d);
         if (!is_after(score, id, after) || excluded(id, exclude)) return;
         const std::pair<float, std::uint64_t> hit{score, id};
@@ -70,7 +72,12 @@ std::vector<Hit> Collection::scan_after(const float* query, int k, const Cursor&
             best.push_back(hit);
         }
         std::push_heap(best.begin(), best.end(), comes_before);
-    });
+    };
+    if (allowed) {
+        store_->for_vectors(allowed->ids(), consider);
+    } else {
+        store_->for_each_vector(consider);
+    }
     std::sort_heap(best.begin(), best.end(), comes_before);
     std::vector<Hit> hits;
     for (const auto& [score, id] : best) {

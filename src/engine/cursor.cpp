@@ -72,6 +72,11 @@ std::uint64_t query_fingerprint(const Query& q) {
                 break;
         }
     }
+    // A page of another filter is another query.
+    if (!q.filter.empty()) {
+        const std::string filter = filter_to_json(q.filter).dump();
+        f.add(filter.data(), filter.size());
+    }
     return f.h;
 }
 

@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "engine/cursor.h"
 #include "engine/dupes.h"
 
@@ -108,17 +109,28 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
     }
     const std::vector<float> vec =
         q.kind == Query::Kind::Terms ? combine(vectors, terms) : std::move(vectors.front());
+    std::optional<IdSet> kept;
+    if (!q.filter.empty()) {
+        r.filter = q.filter;
+        kept = c.select(q.filter);
+        r.filter_matches = kept->size();
+        QISS_CHECK_KIND(!kept->empty(), not_found,
+                        "no image of the collection passes the filter {}",
+                        filter_to_json(q.filter).dump());
+    }
+    const IdSet* allowed = kept ? &*kept : nullptr;
     if (after) {
-        r.hits = c.search_after(vec.data(), q.k, *after, exclude);
+        r.hits = c.search_after(vec.data(), q.k, *after, exclude, allowed);
     } else if (!q.collapse) {
-        r.hits = c.search(vec.data(), q.k, q.offset, exclude);
+        r.hits = c.search(vec.data(), q.k, q.offset, exclude, std::nullopt, allowed);
     } else {
         // Fold the nearest kCollapseFetch·(offset + k), then take the page from the folded list,
         // so that paging walks one order of collapsed results.
         r.collapse = q.collapse;
         const int want = q.offset + q.k;
-        Collapsed folded = collapse_hits(c, c.search(vec.data(), kCollapseFetch * want, 0, exclude),
-                                         *q.collapse, static_cast<std::size_t>(want));
+        Collapsed folded = collapse_hits(
+            c, c.search(vec.data(), kCollapseFetch * want, 0, exclude, std::nullopt, allowed),
+            *q.collapse, static_cast<std::size_t>(want));
         const auto skip = std::min(folded.hits.size(), static_cast<std::size_t>(q.offset));
         r.hits.assign(std::make_move_iterator(folded.hits.begin() + static_cast<long>(skip)),
                       std::make_move_iterator(folded.hits.end()));

@@ -45,6 +45,9 @@ struct QueryResult {
     /// empty otherwise (engine/cursor.h).
     std::string next;
     std::string after;  ///< the query's `after`, if it gave one
+    Filter filter;      ///< the query's filter (empty: none)
+    /// With a filter: how many images of the collection pass it.
+    std::optional<std::size_t> filter_matches;
     double took_ms = 0;
 };
 
@@ -57,7 +60,8 @@ struct QueryResult {
 /// (Collection::search_after); an invalid cursor, or one of another query, throws. With a
 /// calibrated model each hit gets its relevance (the text calibration when a term is a text,
 /// else the image one); `min_relevance` drops the hits below it and throws for a model without
-/// calibration.
+/// calibration. With a filter, only the images it keeps (Collection::select) are searched; a
+/// filter that keeps none throws qiss::Error (not_found).
 QueryResult run_query(const Collection& collection, const Query& query,
                       const QueryLimits& limits = {});
 

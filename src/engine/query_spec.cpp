@@ -85,6 +85,7 @@ void validate_query(const Query& q, const QueryLimits& limits) {
                "min_relevance must be a probability in [0, 1] (got {})",
                q.min_relevance.value_or(0));
     QISS_CHECK(q.after.empty() || !q.collapse, "a collapsed search pages with offset, not after");
+    check_filter(q.filter);
     switch (q.kind) {
         case Query::Kind::Text:
             check_text(q.text, "the query text", limits);

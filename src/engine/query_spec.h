@@ -13,6 +13,8 @@
 
 #include <opencv2/core.hpp>
 
+#include "engine/filter.h"
+
 namespace qiss {
 
 /// Results when a query names no k: the default of the CLI's `-k` and of the API's `k`.
@@ -76,6 +78,8 @@ struct Query {
     /// Leave out the results whose calibrated relevance (model/calibration.h) is below this, in
     /// [0, 1]; needs a calibrated model. Unset: every result.
     std::optional<float> min_relevance;
+    /// Only images that pass this filter (engine/filter.h); empty: every image.
+    Filter filter;
 };
 
 /// The terms a query combines: its `terms` for Kind::Terms, else its one text, image or id with
@@ -86,7 +90,8 @@ std::vector<QueryTerm> terms_of(const Query& query);
 /// text, invalid UTF-8, an empty image, k or offset out of bounds, a collapse threshold outside
 /// (0, 1], a collapsed search beyond result max_k, no or too many terms, a weight that is not
 /// finite or beyond ±kMaxTermWeight, weights that are all zero, or `after` with an offset or a
-/// collapsed search, or a min_relevance outside [0, 1] (the message says which).
+/// collapsed search, a min_relevance outside [0, 1], or a filter over its limits or whose bounds
+/// exclude everything (check_filter; the message says which).
 void validate_query(const Query& query, const QueryLimits& limits = {});
 
 }  // namespace qiss

@@ -79,16 +79,25 @@ using idx_t = faiss::Index::idx_t;
 
 using faiss_ops::message;
 
-/// Accepts internal (FAISS) ids that are not tombstoned.
+/// Accepts internal (FAISS) ids that are not tombstoned and, given a set of allowed caller ids,
+/// whose caller id is in it (through the id map's `id_map`, or the id itself for native ids).
 class LiveSelector : public faiss::IDSelector {
   public:
-    explicit LiveSelector(const std::vector<bool>& dead) : dead_(dead) {}
+    LiveSelector(const std::vector<bool>& dead, const std::vector<int64_t>* id_map,
+                 const IdSet* allowed)
+        : dead_(dead), id_map_(id_map), allowed_(allowed) {}
     bool is_member(idx_t id) const override {
-        return id >= 0 && (static_cast<std::size_t>(id) >= dead_.size() || !dead_[id]);
+        if (id < 0 || (static_cast<std::size_t>(id) < dead_.size() && dead_[id])) return false;
+        if (!allowed_) return true;
+        return id_map_ ? static_cast<std::size_t>(id) < id_map_->size() &&
+                             allowed_->contains((*id_map_)[id])
+                       : allowed_->contains(id);
     }
 
   private:
     const std::vector<bool>& dead_;
+    const std::vector<int64_t>* id_map_;
+    const IdSet* allowed_;
 };
 
 /// Sets the stored efSearch of an HNSW graph (if any) for the scope's duration. Callers hold the
@@ -176,18 +185,21 @@ struct VectorIndex::Impl {
     }
 
     std::vector<SearchResult> search(const float* queries, std::size_t nq, int k,
-                                     const SearchOptions& options) const;
+                                     const SearchOptions& options, const IdSet* allowed) const;
 };
 
 std::vector<SearchResult> VectorIndex::Impl::search(const float* queries, std::size_t nq, int k,
-                                                    const SearchOptions& options) const {
+                                                    const SearchOptions& options,
+                                                    const IdSet* allowed) const {
     std::vector<SearchResult> results(nq);
     const std::size_t n_dead = tombstones.size();
     if (nq == 0 || index->ntotal == static_cast<idx_t>(n_dead)) return results;
 
-    // Tombstones (id map only) are skipped by the selector when the index type accepts one, else
-    // by asking for n_dead more results and dropping the removed ones below.
-    const LiveSelector alive(dead);
+    // Tombstones (id map only) and ids outside `allowed` are skipped by the selector when the
+    // index type accepts one; else tombstones by asking for n_dead more results, and both are
+    // dropped below (a filtered search then may return fewer than k: callers scan instead).
+    const LiveSelector alive(dead, map ? &map->id_map : nullptr, allowed);
+    const bool restrict = n_dead > 0 || allowed;
     std::vector<float> distances;
     std::vector<idx_t> labels;
     idx_t kf = 0;
@@ -197,9 +209,9 @@ std::vector<SearchResult> VectorIndex::Impl::search(const float* queries, std::s
         distances.resize(nq * kf);
         labels.resize(nq * kf);
         faiss_ops::search(inner(), static_cast<idx_t>(nq), queries, kf, distances.data(),
-                          labels.data(), options, n_dead > 0 && use_selector ? &alive : nullptr);
+                          labels.data(), options, restrict && use_selector ? &alive : nullptr);
     };
-    const bool selects = n_dead > 0 && faiss_ops::supports_selector(inner());
+    const bool selects = restrict && faiss_ops::supports_selector(inner());
     try {
         try {
             run(selects);
@@ -216,12 +228,11 @@ std::vector<SearchResult> VectorIndex::Impl::search(const float* queries, std::s
         hits.clear();
         for (idx_t j = 0; j < kf; ++j) {
             const idx_t label = labels[q * kf + j];
-            if (label < 0) continue;
+            if (label < 0 || !alive.is_member(label)) continue;
             if (!map) {
                 hits.emplace_back(distances[q * kf + j], label);
                 continue;
             }
-            if (!alive.is_member(label)) continue;
             QISS_ASSERT(static_cast<std::size_t>(label) < map->id_map.size());
             hits.emplace_back(distances[q * kf + j], map->id_map[label]);
         }
@@ -290,6 +301,11 @@ bool VectorIndex::has_native_ids() const {
 bool VectorIndex::has_exact_scores() const {
     std::shared_lock lock(impl_->mutex);
     return faiss_ops::has_exact_scores(impl_->inner());
+}
+
+bool VectorIndex::can_restrict() const {
+    std::shared_lock lock(impl_->mutex);
+    return faiss_ops::supports_selector(impl_->inner());
 }
 
 void VectorIndex::train(const float* x, std::size_t n) {
@@ -417,13 +433,15 @@ void VectorIndex::set_store_id(const StoreId& id) {
 }
 
 std::vector<SearchResult> VectorIndex::search(const float* queries, std::size_t nq, int k,
-                                              const SearchOptions& options) const {
+                                              const SearchOptions& options,
+                                              const IdSet* allowed) const {
     QISS_CHECK(k > 0, "the number of results k must be positive, got {}", k);
     const int ef = std::max(1, options.ef_search);
     {
         std::shared_lock lock(impl_->mutex);
         const faiss::IndexHNSW* hnsw = faiss_ops::hnsw_of(impl_->inner());
-        if (!hnsw || hnsw->hnsw.efSearch == ef) return impl_->search(queries, nq, k, options);
+        if (!hnsw || hnsw->hnsw.efSearch == ef)
+            return impl_->search(queries, nq, k, options, allowed);
     }
     // FAISS 1.7.3's HNSW sizes its candidate list from the stored efSearch (the per-call value
     // only stops the walk earlier): a search with another ef_search than the stored one sets it
@@ -432,7 +450,7 @@ std::vector<SearchResult> VectorIndex::search(const float* queries, std::size_t 
     faiss::IndexHNSW* hnsw = faiss_ops::hnsw_of(impl_->inner());
     QISS_ASSERT(hnsw);
     EfSearchOverride set(hnsw, ef);
-    return impl_->search(queries, nq, k, options);
+    return impl_->search(queries, nq, k, options, allowed);
 }
 
 void VectorIndex::set_search_defaults(const SearchOptions& options) {

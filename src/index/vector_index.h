@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "index/id_set.h"
 #include "index/search_options.h"
 
 namespace qiss {
@@ -109,9 +110,14 @@ class VectorIndex {
     /// Searches `nq` row-major queries for their `k` best live vectors. Returns one result per
     /// query, sorted by descending score, with fewer than k entries when fewer exist. An HNSW
     /// search whose ef_search differs from the stored one (48 by default) runs alone (exclusive
-    /// lock). Throws qiss::Error if k is not positive.
+    /// lock). With `allowed`, only vectors whose id is in it are returned: inside the FAISS
+    /// search where the type accepts a selector (can_restrict()), else by dropping the others
+    /// from the k found (then fewer may come back). Throws qiss::Error if k is not positive.
     std::vector<SearchResult> search(const float* queries, std::size_t nq, int k,
-                                     const SearchOptions& options = {}) const;
+                                     const SearchOptions& options = {},
+                                     const IdSet* allowed = nullptr) const;
+    /// Whether search() applies `allowed` inside FAISS (Flat, HNSW, IVF types).
+    bool can_restrict() const;
 
     /// Stores `options` as the index's own parameters (HNSW efSearch, IVF nprobe, refine
     /// k_factor). Searches passing the same values take the concurrent path; for HNSW, another

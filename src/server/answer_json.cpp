@@ -1,18 +1,9 @@
 #include "server/answer_json.h"
 
-#include <filesystem>
-
 namespace qiss {
 
 std::string shown_source(const ImageRecord& r, PathDisplay display) {
-    namespace fs = std::filesystem;
-    const fs::path source(r.source);
-    if (display == PathDisplay::Absolute || !source.is_absolute()) return r.source;
-    if (!r.root.empty()) {
-        const fs::path relative = source.lexically_relative(r.root);
-        if (!relative.empty() && *relative.begin() != "..") return relative.string();
-    }
-    return source.filename().string();
+    return display == PathDisplay::Absolute ? r.source : relative_source(r);
 }
 
 nlohmann::json to_json(const DetectedLanguage& l) {
@@ -60,6 +51,7 @@ nlohmann::json to_json(const QueryResult& r, PathDisplay display) {
     if (!r.after.empty()) query["after"] = r.after;
     if (r.collapse) query["collapse"] = *r.collapse;
     if (r.min_relevance) query["min_relevance"] = *r.min_relevance;
+    if (!r.filter.empty()) query["filter"] = filter_to_json(r.filter);
     nlohmann::json results = nlohmann::json::array();
     for (std::size_t i = 0; i < r.hits.size(); ++i) {
         const Hit& h = r.hits[i];
@@ -75,6 +67,7 @@ nlohmann::json to_json(const QueryResult& r, PathDisplay display) {
         results.push_back(std::move(j));
     }
     nlohmann::json answer = {{"query", std::move(query)}, {"results", std::move(results)}};
+    if (r.filter_matches) answer["filter_matches"] = *r.filter_matches;
     if (!r.next.empty()) answer["next"] = r.next;
     return answer;
 }

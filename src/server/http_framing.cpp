@@ -85,14 +85,30 @@ Refusal refuse_body(const beast::error_code& ec) {
     return {400, "malformed request body: " + ec.message()};
 }
 
+void parse_query(std::string_view query, httplib::Params& params) {
+    while (!query.empty()) {
+        const std::size_t amp = query.find('&');
+        const std::string_view pair = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+        if (pair.empty()) continue;
+        // The value is everything after the first '=' ("where=format=png"), as in the URL
+        // standard's form encoding; '+' is a space in both parts.
+        const std::size_t eq = pair.find('=');
+        const std::string_view key = pair.substr(0, eq);
+        const std::string_view value =
+            eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+        params.emplace(httplib::detail::decode_url(std::string(key), true),
+                       httplib::detail::decode_url(std::string(value), true));
+    }
+}
+
 httplib::Request to_request(BeastRequest& msg, const std::string& remote_addr, int remote_port) {
     httplib::Request req;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
     const std::size_t q = req.target.find('?');
     req.path = httplib::detail::decode_url(req.target.substr(0, q), false);
-    if (q != std::string::npos)
-        httplib::detail::parse_query_text(req.target.substr(q + 1), req.params);
+    if (q != std::string::npos) parse_query(std::string_view(req.target).substr(q + 1), req.params);
     req.version = msg.version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
     for (const auto& field : msg)
         req.headers.emplace(std::string(field.name_string()), std::string(field.value()));

@@ -48,6 +48,10 @@ bool expects_continue(const BeastRequest& req);
 /// body limit, else 400.
 Refusal refuse_body(const boost::beast::error_code& ec);
 
+/// Splits a query string ("q=cat&k=5&where=format=png") into decoded parameters: pairs split
+/// at '&', each at its first '=' (so a value may hold '='), '+' and %XX decoded; empty pairs
+/// skipped, repeated names kept in order.
+void parse_query(std::string_view query, httplib::Params& params);
 /// A complete request as the routes read it (path decoded, query parameters split).
 httplib::Request to_request(BeastRequest& msg, const std::string& remote_addr, int remote_port);
 

@@ -129,6 +129,18 @@ std::string after_param(const Request& req) {
     return param_or_field(req, "after").value_or("");
 }
 
+Filter where_params(const Request& req) {
+    Filter filter;
+    const std::size_t n = req.get_param_value_count("where");
+    for (std::size_t i = 0; i < n; ++i) add_condition(filter, req.get_param_value("where", i));
+    if (req.is_multipart_form_data()) {
+        const auto [from, to] = req.files.equal_range("where");
+        for (auto it = from; it != to; ++it) add_condition(filter, it->second.content);
+    }
+    check_filter(filter);
+    return filter;
+}
+
 nlohmann::json json_body(const Request& req) {
     const std::string type = req.get_header_value("Content-Type");
     if (!is_json_media_type(type))
@@ -209,7 +221,8 @@ std::vector<TermInput> terms_from_json(const nlohmann::json& terms, int max_term
 Query search_query_from_json(const Request& req, Query q, int max_terms) {
     const nlohmann::json body = json_body(req);
     static const std::vector<std::string> kMembers = {
-        "text", "image_url", "id", "terms", "k", "offset", "after", "collapse", "min_relevance"};
+        "text",   "image_url", "id",       "terms",         "k",
+        "offset", "after",     "collapse", "min_relevance", "filter"};
     for (const auto& [key, value] : body.items())
         if (std::find(kMembers.begin(), kMembers.end(), key) == kMembers.end())
             throw HttpError(400, fmt::format("unknown member {} (expected one of {})", quoted(key),
@@ -223,6 +236,11 @@ Query search_query_from_json(const Request& req, Query q, int max_terms) {
     }
     if (body.contains("collapse")) q.collapse = collapse_member(body);
     if (body.contains("min_relevance")) q.min_relevance = min_relevance_member(body);
+    if (auto it = body.find("filter"); it != body.end() && !it->is_null()) {
+        if (!q.filter.empty())
+            throw HttpError(400, "give the filter once: as \"filter\" or as `where` parameters");
+        q.filter = filter_from_json(*it);
+    }
     int kinds = 0;
     for (const char* key : {"text", "image_url", "id", "terms"}) kinds += body.contains(key);
     if (kinds != 1)

@@ -42,6 +42,10 @@ std::optional<float> min_relevance_member(const nlohmann::json& object);
 /// The `after` parameter of a search (query string or multipart field): a cursor token, empty
 /// if absent (checked when the query runs).
 std::string after_param(const httplib::Request& req);
+/// The `where` conditions of a search (query-string parameters and multipart fields, each
+/// KEY=VALUE: engine/filter.h, add_condition); an empty Filter when there are none. Throws
+/// qiss::Error (400) for a malformed condition.
+Filter where_params(const httplib::Request& req);
 /// The body as a JSON object. Throws HttpError 415 for another or no Content-Type, 400 for an
 /// empty body, invalid JSON (numbers out of double's range included) or a value that is not an
 /// object.
@@ -63,8 +67,8 @@ std::vector<TermInput> terms_from_json(const nlohmann::json& terms, int max_term
 
 /// The query of POST /api/search's JSON body (json_body): exactly one of "text", "image_url"
 /// (its URL in image_name, not downloaded yet), "id" (not looked up yet) and "terms"
-/// (terms_from_json without parts), with "k", "offset", "after" and "collapse" over those of
-/// `q`.
+/// (terms_from_json without parts), with "k", "offset", "after", "collapse", "min_relevance"
+/// and "filter" (filter_from_json; an error when `q` already has one) over those of `q`.
 /// Throws HttpError 4xx for anything else, an unknown member included.
 Query search_query_from_json(const httplib::Request& req, Query q, int max_terms);
 

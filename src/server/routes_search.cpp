@@ -12,8 +12,29 @@ namespace {
 using httplib::Request;
 using httplib::Response;
 
-/// Runs the query and answers with its results.
-void answer(ServerContext& ctx, const Query& q, Response& res) {
+/// The settings every search reads from the query string or multipart fields: k, offset,
+/// after, collapse, min_relevance and the `where` filter.
+void read_page_params(const ServerContext& ctx, const Request& req, Query& q) {
+    q.k = int_param(req, "k", ctx.options.default_k);
+    q.offset = int_param(req, "offset", 0);
+    q.after = after_param(req);
+    q.collapse = collapse_param(req);
+    q.min_relevance = min_relevance_param(req);
+    q.filter = where_params(req);
+}
+
+/// Runs the query and answers with its results. A server that shows sources relative to their
+/// folder (the default) filters on those relative paths, and does not tell its folders: a
+/// `root` filter would let a client probe them.
+void answer(ServerContext& ctx, Query& q, Response& res) {
+    if (!ctx.options.absolute_paths) {
+        if (q.filter.root)
+            throw HttpError(400,
+                            "this server shows sources relative to their folder (it runs "
+                            "without --absolute-paths): filter with source_prefix on the "
+                            "relative path instead of root");
+        q.filter.relative_sources = true;
+    }
     QueryResult r = run_query(ctx.collection, q, ctx.options.query);
     for (const TermAsRun& t : r.terms)
         if (t.language) ctx.metrics.count_query_language(t.language->code);
@@ -109,21 +130,13 @@ void register_search_routes(ServerContext& ctx) {
         Query q;
         q.kind = Query::Kind::Text;
         q.text = req.get_param_value("q");
-        q.k = int_param(req, "k", ctx.options.default_k);
-        q.offset = int_param(req, "offset", 0);
-        q.after = after_param(req);
-        q.collapse = collapse_param(req);
-        q.min_relevance = min_relevance_param(req);
+        read_page_params(ctx, req, q);
         answer(ctx, q, res);
     });
 
     ctx.add_route("POST", "/api/search", "search", [&ctx](const Request& req, Response& res) {
         Query q;
-        q.k = int_param(req, "k", ctx.options.default_k);
-        q.offset = int_param(req, "offset", 0);
-        q.after = after_param(req);
-        q.collapse = collapse_param(req);
-        q.min_relevance = min_relevance_param(req);
+        read_page_params(ctx, req, q);
         if (req.is_multipart_form_data()) {
             query_from_form(ctx, req, q);
         } else {
@@ -137,11 +150,7 @@ void register_search_routes(ServerContext& ctx) {
                       Query q;
                       q.kind = Query::Kind::Id;
                       q.id = id_from_path(req);
-                      q.k = int_param(req, "k", ctx.options.default_k);
-                      q.offset = int_param(req, "offset", 0);
-                      q.after = after_param(req);
-                      q.collapse = collapse_param(req);
-                      q.min_relevance = min_relevance_param(req);
+                      read_page_params(ctx, req, q);
                       require_known_id(ctx, q.id);
                       answer(ctx, q, res);
                   });

@@ -161,6 +161,16 @@ void ImageStore::Impl::open_tables() {
 ImageStore::ImageStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ImageStore::ImageStore(ImageStore&&) noexcept = default;
 ImageStore& ImageStore::operator=(ImageStore&&) noexcept = default;
+
+std::string relative_source(const ImageRecord& r) {
+    const fs::path source(r.source);
+    if (!source.is_absolute()) return r.source;
+    if (!r.root.empty()) {
+        const fs::path relative = source.lexically_relative(r.root);
+        if (!relative.empty() && *relative.begin() != "..") return relative.string();
+    }
+    return source.filename().string();
+}
 ImageStore::~ImageStore() = default;
 
 ImageStore ImageStore::open(const fs::path& dir, const StoreOptions& options) {
@@ -366,6 +376,16 @@ std::uint64_t ImageStore::for_each_op_after(std::uint64_t seq, const OpCallback&
         const bool has_vector = op == StoreOp::Add && s.vector(txn, id, v);
         callback(at, op, id, has_vector ? v.data() : nullptr);
     }
+    return last;
+}
+
+std::uint64_t ImageStore::for_each_record(const RecordCallback& callback) const {
+    const Impl& s = *impl_;
+    lmdb::Txn txn = s.read();
+    const std::uint64_t last = s.meta_u64(txn, kLastSeqKey, 0);
+    lmdb::Cursor cursor(txn, s.images);
+    for (auto e = cursor.first(); e; e = cursor.next())
+        callback(decode_record(from_be64(e->first), e->second));
     return last;
 }
 

@@ -52,6 +52,10 @@ struct ImageRecord {
     std::int64_t added_unix_ms = 0;  ///< when it was added; 0 in add() means now
 };
 
+/// The source of a record relative to its `root` ("cats/tom.png"), or its file name when it has
+/// no root or lies outside it; URLs and other non-absolute sources as stored.
+std::string relative_source(const ImageRecord& record);
+
 /// An image to add: its record (id ignored), thumbnail bytes and embedding vector.
 struct NewImage {
     ImageRecord record;
@@ -140,6 +144,11 @@ class ImageStore {
     /// Calls `callback` for each log entry after `seq`, in order, from one snapshot. Returns the
     /// snapshot's last_seq() (what an index that applied these entries reflects).
     std::uint64_t for_each_op_after(std::uint64_t seq, const OpCallback& callback) const;
+    /// Called per stored record (valid during the call only).
+    using RecordCallback = std::function<void(const ImageRecord& record)>;
+    /// Calls `callback` for each stored record in id order, from one snapshot. Returns the
+    /// snapshot's last_seq().
+    std::uint64_t for_each_record(const RecordCallback& callback) const;
     /// Calls `callback` for each stored vector in id order, from one snapshot. Returns the
     /// snapshot's last_seq().
     std::uint64_t for_each_vector(const VectorCallback& callback) const;

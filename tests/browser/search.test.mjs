@@ -348,3 +348,71 @@ test('results below the relevance line are folded until the line is opened', asy
   assert.equal(await page.locator('#results li.result:visible').count(), 24);
   assert.equal(await page.locator('#relevance-line').count(), 0);
 });
+
+test('filters: typed or taken from a field in the detail, as chips kept in the URL', async () => {
+  // A collection from a manifest whose lines carry a field: vendor a or b, alternately.
+  const dir = path.join(tmp, 'fields');
+  fs.mkdirSync(dir);
+  const lines = files.map((f, i) => {
+    fs.copyFileSync(path.join(emojiDir, f), path.join(dir, f));
+    return JSON.stringify({ path: f, vendor: i % 2 ? 'b' : 'a' });
+  });
+  fs.writeFileSync(path.join(dir, 'manifest.jsonl'), `${lines.join('\n')}\n`);
+  const data = path.join(tmp, 'fields-data');
+  qiss('index', '--data', data, '--model', path.join(testData, 'tiny.qiss'),
+    path.join(dir, 'manifest.jsonl'));
+  const url = await startServer(data);
+  const apiIds = async (where) => {
+    const p = new URLSearchParams({ q: 'face', k: '24' });
+    for (const w of where) p.append('where', w);
+    const r = await fetch(`${url}api/search?${p}`);
+    const j = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(j));
+    return j.results.map((h) => String(h.id));
+  };
+
+  await page.setViewportSize({ width: 1100, height: 800 });
+  await page.goto(`${url}?q=face`);
+  await page.locator('#results li.result').first().waitFor();
+  // A typed condition: "vendor=b" is the manifest field.
+  await page.locator('#filter').fill('vendor = b');
+  await page.locator('#filter').press('Enter');
+  await page.locator('#chips li.where').waitFor();
+  assert.equal((await page.locator('#chips li.where span').textContent()).trim(), 'only vendor = b');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('where') === 'field.vendor=b');
+  const onlyB = await apiIds(['field.vendor=b']);
+  assert.equal(onlyB.length, 20);
+  await waitForIds(onlyB);
+  assert.match(await page.locator('#status').textContent(), /20 results of 20 filtered images/);
+
+  // A field's value in the detail filters by it: the first result's vendor is b.
+  await page.locator('#results a').first().click();
+  await page.locator('#detail[open]').waitFor();
+  const vendor = page.locator('#detail-meta button.filter-by', { hasText: /^b$/ });
+  await vendor.waitFor();
+  await page.locator('#detail-meta button.filter-by', { hasText: /^png$/ }).click();
+  await page.waitForFunction(() => !document.getElementById('detail').open);
+  await page.waitForFunction(() => new URL(location.href).searchParams.getAll('where').length === 2);
+  assert.equal(await page.locator('#chips li.where').count(), 2);
+  await waitForIds(await apiIds(['field.vendor=b', 'format=png']));
+  await shot('filters');
+
+  // The shared link restores the chips and the results.
+  await page.goto(page.url());
+  await page.locator('#chips li.where').nth(1).waitFor();
+  await waitForIds(onlyB);
+
+  // Removing the vendor chip widens the results again.
+  await page.locator('#chips li.where', { hasText: 'vendor' }).locator('.chip-remove').click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.getAll('where').join() === 'format=png');
+  await waitForIds(await apiIds(['format=png']));
+
+  // A condition that is not KEY=VALUE, and one that keeps nothing, say so.
+  await page.locator('#filter').fill('nonsense');
+  await page.locator('#filter').press('Enter');
+  await page.waitForFunction(() => document.getElementById('error').textContent.includes('A filter is KEY=VALUE'));
+  await page.locator('#filter').fill('vendor=zzz');
+  await page.locator('#filter').press('Enter');
+  await page.waitForFunction(() => document.getElementById('error').textContent.includes('passes the filter'));
+  assert.equal(await page.locator('#results li.result').count(), 0);
+});
