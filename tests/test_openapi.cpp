@@ -218,6 +218,11 @@ TEST(OpenApi, EveryDescribedOperationAnswersAsDescribed) {
     const std::uint64_t id = first["results"][0]["id"].get<std::uint64_t>();
     const std::uint64_t unknown = 999999;
     c.expect("/api/search", "get", 400, answer_of(cli.Get("/api/search")), "no q");
+    c.expect("/api/search", "get", 200,
+             answer_of(cli.Get("/api/search?q=face&where=format=png&where=min_width=1")),
+             "filtered");
+    c.expect("/api/search", "get", 404,
+             answer_of(cli.Get("/api/search?q=face&where=field.vendor=google")), "no such field");
     c.expect("/api/search", "get", 400, answer_of(cli.Get("/api/search?q=cat&k=0")), "k 0");
 
     c.expect("/api/search", "post", 200,
@@ -299,6 +304,14 @@ TEST(OpenApi, EveryDescribedOperationAnswersAsDescribed) {
         c.expect(path, "get", 404, answer_of(cli.Get(concrete(path, unknown))), "unknown id");
     c.expect("/api/images/{id}/similar", "get", 400,
              answer_of(cli.Get(concrete("/api/images/{id}/similar", id) + "?k=abc")), "k abc");
+    c.expect("/api/images/{id}/explain", "get", 200,
+             answer_of(cli.Get(concrete("/api/images/{id}/explain", id) + "?q=red%20heart")),
+             "stored");
+    c.expect("/api/images/{id}/explain", "get", 404,
+             answer_of(cli.Get(concrete("/api/images/{id}/explain", unknown) + "?q=heart")),
+             "unknown id");
+    c.expect("/api/images/{id}/explain", "get", 400,
+             answer_of(cli.Get(concrete("/api/images/{id}/explain", id))), "no q");
 
     const std::string new_path = concrete("/api/images/{id}", new_id);
     c.expect("/api/images/{id}", "delete", 401, answer_of(cli.Delete(new_path)), "no token");

@@ -2,7 +2,8 @@
 // paging (each "More" follows the answer's `next` cursor), grouping of near-duplicates, a detail
 // view with similar images, and query arithmetic: stored images added to the query and
 // "without …" texts taken away, and filter conditions (typed, or a field's value clicked in the
-// detail), shown as removable chips. The URL holds the state (?q=TEXT, ?id=ID, ?collapse=1,
+// detail), shown as removable chips; opened from a text search, the detail explains the result
+// (each query word's influence, caption words, relevance). The URL holds the state (?q=TEXT, ?id=ID, ?collapse=1,
 // ?with=ID, ?without=TEXT, ?where=KEY=VALUE) so links can be shared and the back button works. With a calibrated model, the results whose relevance is below RELEVANCE_LINE are folded
 // under a "relevance line" until asked for. Talks to the JSON API of docs/api.md.
 
@@ -42,6 +43,9 @@ const els = {
   detailError: $('detail-error'),
   detailClose: $('detail-close'),
   similar: $('similar'),
+  explain: $('explain'),
+  explainSummary: $('explain-summary'),
+  explainWords: $('explain-words'),
   collapse: $('collapse'),
   chips: $('chips'),
   withoutForm: $('without-form'),
@@ -459,6 +463,38 @@ function filterRow(term, value, condition) {
   els.detailMeta.append(dt, dd);
 }
 
+/// Shows why the image answers the text query: its relevance and score, and each word of the
+/// query with a bar as long as its influence (blue: draws the query to the image, red: away),
+/// in bold when the image's caption holds it.
+function showExplanation(e) {
+  const relevance = typeof e.relevance === 'number'
+    ? `relevance ${Math.round(e.relevance * 100)} % · ` : '';
+  els.explainSummary.textContent = `“${e.query.text}”: ${relevance}score ${e.score.toFixed(3)}`;
+  els.explainWords.replaceChildren();
+  const largest = Math.max(1e-6, ...e.words.map((w) => Math.abs(w.influence || 0)));
+  for (const w of e.words) {
+    const li = document.createElement('li');
+    li.className = w.in_caption ? 'in-caption' : '';
+    const word = document.createElement('span');
+    word.textContent = w.word;
+    li.append(word);
+    if (typeof w.influence === 'number') {
+      const bar = document.createElement('span');
+      bar.className = `bar${w.influence < 0 ? ' negative' : ''}`;
+      bar.style.width = `${Math.round(40 * Math.abs(w.influence) / largest)}px`;
+      li.append(bar);
+      li.title = `${w.influence >= 0 ? 'draws the query to' : 'draws the query away from'} ` +
+        `this image (score ${w.influence >= 0 ? '+' : ''}${w.influence.toFixed(4)})` +
+        (w.in_caption ? '; in its caption' : '');
+    } else if (w.in_caption) {
+      li.title = 'in its caption';
+    }
+    li.dataset.influence = String(w.influence ?? '');
+    els.explainWords.append(li);
+  }
+  els.explain.hidden = false;
+}
+
 let detailSeq = 0;
 
 async function openDetail(id, mode) {
@@ -475,13 +511,18 @@ async function openDetail(id, mode) {
   els.detailMeta.replaceChildren();
   els.similar.replaceChildren();
   els.detailError.hidden = true;
+  els.explain.hidden = true;
   if (!els.detail.open) els.detail.showModal();
+  // Opened from a text search: why this image answers it.
+  const text = current && current.type === 'text' ? current.text : null;
   try {
-    const [record, similar] = await Promise.all([
+    const [record, similar, explanation] = await Promise.all([
       api(`/api/images/${id}`),
       api(`/api/images/${id}/similar?k=${SIMILAR_K}`),
+      text ? api(`/api/images/${id}/explain?${new URLSearchParams({ q: text })}`) : null,
     ]);
     if (seq !== detailSeq) return;
+    if (explanation) showExplanation(explanation);
     const label = labelOf(record);
     els.detailTitle.textContent = label;
     els.detailImg.alt = label;

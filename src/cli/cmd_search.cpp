@@ -124,6 +124,7 @@ Command register_search(CLI::App& app) {
         std::vector<std::string> where;
         double map_size_gb = 64;
         SearchOptions search;
+        std::size_t filter_scan_max = CollectionOptions{}.filter_scan_max;
     };
     auto a = std::make_shared<Args>();
     sub->add_option("--data", a->data, "Collection folder")->required();
@@ -156,6 +157,7 @@ Command register_search(CLI::App& app) {
     sub->add_flag("--json", a->json, "Print one JSON object");
     add_map_size_option(sub, a->map_size_gb);
     add_search_options(sub, a->search);
+    add_filter_scan_option(sub, a->filter_scan_max);
     return {sub, [a, sub, text, image, id, collapse, threshold] {
                 QISS_CHECK(!a->texts.empty() || !a->images.empty() || !a->ids.empty(),
                            "give --text, --image or --id (repeat them, with :WEIGHT, to combine)");
@@ -173,6 +175,7 @@ Command register_search(CLI::App& app) {
                 co.read_only = true;
                 co.store_map_size = map_size_bytes(a->map_size_gb);
                 co.search = a->search;
+                co.filter_scan_max = a->filter_scan_max;
                 auto c = Collection::open(a->data, co);
                 QueryResult r = run_query(*c, q);
                 if (a->json) {

@@ -83,6 +83,7 @@ Command register_serve(CLI::App& app) {
         std::size_t max_header_kb = 16;
         bool no_image_url = false, allow_image_url = false;
         SearchOptions search;
+        std::size_t filter_scan_max = CollectionOptions{}.filter_scan_max;
         double map_size_gb = 64;
     };
     auto a = std::make_shared<Args>();
@@ -173,6 +174,7 @@ Command register_serve(CLI::App& app) {
         ->capture_default_str();
     add_map_size_option(sub, a->map_size_gb);
     add_search_options(sub, a->search);
+    add_filter_scan_option(sub, a->filter_scan_max);
     sub->add_flag("--allow-image-url", a->allow_image_url,
                   "Let clients send {\"image_url\": …}: the server then downloads URLs they "
                   "choose (public addresses only, unless --allow-private-urls)");
@@ -202,6 +204,7 @@ Command register_serve(CLI::App& app) {
                 CollectionOptions co;
                 co.read_only = !writable;
                 co.search = a->search;
+                co.filter_scan_max = a->filter_scan_max;
                 co.store_map_size = map_size_bytes(a->map_size_gb);
                 auto collection = Collection::open(a->data, co);
                 // A client that disconnects mid-answer must not kill the process.

@@ -25,6 +25,15 @@ inline void add_search_options(CLI::App* sub, SearchOptions& o) {
         ->capture_default_str();
 }
 
+/// `--filter-scan-max`: filtered searches keeping at most this many images scan their vectors
+/// exactly; broader ones search the index restricted to them (CollectionOptions).
+inline void add_filter_scan_option(CLI::App* sub, std::size_t& n) {
+    sub->add_option("--filter-scan-max", n,
+                    "Filtered searches: a filter keeping at most this many images is answered by "
+                    "an exact scan of their vectors, a broader one by the index restricted to them")
+        ->capture_default_str();
+}
+
 /// `--map-size-gb`: the largest size the image store may reach (LMDB map size). Every command
 /// that opens a collection takes it; `gb` receives the value (default 64).
 inline void add_map_size_option(CLI::App* sub, double& gb) {
@@ -52,6 +61,7 @@ Command register_calibrate(CLI::App& app);
 Command register_embed(CLI::App& app);
 Command register_index(CLI::App& app);
 Command register_search(CLI::App& app);
+Command register_explain(CLI::App& app);
 Command register_rm(CLI::App& app);
 Command register_dupes(CLI::App& app);
 Command register_info(CLI::App& app);
@@ -65,6 +75,7 @@ inline void register_all(CLI::App& app, std::vector<Command>& out) {
     out.push_back(register_embed(app));
     out.push_back(register_index(app));
     out.push_back(register_search(app));
+    out.push_back(register_explain(app));
     out.push_back(register_rm(app));
     out.push_back(register_dupes(app));
     out.push_back(register_info(app));

@@ -60,13 +60,10 @@ std::vector<float> combine(const std::vector<std::vector<float>>& vectors,
 void apply_relevance(const Collection& c, const Query& q, const std::vector<QueryTerm>& terms,
                      QueryResult& r) {
     r.min_relevance = q.min_relevance;
-    const auto& calibration = c.calibration();
     const bool has_text = std::any_of(terms.begin(), terms.end(), [](const QueryTerm& t) {
         return t.kind == QueryTerm::Kind::Text;
     });
-    const std::optional<PlattScaling> map = !calibration ? std::nullopt
-                                            : has_text   ? calibration->text
-                                                         : calibration->image;
+    const std::optional<PlattScaling> map = relevance_map(c, has_text);
     QISS_CHECK(map || !q.min_relevance,
                "min_relevance needs a calibrated model; this collection's model has no {} "
                "calibration (add one with `qiss calibrate`)",
@@ -84,6 +81,12 @@ void apply_relevance(const Collection& c, const Query& q, const std::vector<Quer
 }
 
 }  // namespace
+
+std::optional<PlattScaling> relevance_map(const Collection& c, bool text) {
+    const auto& calibration = c.calibration();
+    if (!calibration) return std::nullopt;
+    return text ? calibration->text : calibration->image;
+}
 
 QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& limits) {
     const auto t0 = std::chrono::steady_clock::now();

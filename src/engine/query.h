@@ -51,6 +51,10 @@ struct QueryResult {
     double took_ms = 0;
 };
 
+/// The calibration map (score -> log-likelihood ratio of relevance) of a query with a text
+/// term (`text`) or of image terms only; nullopt for a model without calibration.
+std::optional<PlattScaling> relevance_map(const Collection& collection, bool text);
+
 /// Validates (validate_query) and runs a query. Throws qiss::Error for empty or over-long text,
 /// invalid UTF-8, k or offset out of bounds, an unknown id, or terms whose weighted sum is zero
 /// ("the terms cancel out"); the message says which. A combined query searches for the

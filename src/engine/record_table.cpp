@@ -139,10 +139,11 @@ IdSet RecordTable::select(const Filter& f) const {
             continue;
         if (!formats.empty() && !std::binary_search(formats.begin(), formats.end(), row.format))
             continue;
+        // A row holds few values, a condition may accept many: look each value up.
         const bool fields_match =
             std::all_of(fields.begin(), fields.end(), [&](const auto& accepted) {
-                return std::any_of(accepted.begin(), accepted.end(), [&](std::uint32_t v) {
-                    return std::binary_search(row.values.begin(), row.values.end(), v);
+                return std::any_of(row.values.begin(), row.values.end(), [&](std::uint32_t v) {
+                    return std::binary_search(accepted.begin(), accepted.end(), v);
                 });
             });
         if (fields_match) ids.push_back(row.id);

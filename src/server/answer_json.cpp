@@ -72,4 +72,20 @@ nlohmann::json to_json(const QueryResult& r, PathDisplay display) {
     return answer;
 }
 
+nlohmann::json to_json(const Explanation& e) {
+    nlohmann::json words = nlohmann::json::array();
+    for (const WordInfluence& w : e.words) {
+        nlohmann::json j = {{"word", w.word}, {"in_caption", w.in_caption}};
+        if (w.influence) j["influence"] = *w.influence;
+        words.push_back(std::move(j));
+    }
+    nlohmann::json j = {{"id", e.id},
+                        {"query", {{"text", e.text}, {"language", to_json(e.language)}}},
+                        {"score", e.score},
+                        {"words", std::move(words)}};
+    if (e.relevance) j["relevance"] = *e.relevance;
+    if (!e.caption.empty()) j["caption"] = e.caption;
+    return j;
+}
+
 }  // namespace qiss

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/explain.h"
 #include "engine/query.h"
 #include "store/image_store.h"
 #include "text/language.h"
@@ -32,5 +33,9 @@ nlohmann::json to_json(const DetectedLanguage& language);
 ///  "similar"?}…], "next"?}; a combined query is {"type":"terms","terms":[{…one term…,
 ///  "weight"}…]}; "next" is the `after` of the next page when this one is full.
 nlohmann::json to_json(const QueryResult& result, PathDisplay display);
+
+/// {"id", "query":{"text","language"}, "score", "relevance"?, "caption"?, "words":[{"word",
+///  "influence"?, "in_caption"}…]}: why an image answers a text query (engine/explain.h).
+nlohmann::json to_json(const Explanation& explanation);
 
 }  // namespace qiss

@@ -1,6 +1,7 @@
 // GET/POST /api/search and GET /api/images/{id}/similar: one query (a text, an image, an id, or
 // weighted terms combining them), the JSON of to_json(QueryResult) (server/answer_json.h) with
-// each result's API paths and the time taken.
+// each result's API paths and the time taken. GET /api/images/{id}/explain: why an image answers
+// a text query (engine/explain.h).
 #include <fmt/format.h>
 
 #include "server/json_error.h"
@@ -153,6 +154,17 @@ void register_search_routes(ServerContext& ctx) {
                       read_page_params(ctx, req, q);
                       require_known_id(ctx, q.id);
                       answer(ctx, q, res);
+                  });
+
+    ctx.add_route("GET", R"(/api/images/(\d+)/explain)", "explain",
+                  [&ctx](const Request& req, Response& res) {
+                      if (!req.has_param("q"))
+                          throw HttpError(400, "missing parameter q (the text query to explain)");
+                      const std::uint64_t id = id_from_path(req);
+                      require_known_id(ctx, id);
+                      const Explanation e = explain_text(ctx.collection, req.get_param_value("q"),
+                                                         id, ctx.options.query);
+                      send_json(res, to_json(e));
                   });
 }
 

@@ -416,3 +416,36 @@ test('filters: typed or taken from a field in the detail, as chips kept in the U
   await page.waitForFunction(() => document.getElementById('error').textContent.includes('passes the filter'));
   assert.equal(await page.locator('#results li.result').count(), 0);
 });
+
+test('a result opened from a text search explains itself: relevance, score and each word', async () => {
+  await page.setViewportSize({ width: 1100, height: 800 });
+  await page.goto(`${baseUrl}?q=${encodeURIComponent('red heart')}`);
+  const first = page.locator('#results a').first();
+  await first.waitFor();
+  const id = await first.getAttribute('data-id');
+  await first.click();
+  await page.locator('#explain:not([hidden])').waitFor();
+  const r = await fetch(`${baseUrl}api/images/${id}/explain?q=${encodeURIComponent('red heart')}`);
+  const e = await r.json();
+  assert.equal(r.status, 200, JSON.stringify(e));
+  assert.match(await page.locator('#explain-summary').textContent(),
+    new RegExp(`“red heart”: (relevance \\d+ % · )?score ${e.score.toFixed(3)}`));
+  const words = page.locator('#explain-words li');
+  assert.equal(await words.count(), 2);
+  for (let i = 0; i < 2; i += 1) {
+    assert.equal((await words.nth(i).locator('span').first().textContent()), e.words[i].word);
+    assert.equal(Number(await words.nth(i).getAttribute('data-influence')), e.words[i].influence);
+    assert.equal(await words.nth(i).locator('.bar').count(), 1);
+  }
+  await shot('explain');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => !document.getElementById('detail').open);
+  // An image search's detail has nothing to explain.
+  await page.locator('#file').setInputFiles(path.join(tmp, 'in', files[0]));
+  await page.locator('#results a').first().waitFor();
+  await page.locator('#results a').first().click();
+  await page.locator('#detail[open]').waitFor();
+  await page.locator('#similar li').first().waitFor();
+  assert.equal(await page.locator('#explain').isHidden(), true);
+  await page.keyboard.press('Escape');
+});

@@ -1,0 +1,52 @@
+#pragma once
+/// @file explain.h
+/// Why a stored image answers a text query: its score and calibrated relevance, how much each
+/// word of the query contributes (the score lost when the word is left out of the query), and
+/// which words of the query its caption holds. `GET /api/images/{id}/explain`, `qiss explain`,
+/// and the page's detail view show it.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/collection.h"
+#include "text/language.h"
+
+namespace qiss {
+
+/// The most words of a query explained; later words are listed without an influence.
+inline constexpr std::size_t kMaxExplainedWords = 32;
+
+/// One word of the query.
+struct WordInfluence {
+    std::string word;
+    /// The image's score with the whole query minus its score with the query without this
+    /// word: positive when the word draws the query towards the image. Unset beyond
+    /// kMaxExplainedWords, and for a query of one word (leaving it out leaves nothing).
+    std::optional<float> influence;
+    /// Whether the image's caption holds this word (compared without case).
+    bool in_caption = false;
+};
+
+struct Explanation {
+    std::uint64_t id = 0;
+    std::string text;
+    DetectedLanguage language;
+    float score = 0;                   ///< cosine of the query and the image, as a search gives it
+    std::optional<float> relevance;    ///< with a calibrated model
+    std::vector<WordInfluence> words;  ///< in the order of the query
+    std::string caption;               ///< the image's, if it has one
+};
+
+/// The words of a text as explain_text() weighs them: runs of letters, digits and marks between
+/// spaces and punctuation; in scripts written without spaces (Han, Hiragana, Katakana, Thai, …)
+/// each character is a word.
+std::vector<std::string> query_words(const std::string& text);
+
+/// Explains why image `id` answers the text query. Throws qiss::Error for a text that a search
+/// refuses (validate_query's checks) and not_found for an unknown id.
+Explanation explain_text(const Collection& collection, const std::string& text, std::uint64_t id,
+                         const QueryLimits& limits = {});
+
+}  // namespace qiss
