@@ -13,8 +13,8 @@ namespace qiss {
 
 namespace {
 
-/// The widest HNSW candidate list a filtered search asks for; a filter narrower than this
-/// allows is answered by a scan anyway (filter_scan_max).
+/// The widest HNSW candidate list a filtered search asks for (a wider one costs more than it
+/// finds); when the capped list still finds too few, the scan answers.
 constexpr double kMaxFilteredEfSearch = 4096;
 
 /// Within each run of equal scores, ascending ids: the order deep paging continues
