@@ -6,8 +6,11 @@
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFPQ.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexRefine.h>
+#include <faiss/IndexScalarQuantizer.h>
+#include <faiss/VectorTransform.h>
 #include <faiss/invlists/InvertedLists.h>
 
 #include <fmt/format.h>
@@ -16,6 +19,35 @@ namespace qiss::faiss_ops {
 namespace {
 
 using idx_t = faiss::Index::idx_t;
+
+/// FAISS reads its flags as raw bytes: a damaged file can hold a byte that is neither 0 nor 1,
+/// which must not be loaded as a bool (undefined behaviour; fuzz finding 9). Whether `flag`'s
+/// byte is a valid bool, read without loading it as one.
+bool is_flag(const bool& flag) {
+    static_assert(sizeof(bool) == 1);
+    unsigned char byte = 0;
+    std::memcpy(&byte, &flag, 1);
+    return byte <= 1;
+}
+
+/// Whether every flag FAISS 1.7.3 reads from a file for this node is a valid bool.
+bool flags_valid(const faiss::Index* index) {
+    if (!is_flag(index->is_trained)) return false;
+    if (const auto* pq = dynamic_cast<const faiss::IndexIVFPQ*>(index);
+        pq && !is_flag(pq->by_residual))
+        return false;
+    if (const auto* sq = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(index);
+        sq && !is_flag(sq->by_residual))
+        return false;
+    if (const auto* pre = dynamic_cast<const faiss::IndexPreTransform*>(index)) {
+        for (const faiss::VectorTransform* vt : pre->chain) {
+            if (!vt || !is_flag(vt->is_trained)) return false;
+            const auto* lt = dynamic_cast<const faiss::LinearTransform*>(vt);
+            if (lt && (!is_flag(lt->have_bias) || !is_flag(lt->is_orthonormal))) return false;
+        }
+    }
+    return true;
+}
 
 std::string check_hnsw(const faiss::IndexHNSW& index) {
     const faiss::HNSW& g = index.hnsw;
@@ -72,6 +104,7 @@ std::string check_ivf(const faiss::IndexIVF& index) {
 std::string find_inconsistency(const faiss::Index* index) {
     if (!index) return "a missing index";
     if (index->ntotal < 0 || index->d <= 0) return "a negative size or dimension";
+    if (!flags_valid(index)) return "a flag that is neither 0 nor 1";
     // FAISS reads the metric as a raw int: a damaged file can hold a value of no enumerator,
     // which must not be loaded as a MetricType (undefined behaviour; fuzz finding 7).
     static_assert(sizeof(faiss::MetricType) == sizeof(int));
