@@ -14,6 +14,7 @@
 #include "common/file_util.h"
 #include "corpus/emoji_styles.h"
 #include "corpus/style_cache.h"
+#include "text/utf8.h"
 
 namespace qiss {
 namespace fs = std::filesystem;
@@ -25,22 +26,8 @@ std::string utf8_from_unified(const std::string& unified) {
     while (pos < unified.size()) {
         std::size_t end = unified.find('-', pos);
         if (end == std::string::npos) end = unified.size();
-        unsigned long cp = std::stoul(unified.substr(pos, end - pos), nullptr, 16);
-        if (cp < 0x80) {
-            out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        }
+        append_utf8(static_cast<char32_t>(std::stoul(unified.substr(pos, end - pos), nullptr, 16)),
+                    out);
         pos = end + 1;
     }
     return out;

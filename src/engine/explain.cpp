@@ -6,6 +6,7 @@
 #include "common/error_kind.h"
 #include "engine/query.h"
 #include "index/simd_flat.h"
+#include "text/utf8.h"
 
 namespace qiss {
 namespace {
@@ -14,38 +15,6 @@ namespace {
 struct Span {
     std::size_t begin = 0, end = 0;
 };
-
-/// The code point at `text[i]` (valid UTF-8, as queries are checked to be) and its length.
-char32_t decode(const std::string& text, std::size_t i, std::size_t& length) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-        length = 1;
-        return c;
-    }
-    length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-    char32_t cp = c & (0x3F >> (length - 1));
-    for (std::size_t k = 1; k < length && i + k < text.size(); ++k)
-        cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-    return cp;
-}
-
-void encode(char32_t cp, std::string& out) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
 
 /// Spaces and punctuation: ASCII's, Latin-1's, general punctuation, CJK symbols and
 /// punctuation, full-width forms' punctuation.
@@ -73,7 +42,7 @@ std::vector<Span> word_spans(const std::string& text) {
     std::size_t start = std::string::npos;
     for (std::size_t i = 0; i < text.size();) {
         std::size_t length = 1;
-        const char32_t cp = decode(text, i, length);
+        const char32_t cp = decode_utf8_at(text, i, length);
         const bool separator = is_separator(cp);
         const bool single = is_unspaced_script(cp);
         if ((separator || single) && start != std::string::npos) {
@@ -97,13 +66,13 @@ std::string folded(const std::string& word) {
     std::string out;
     for (std::size_t i = 0; i < word.size();) {
         std::size_t length = 1;
-        char32_t cp = decode(word, i, length);
+        char32_t cp = decode_utf8_at(word, i, length);
         if ((cp >= 'A' && cp <= 'Z') || (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) ||
             (cp >= 0x391 && cp <= 0x3A9) || (cp >= 0x410 && cp <= 0x42F))
             cp += 0x20;
         else if (cp >= 0x400 && cp <= 0x40F)
             cp += 0x50;
-        encode(cp, out);
+        append_utf8(cp, out);
         i += length;
     }
     return out;

@@ -49,10 +49,8 @@ std::string interchange_valid(std::string_view text) {
     std::string out(text);
     std::size_t i = 0;
     while (i < out.size()) {
-        const auto c = static_cast<unsigned char>(out[i]);
-        const std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-        char32_t cp = len == 1 ? c : c & (0x7F >> len);
-        for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (out[i + k] & 0x3F);
+        std::size_t len = 1;
+        const char32_t cp = decode_utf8_at(out, i, len);
         const bool control =
             (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || (cp >= 0x7F && cp <= 0x9F);
         const bool noncharacter = (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE;
