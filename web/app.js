@@ -3,9 +3,11 @@
 // view with similar images, and query arithmetic: stored images added to the query and
 // "without …" texts taken away, and filter conditions (typed, or a field's value clicked in the
 // detail), shown as removable chips; opened from a text search, the detail explains the result
-// (each query word's influence, caption words, relevance). The URL holds the state (?q=TEXT, ?id=ID, ?collapse=1,
-// ?with=ID, ?without=TEXT, ?where=KEY=VALUE) so links can be shared and the back button works. With a calibrated model, the results whose relevance is below RELEVANCE_LINE are folded
-// under a "relevance line" until asked for. Talks to the JSON API of docs/api.md.
+// (each query word's influence, caption words, relevance). The URL holds the state (?q=TEXT,
+// ?id=ID, ?collapse=1, ?with=ID, ?without=TEXT, ?where=KEY=VALUE) so links can be shared and the
+// back button works. With a calibrated model, the results whose relevance is below
+// RELEVANCE_LINE are folded under a "relevance line" until asked for. Talks to the JSON API of
+// docs/api.md.
 
 import {
   MAX_ADDED, MAX_FILTERS, addedFromUrl, conditionLabel, conditionOf, renderChips, termsRequest,
@@ -425,31 +427,33 @@ function searchImage(file) {
 
 // ---- Detail ------------------------------------------------------------------------------
 
-function metaRow(term, value, href) {
-  if (value === undefined || value === null || value === '') return;
+/// Appends a term and its description (a node) to the detail's list.
+function appendRow(term, content) {
   const dt = document.createElement('dt');
   dt.textContent = term;
   const dd = document.createElement('dd');
-  if (href) {
-    const a = document.createElement('a');
-    a.href = href;
-    a.rel = 'noreferrer noopener';
-    a.target = '_blank';
-    a.textContent = value;
-    dd.append(a);
-  } else {
-    dd.textContent = value;
-  }
+  dd.append(content);
   els.detailMeta.append(dt, dd);
+}
+
+function metaRow(term, value, href) {
+  if (value === undefined || value === null || value === '') return;
+  if (!href) {
+    appendRow(term, value);
+    return;
+  }
+  const a = document.createElement('a');
+  a.href = href;
+  a.rel = 'noreferrer noopener';
+  a.target = '_blank';
+  a.textContent = value;
+  appendRow(term, a);
 }
 
 /// A row whose value is a button: it closes the detail and keeps only the results that share
 /// the value (the filter condition `condition`).
 function filterRow(term, value, condition) {
   if (value === undefined || value === null || value === '') return;
-  const dt = document.createElement('dt');
-  dt.textContent = term;
-  const dd = document.createElement('dd');
   const button = document.createElement('button');
   button.type = 'button';
   button.className = 'filter-by';
@@ -459,8 +463,7 @@ function filterRow(term, value, condition) {
     afterDetail = () => addFilter(condition);
     els.detail.close();
   });
-  dd.append(button);
-  els.detailMeta.append(dt, dd);
+  appendRow(term, button);
 }
 
 /// Shows why the image answers the text query: its relevance and score, and each word of the
