@@ -103,15 +103,7 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
         fingerprint = query_fingerprint(q);
         after = decode_cursor(q.after, *fingerprint);
     }
-    const std::vector<QueryTerm> terms = terms_of(q);
-    std::vector<std::vector<float>> vectors;
-    std::vector<std::uint64_t> exclude;
-    for (const QueryTerm& t : terms) {
-        vectors.push_back(embed_term(c, t, r.terms.emplace_back()));
-        if (t.kind == QueryTerm::Kind::Id) exclude.push_back(t.id);
-    }
-    const std::vector<float> vec =
-        q.kind == Query::Kind::Terms ? combine(vectors, terms) : std::move(vectors.front());
+    // The filter first: one that keeps nothing is answered before any embedding.
     std::optional<IdSet> kept;
     if (!q.filter.empty()) {
         r.filter = q.filter;
@@ -122,6 +114,15 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
                         filter_to_json(q.filter).dump());
     }
     const IdSet* allowed = kept ? &*kept : nullptr;
+    const std::vector<QueryTerm> terms = terms_of(q);
+    std::vector<std::vector<float>> vectors;
+    std::vector<std::uint64_t> exclude;
+    for (const QueryTerm& t : terms) {
+        vectors.push_back(embed_term(c, t, r.terms.emplace_back()));
+        if (t.kind == QueryTerm::Kind::Id) exclude.push_back(t.id);
+    }
+    const std::vector<float> vec =
+        q.kind == Query::Kind::Terms ? combine(vectors, terms) : std::move(vectors.front());
     if (after) {
         r.hits = c.search_after(vec.data(), q.k, *after, exclude, allowed);
     } else if (!q.collapse) {
