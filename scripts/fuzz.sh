@@ -103,8 +103,11 @@ run_target() {
   # libFuzzer's -timeout and its slow-unit report are wall-clock time: at the lowest priority on
   # a busy machine a unit can wait 10 s for a CPU, and so can a replay beside other work. Such an
   # input counts only if, run again alone, it still uses FUZZ_TIMEOUT seconds of CPU time (or
-  # fails); the others go to $out/unconfirmed/ (kept, not counted).
-  for f in "$out"/timeout-* "$out"/slow-unit-*; do
+  # fails); the others go to $out/unconfirmed/ (kept, not counted). Likewise an out-of-memory
+  # input counts only if it fails again alone: libFuzzer's RSS limit is the process's, and what
+  # earlier inputs leaked (finding 3: FAISS's reader, a few bytes to megabytes per damaged file)
+  # adds up over a slice until some harmless input crosses it.
+  for f in "$out"/timeout-* "$out"/slow-unit-* "$out"/oom-*; do
     [ -e "$f" ] || continue
     if /usr/bin/time -f '%U %S' -o "$out/replay-time" "build-fuzz/fuzz/fuzz_$t" \
       -timeout=$((FUZZ_TIMEOUT * 6)) -rss_limit_mb=2048 "$f" >/dev/null 2>&1 &&
