@@ -232,7 +232,7 @@ Header read_header(const std::filesystem::path& path) {
     return read_fields(path, f, in);
 }
 
-Header read(const std::filesystem::path& path,
+Header read(const std::filesystem::path& path, const CheckFaiss& check_faiss,
             const std::function<void(faiss::IOReader&)>& read_faiss) {
     const std::string name = path.string();
     FilePtr f;
@@ -250,11 +250,14 @@ Header read(const std::filesystem::path& path,
     QISS_CHECK(in.left() - faiss_len == sizeof(std::uint32_t),
                "index file {} is corrupted ({} unexpected trailing bytes)", name,
                in.left() - faiss_len - sizeof(std::uint32_t));
-    // The CRC first, so that FAISS never parses damaged bytes; then the FAISS part again.
-    in.skip(faiss_len);
+    // The CRC and the layout check in one pass, so that FAISS never parses damaged bytes; then
+    // the FAISS part again. A CRC mismatch is named before what it may have caused.
+    const std::string problem = check_faiss(in, faiss_len);
+    in.skip(faiss_at + faiss_len - in.pos());
     const std::uint32_t computed = in.crc();
     const auto stored = in.get<std::uint32_t>();
     QISS_CHECK(computed == stored, "index file {} is corrupted (CRC mismatch)", name);
+    QISS_CHECK(problem.empty(), "index file {} is corrupted ({})", name, problem);
     in.seek(faiss_at, faiss_at + faiss_len);
     read_faiss(in);
     QISS_CHECK(in.left() == 0, "index file {} is corrupted ({} bytes of the FAISS index unread)",

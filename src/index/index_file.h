@@ -33,11 +33,16 @@ struct Header {
 void write(const std::filesystem::path& path, const Header& header,
            const std::function<void(faiss::IOWriter&)>& write_faiss);
 
+/// Checks the FAISS part of `length` bytes that it reads from the stream (it may stop early);
+/// returns what is wrong with it, or "".
+using CheckFaiss = std::function<std::string(faiss::IOReader&, std::uint64_t length)>;
+
 /// Reads a file written by write(). Checks, in this order, the magic, the version, each length
-/// against the bytes left, that nothing follows the CRC and the CRC itself, all before
-/// `read_faiss` reads the FAISS part from a stream that ends where that part ends; then that it
-/// read all of it. Throws qiss::Error naming the file for each failure.
-Header read(const std::filesystem::path& path,
+/// against the bytes left, that nothing follows the CRC, the CRC itself and what `check_faiss`
+/// says of the FAISS part (run in the same pass as the CRC), all before `read_faiss` reads the
+/// FAISS part from a stream that ends where that part ends; then that it read all of it. Throws
+/// qiss::Error naming the file for each failure.
+Header read(const std::filesystem::path& path, const CheckFaiss& check_faiss,
             const std::function<void(faiss::IOReader&)>& read_faiss);
 
 /// Reads only the header up to the factory string (no tombstones, no CRC check): cheap, for

@@ -24,6 +24,7 @@
 #include "common/error.h"
 #include "common/error_kind.h"
 #include "index/faiss_check.h"
+#include "index/faiss_layout.h"
 #include "index/faiss_ops.h"
 #include "index/index_file.h"
 #include "index/simd_flat.h"
@@ -53,6 +54,20 @@ class Map2AsPlainMap : public faiss::IOReader {
     faiss::IOReader& in_;
     bool first_read_ = true;
 };
+
+/// Refuses a factory string whose index load() would not read back: load() checks the layout of
+/// each FAISS part before FAISS reads it, and knows only the types listed in faiss_layout.h.
+void check_readable(const faiss::Index& index, const std::string& factory) {
+    faiss::VectorIOWriter out;
+    faiss::write_index(&index, &out);
+    faiss::VectorIOReader in;
+    in.data = std::move(out.data);
+    const std::string problem = faiss_ops::find_layout_problem(in, in.data.size());
+    QISS_CHECK(problem.empty(),
+               "index factory string '{}' is not supported: {} (qiss reads Flat, SQ, PQ, HNSW "
+               "and IVF indexes, with PCA, OPQ, rotation and refine stages: docs/index.md)",
+               factory, problem);
+}
 
 /// The IndexIDMap2 of a checked plain id map, which it takes over.
 std::unique_ptr<faiss::Index> as_map2(std::unique_ptr<faiss::Index> plain_index) {
@@ -281,6 +296,7 @@ VectorIndex VectorIndex::create(const std::string& factory, int dim) {
         inner.release();
         impl->attach(std::move(map));
     }
+    check_readable(*impl->index, factory);
     return VectorIndex(std::move(impl));
 }
 
@@ -481,7 +497,8 @@ VectorIndex VectorIndex::load(const std::filesystem::path& path) {
     const std::string name = path.string();
     std::unique_ptr<faiss::Index> read;
     bool was_map2 = false;
-    const index_file::Header h = index_file::read(path, [&](faiss::IOReader& file) {
+    const index_file::Header h = index_file::read(path, faiss_ops::find_layout_problem,
+                                                  [&](faiss::IOReader& file) {
         try {
             Map2AsPlainMap in(file);
             read.reset(faiss::read_index(&in));
