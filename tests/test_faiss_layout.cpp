@@ -107,6 +107,26 @@ TEST(FaissLayout, ProductQuantizerOfZeroSubVectorsIsCorruptedNotSigfpe) {
     }
 }
 
+TEST(FaissLayout, ProductQuantizerSearchTypeOtherThanPqIsCorruptedNotAnAbort) {
+    // Fuzz finding 11: a Hamming search type made FAISS's first search assert on its code size.
+    qiss::test::TempDir dir("layout-pq-search");
+    filled_index("PQ8x8", random_vectors(kCount)).save(dir / "index");
+    std::string bytes = qiss::read_file_bytes(dir / "index");
+    // After the header: d, M, nbits, the centroids (d · 256 floats), the codes (n · M bytes).
+    const std::size_t at = find_fourcc(bytes, "IxPq") + 4 + kHeader + 3 * 8 + 8 +
+                           kDim * 256 * sizeof(float) + 8 + kCount * 8;
+    std::int32_t search_type = -1;
+    std::memcpy(&search_type, bytes.data() + at, sizeof search_type);
+    ASSERT_EQ(search_type, 0) << "ST_PQ";
+    search_type = 2;  // ST_generalized_HE
+    std::memcpy(bytes.data() + at, &search_type, sizeof search_type);
+    fix_crc(bytes);
+    qiss::write_file_atomic(dir / "bad", bytes);
+    EXPECT_NE(error_of([&] { VectorIndex::load(dir / "bad"); })
+                  .find("is corrupted (a product quantizer search type other than PQ)"),
+              std::string::npos);
+}
+
 TEST(FaissLayout, LengthsBeyondTheFileAreCorruptedBeforeFaissAllocates) {
     // Fuzz finding 3: FAISS allocates what a length says before reading what it counts.
     qiss::test::TempDir dir("layout-length");

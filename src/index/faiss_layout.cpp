@@ -200,8 +200,9 @@ class Walker {
         const std::uint64_t code_size = product_quantizer(n.d);
         if (skip_vector(1, "codes") != static_cast<std::uint64_t>(n.ntotal) * code_size)
             bad("product quantizer codes of another size");
-        const auto search_type = get<std::int32_t>();
-        if (search_type < 0 || search_type > 5) bad("an unknown product quantizer search type");
+        // ST_PQ: qiss never asks for FAISS's Hamming or polysemous searches, which assume code
+        // sizes FAISS only asserts (fuzz finding 11: an abort in generalized_hammings_knn_hc).
+        if (get<std::int32_t>() != 0) bad("a product quantizer search type other than PQ");
         flag("encode_signs");
         get<std::int32_t>();  // polysemous_ht
         return n;
