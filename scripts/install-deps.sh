@@ -21,6 +21,7 @@ DEBS=(
   libsystemd-dev                     # sd_notify: readiness of `qiss serve` under systemd
   prometheus-cpp-dev                 # /metrics: registry and text exposition (core library)
   librsvg2-dev                       # rasterizing the SVG emoji styles (corpus)
+  libxapian-dev                      # keyword side of hybrid search
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libopencv-imgcodecs-dev libopencv-imgproc-dev libgif-dev libwebp-dev   # decoding, resizing, thumbnails
   libgtest-dev libgmock-dev libbenchmark-dev                 # tests, benchmarks

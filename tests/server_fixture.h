@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <regex>
 #include <set>
@@ -51,6 +52,25 @@ inline const fs::path& base_collection() {
         EXPECT_EQ(r.exit_code, 0) << r.output;
         return d;
     }();
+    return data;
+}
+
+/// A collection of 12 emoji (the first ones, in DIR/in) indexed with the tiny model from a
+/// manifest that gives image i the caption `caption(i)`; returns its DATADIR (DIR/data).
+inline fs::path captioned_collection(const TempDir& dir,
+                                     const std::function<std::string(std::size_t)>& caption) {
+    const auto files = copy_emoji(dir / "in", 12);
+    std::ofstream manifest(dir / "in" / "manifest.jsonl");
+    for (std::size_t i = 0; i < files.size(); ++i)
+        manifest << nlohmann::json{{"path", files[i].filename().string()}, {"caption", caption(i)}}
+                        .dump()
+                 << "\n";
+    manifest.close();
+    const fs::path data = dir / "data";
+    const auto r =
+        run_qiss("index --data " + data.string() + " --model " + std::string(QISS_TEST_DATA) +
+                 "/tiny.qiss " + (dir / "in" / "manifest.jsonl").string());
+    EXPECT_EQ(r.exit_code, 0) << r.output;
     return data;
 }
 

@@ -1,7 +1,8 @@
 // A short crash loop (bench/crash/crash_loop.sh runs the long one): `qiss index` killed with
 // SIGKILL at random moments of one ingest, restarted each time (from scratch once it has
-// finished); after each kill the store and the index agree without repair, committed images are
-// still there and stored ids can be searched; at the end every input file is stored once.
+// finished); after each kill the store, the vector index and the keyword index agree without
+// repair, committed images are still there and stored ids can be searched, by vector and by
+// the words of their file name; at the end every input file is stored once.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,6 +81,7 @@ TEST(CrashLoop, KilledIngestsLeaveStoreAndIndexAgreeing) {
         const auto j = json_of(info.output);
         const std::size_t images = j["images"];
         EXPECT_EQ(j["index_vectors"], images) << "trial " << trial;
+        EXPECT_EQ(j["keyword_images"], images) << "trial " << trial;
         EXPECT_GE(images, last) << "trial " << trial << ": committed images were lost";
         grew += images > last;
         last = images;
@@ -99,6 +101,16 @@ TEST(CrashLoop, KilledIngestsLeaveStoreAndIndexAgreeing) {
                                       std::to_string(id));
         EXPECT_EQ(similar.exit_code, 0) << "trial " << trial << ", id " << id << "\n"
                                         << similar.output;
+        // The keyword side finds the same image by its file name ("1f600-1f3fb.png").
+        const std::string name =
+            fs::path(results[trial % results.size()]["source"].get<std::string>()).stem().string();
+        auto words = test::run_qiss(
+            "search --json -k 1 --mode keyword --data " + data.string() + " --text " + name,
+            /*with_stderr=*/false);
+        ASSERT_EQ(words.exit_code, 0) << words.output;
+        const auto by_name = json_of(words.output)["results"];
+        ASSERT_EQ(by_name.size(), 1u) << "trial " << trial << ": " << name;
+        EXPECT_EQ(by_name[0]["id"], id) << "trial " << trial << ": " << name;
     }
     EXPECT_GE(grew, 2) << "the kills never came while images were being added";
 
@@ -107,6 +119,7 @@ TEST(CrashLoop, KilledIngestsLeaveStoreAndIndexAgreeing) {
     auto j = json_of(test::run_qiss("info --json --data " + data.string()).output);
     EXPECT_EQ(j["images"], distinct.size());
     EXPECT_EQ(j["index_vectors"], distinct.size());
+    EXPECT_EQ(j["keyword_images"], distinct.size());
     // Every file is stored: a second run finds each one's content hash.
     r = test::run_qiss(index_args);
     EXPECT_NE(r.output.find("added 0, duplicates " + std::to_string(kImages) + ","),

@@ -19,22 +19,10 @@ using namespace qiss::test;
 
 namespace {
 
-/// 12 emoji whose manifest lines carry a caption ("red heart 0", "red heart 1", …).
+/// 12 emoji whose manifest lines carry a caption ("Red heart 0", "Red heart 1", …).
 fs::path captioned_collection(const TempDir& dir) {
-    const auto files = copy_emoji(dir / "in", 12);
-    std::ofstream manifest(dir / "in" / "manifest.jsonl");
-    for (std::size_t i = 0; i < files.size(); ++i)
-        manifest << json{{"path", files[i].filename().string()},
-                         {"caption", fmt::format("Red heart {}", i)}}
-                        .dump()
-                 << "\n";
-    manifest.close();
-    const fs::path data = dir / "data";
-    const auto r =
-        run_qiss("index --data " + data.string() + " --model " + std::string(QISS_TEST_DATA) +
-                 "/tiny.qiss " + (dir / "in" / "manifest.jsonl").string());
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    return data;
+    return test::captioned_collection(dir,
+                                      [](std::size_t i) { return fmt::format("Red heart {}", i); });
 }
 
 float score(const Collection& c, const std::string& text, std::uint64_t id) {

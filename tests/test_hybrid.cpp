@@ -47,24 +47,13 @@ std::unique_ptr<KeywordIndex> small_index() {
     return k;
 }
 
-/// 12 emoji: one captioned "zebra crossing", the others "red heart N".
+/// 12 emoji: one captioned "zebra crossing" (the 8th: *zebra_index = 7), the others
+/// "red heart N".
 fs::path captioned_collection(const TempDir& dir, std::uint64_t* zebra_index) {
-    const auto files = copy_emoji(dir / "in", 12);
-    std::ofstream manifest(dir / "in" / "manifest.jsonl");
     *zebra_index = 7;
-    for (std::size_t i = 0; i < files.size(); ++i)
-        manifest << json{{"path", files[i].filename().string()},
-                         {"caption",
-                          i == *zebra_index ? "zebra crossing" : fmt::format("red heart {}", i)}}
-                        .dump()
-                 << "\n";
-    manifest.close();
-    const fs::path data = dir / "data";
-    const auto r =
-        run_qiss("index --data " + data.string() + " --model " + std::string(QISS_TEST_DATA) +
-                 "/tiny.qiss " + (dir / "in" / "manifest.jsonl").string());
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    return data;
+    return test::captioned_collection(dir, [](std::size_t i) {
+        return i == 7 ? std::string("zebra crossing") : fmt::format("red heart {}", i);
+    });
 }
 
 }  // namespace
@@ -315,8 +304,8 @@ TEST(HybridApi, ModeParameterAndMemberRanksAndKeywordMatches) {
     const json semantic = parse(cli.Get("/api/search?q=zebra&k=3&mode=semantic"));
     EXPECT_EQ(semantic["query"]["mode"], "semantic");
     EXPECT_FALSE(semantic["results"][0].contains("ranks"));
-    const json keyword = parse(cli.Post("/api/search", R"({"text": "crossing", "mode": "keyword"})",
-                                        "application/json"));
+    const json keyword = parse(
+        cli.Post("/api/search", R"({"text": "crossing", "mode": "keyword"})", "application/json"));
     EXPECT_EQ(keyword["query"]["mode"], "keyword");
     ASSERT_EQ(keyword["results"].size(), 1u);
     EXPECT_EQ(keyword["results"][0]["id"], first["id"]);
@@ -340,8 +329,7 @@ TEST(HybridApi, ModeParameterAndMemberRanksAndKeywordMatches) {
     const auto r = run_qiss("search --data " + data.string() + " --text zebra -k 2");
     EXPECT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("mode: hybrid"), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find("\"zebra crossing\"  [meaning+words]"), std::string::npos)
-        << r.output;
+    EXPECT_NE(r.output.find("\"zebra crossing\"  [meaning+words]"), std::string::npos) << r.output;
     const auto bad = run_qiss("search --data " + data.string() + " --text zebra --mode fuzzy");
     EXPECT_NE(bad.exit_code, 0);
     const auto info = run_qiss("info --json --data " + data.string());

@@ -151,7 +151,7 @@ TEST(OpenApi, SchemaCheckerRejectsWrongShapes) {
                       {"height", 64},
                       {"url", "/api/images/1"},
                       {"thumbnail_url", "/api/images/1/thumbnail"}};
-    json answer = {{"query", {{"type", "text"}, {"k", 1}, {"offset", 0}}},
+    json answer = {{"query", {{"type", "text"}, {"k", 1}, {"offset", 0}, {"mode", "semantic"}}},
                    {"results", {hit}},
                    {"took_ms", 1.5}};
     EXPECT_TRUE(spec.validate(results, answer).empty());

@@ -4,7 +4,8 @@
 // "without …" texts taken away, and filter conditions (typed, or a field's value clicked in the
 // detail), shown as removable chips; opened from a text search, the detail explains the result
 // (each query word's influence, caption words, relevance). The URL holds the state (?q=TEXT,
-// ?id=ID, ?collapse=1, ?with=ID, ?without=TEXT, ?where=KEY=VALUE) so links can be shared and the
+// ?id=ID, ?collapse=1, ?with=ID, ?without=TEXT, ?where=KEY=VALUE, ?mode=semantic|keyword; a text
+// is matched by meaning and words, hybrid, unless the mode says otherwise) so links can be shared and the
 // back button works. With a calibrated model, the results whose relevance is below
 // RELEVANCE_LINE are folded under a "relevance line" until asked for. Talks to the JSON API of
 // docs/api.md.
@@ -48,6 +49,8 @@ const els = {
   explain: $('explain'),
   explainSummary: $('explain-summary'),
   explainWords: $('explain-words'),
+  explainKeywords: $('explain-keywords'),
+  mode: $('mode'),
   collapse: $('collapse'),
   chips: $('chips'),
   withoutForm: $('without-form'),
@@ -130,7 +133,8 @@ function urlState() {
   const p = new URLSearchParams(location.search);
   const id = p.get('id');
   return { q: p.get('q') || '', id: id && /^\d+$/.test(id) ? id : null,
-           collapse: p.get('collapse') === '1', added: addedFromUrl(p) };
+           collapse: p.get('collapse') === '1', added: addedFromUrl(p),
+           mode: ['semantic', 'keyword'].includes(p.get('mode')) ? p.get('mode') : '' };
 }
 
 function urlFor({ q, id }) {
@@ -141,6 +145,7 @@ function urlFor({ q, id }) {
   for (const w of added.where) p.append('where', w);
   if (id) p.set('id', id);
   if (els.collapse.checked) p.set('collapse', '1');
+  if (els.mode.value) p.set('mode', els.mode.value);
   const s = p.toString();
   return s ? `?${s}` : location.pathname;
 }
@@ -166,6 +171,12 @@ function resultItem(hit) {
   a.title = label +
     (typeof hit.relevance === 'number' ? `, relevance ${hit.relevance.toFixed(2)}` : '') +
     `, score ${hit.score.toFixed(3)}`;
+  if (hit.ranks) {
+    // A hybrid or keyword search: what found the result.
+    const found = [hit.ranks.semantic && 'meaning', hit.ranks.keyword && 'words'].filter(Boolean);
+    a.dataset.found = found.join('+');
+    a.title += `, found by ${found.join(' and ')}`;
+  }
   img.src = hit.thumbnail_url;
   img.alt = label;
   li.querySelector('.caption').textContent = label;
@@ -300,6 +311,7 @@ async function runSearch(offset) {
     } else if (current.type === 'text') {
       const p = new URLSearchParams({ q: current.text, k: PAGE_SIZE, ...start });
       if (els.collapse.checked) p.set('collapse', 'true');
+      if (els.mode.value) p.set('mode', els.mode.value);
       answer = await api(withFilters(`/api/search?${p}`, added.where), { signal });
     } else {
       const form = new FormData();
@@ -495,6 +507,10 @@ function showExplanation(e) {
     li.dataset.influence = String(w.influence ?? '');
     els.explainWords.append(li);
   }
+  const matches = e.keyword_matches || [];
+  els.explainKeywords.textContent = matches.length
+    ? `Words found in its caption, tags or file name: ${matches.join(', ')}`
+    : 'No word of the query is in its caption, tags or file name.';
   els.explain.hidden = false;
 }
 
@@ -575,13 +591,14 @@ function runAfterDetail() {
 // ---- Events ------------------------------------------------------------------------------
 
 function applyUrl() {
-  const { q, id, collapse, added: inUrl } = urlState();
+  const { q, id, collapse, mode, added: inUrl } = urlState();
   typingEntry = null;
   const addedChanged = JSON.stringify(inUrl) !== JSON.stringify(added);
   added = inUrl;
   showChips();
-  if (els.collapse.checked !== collapse || addedChanged) {
+  if (els.collapse.checked !== collapse || els.mode.value !== mode || addedChanged) {
     els.collapse.checked = collapse;
+    els.mode.value = mode;
     if (current || (!q && hasAdded())) rerun();
   }
   if (els.q.value.trim() !== q && !(current && current.type === 'image' && !q)) els.q.value = q;
@@ -612,13 +629,16 @@ els.q.addEventListener('input', () => {
   debounceTimer = setTimeout(() => searchText(els.q.value, 'typing'), DEBOUNCE_MS);
 });
 
-// Grouping near-duplicates (or not) reruns the search on screen; the URL keeps the choice.
-els.collapse.addEventListener('change', () => {
-  navigate({ q: urlState().q, id: urlState().id }, 'replace');
-  if (!current) return;
-  shown = 0;
-  runSearch(0);
-});
+// Grouping near-duplicates (or not) and the match mode rerun the search on screen; the URL
+// keeps the choice.
+for (const control of [els.collapse, els.mode]) {
+  control.addEventListener('change', () => {
+    navigate({ q: urlState().q, id: urlState().id }, 'replace');
+    if (!current) return;
+    shown = 0;
+    runSearch(0);
+  });
+}
 
 els.more.addEventListener('click', () => {
   if (line.item && !line.open) openLine();

@@ -25,10 +25,10 @@ seed_collection() {  # IMAGES, N, MODEL, TOKEN
 }
 
 # `qiss info` on DATA: it succeeds without a warning (the index needed no repair) and reports as
-# many index vectors as images; `qiss search --id` works for SAMPLE stored ids. Prints the image
-# count (last line), or fails the trial.
+# many index vectors and keyword-index images as images; `qiss search --id` works for SAMPLE
+# stored ids. Prints the image count (last line), or fails the trial.
 check_collection() {  # trial, stage, DATA
-  local t=$1 stage=$2 data=$3 out images vectors ids
+  local t=$1 stage=$2 data=$3 out images vectors keywords ids
   out=$("$QISS" info --json --data "$data" 2>"$WORK/err") || {
     fail "$t" "$stage: info exited $?: $(cat "$WORK/err")"
     return 1
@@ -37,6 +37,8 @@ check_collection() {  # trial, stage, DATA
   images=$(echo "$out" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["images"])')
   vectors=$(echo "$out" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["index_vectors"])')
   [ "$images" = "$vectors" ] || fail "$t" "$stage: $images images but $vectors index vectors"
+  keywords=$(echo "$out" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["keyword_images"])')
+  [ "$images" = "$keywords" ] || fail "$t" "$stage: $images images but $keywords in the keyword index"
   if [ "$images" -gt 0 ]; then
     ids=$("$QISS" search --json --data "$data" --text cat -k 50 2>/dev/null |
       "$PYTHON" -c 'import json,sys; print(" ".join(str(r["id"]) for r in json.load(sys.stdin)["results"]))')

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/commands.h"
 #include "engine/collection.h"
@@ -48,6 +49,11 @@ Command register_explain(CLI::App& app) {
                         "  {:<20} {}{}\n", w.word,
                         w.influence ? fmt::format("{:+.4f}", *w.influence) : std::string("   -   "),
                         w.in_caption ? "  (in the caption)" : "");
+                std::cout << fmt::format(
+                    "words found in its caption, tags or file name: {}\n",
+                    e.keyword_matches.empty()
+                        ? std::string("none")
+                        : fmt::format("{}", fmt::join(e.keyword_matches, ", ")));
                 return 0;
             }};
 }

@@ -105,6 +105,7 @@ void print_query(const QueryResult& r) {
         else if (!language.empty())
             std::cout << language << "\n";
     }
+    std::cout << "mode: " << search_mode_name(r.mode) << "\n";
 }
 
 }  // namespace
@@ -122,6 +123,7 @@ Command register_search(CLI::App& app) {
         float collapse_threshold = kDefaultDupeThreshold;
         std::optional<float> min_relevance;
         std::vector<std::string> where;
+        std::string mode;
         double map_size_gb = 64;
         SearchOptions search;
         std::size_t filter_scan_max = CollectionOptions{}.filter_scan_max;
@@ -154,6 +156,11 @@ Command register_search(CLI::App& app) {
                     "hold): root, source_prefix, added_after, added_before, min_width, "
                     "max_width, min_height, max_height, format, field.NAME (docs/api.md, "
                     "\"Filters\")");
+    sub->add_option("--mode", a->mode,
+                    "How a text is matched: hybrid (meaning and words), semantic (meaning) or "
+                    "keyword (words of captions, tags, file names); default: hybrid when the "
+                    "collection has text")
+        ->check(CLI::IsMember({"hybrid", "semantic", "keyword"}));
     sub->add_flag("--json", a->json, "Print one JSON object");
     add_map_size_option(sub, a->map_size_gb);
     add_search_options(sub, a->search);
@@ -171,6 +178,7 @@ Command register_search(CLI::App& app) {
                 if (collapse->count() || threshold->count()) q.collapse = a->collapse_threshold;
                 q.min_relevance = a->min_relevance;
                 for (const std::string& condition : a->where) add_condition(q.filter, condition);
+                if (!a->mode.empty()) q.mode = parse_search_mode(a->mode);
                 CollectionOptions co;
                 co.read_only = true;
                 co.store_map_size = map_size_bytes(a->map_size_gb);
@@ -192,11 +200,16 @@ Command register_search(CLI::App& app) {
                     const std::string relevance =
                         n < r.relevance.size() ? fmt::format("  relevance {:.2f}", r.relevance[n])
                                                : "";
+                    std::string found;
+                    if (n < r.ranks.size())
+                        found = fmt::format("  [{}{}{}]", r.ranks[n].semantic ? "meaning" : "",
+                                            r.ranks[n].semantic && r.ranks[n].keyword ? "+" : "",
+                                            r.ranks[n].keyword ? "words" : "");
                     std::cout << fmt::format(
-                        "{:>4}  {:.4f}{}  id {:<8} {}{}{}\n", ++rank, h.score, relevance, h.id,
+                        "{:>4}  {:.4f}{}  id {:<8} {}{}{}{}\n", ++rank, h.score, relevance, h.id,
                         h.record.source,
                         h.record.caption.empty() ? "" : fmt::format("  \"{}\"", h.record.caption),
-                        folded ? fmt::format("  (+{} similar)", folded) : "");
+                        folded ? fmt::format("  (+{} similar)", folded) : "", found);
                 }
                 if (r.filter_matches)
                     std::cout << fmt::format("{} images pass the filter\n", *r.filter_matches);

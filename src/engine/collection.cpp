@@ -167,6 +167,7 @@ std::unique_ptr<Collection> Collection::open(const fs::path& dir, const Collecti
     c->cursor_index_depth_ = o.cursor_index_depth;
     c->filter_scan_max_ = o.filter_scan_max;
     c->open_index();
+    c->open_keywords();
     return c;
 }
 
@@ -249,13 +250,14 @@ std::string Collection::sync_and_count(const fs::path& file) {
     return "";  // the store keeps moving; the next open checks again
 }
 
-void Collection::set_index_file_aside(const fs::path& file, const std::string& problem) {
+void Collection::set_index_file_aside(const fs::path& file, const std::string& problem,
+                                      std::string_view what) const {
     if (read_only_) {
         spdlog::warn(
-            "{}; rebuilding the index in memory from the store (opened read-only: the file is "
+            "{}; rebuilding the {} in memory from the store (opened read-only: the file is "
             "left as it is until a command with write access, e.g. qiss index or qiss rm, "
             "replaces it)",
-            problem);
+            problem, what);
         return;
     }
     const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -272,11 +274,11 @@ void Collection::set_index_file_aside(const fs::path& file, const std::string& p
     std::error_code ec;
     fs::rename(file, aside, ec);
     if (ec)
-        spdlog::warn("{}; cannot move it aside ({}): rebuilding the index from the store over it",
-                     problem, ec.message());
+        spdlog::warn("{}; cannot move it aside ({}): rebuilding the {} from the store over it",
+                     problem, ec.message(), what);
     else
-        spdlog::warn("{}; moved it to {} and rebuilding the index from the store", problem,
-                     aside.string());
+        spdlog::warn("{}; moved it to {} and rebuilding the {} from the store", problem,
+                     aside.string(), what);
 }
 
 std::size_t Collection::apply_log(VectorIndex& index) const {
@@ -309,6 +311,7 @@ void Collection::refresh() {
     std::lock_guard writer(write_mutex_);
     if (read_only_) reload_if_retyped();
     sync_index_from_log();
+    sync_keywords();
 }
 
 void Collection::reload_if_retyped() {
@@ -472,6 +475,7 @@ bool Collection::remove(std::uint64_t id) {
 void Collection::save_index() {
     if (read_only_) return;
     std::lock_guard writer(write_mutex_);
+    commit_keywords();
     if (!dirty_) return;
     std::shared_lock lock(index_mutex_);
     index_->save(dir_ / kIndexFile);
@@ -504,6 +508,8 @@ CollectionInfo Collection::info() const {
         i.index_vectors = index_->size();
         i.index_factory = index_->factory();
     }
+    i.keyword_images = keyword_count();
+    i.has_text = has_text();
     i.model_path = model_path_.string();
     i.model_fingerprint = model_fingerprint_;
     i.model_training = model_->training_info();

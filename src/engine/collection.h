@@ -13,6 +13,7 @@
 #include <shared_mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -20,6 +21,7 @@
 #include "engine/query_spec.h"
 #include "engine/record_table.h"
 #include "index/vector_index.h"
+#include "keyword/keyword_index.h"
 #include "model/inference_model.h"
 #include "store/image_store.h"
 
@@ -59,6 +61,8 @@ struct CollectionInfo {
     std::size_t images = 0;
     std::size_t index_vectors = 0;
     std::string index_factory;
+    std::size_t keyword_images = 0;  ///< images in the keyword index
+    bool has_text = false;           ///< Collection::has_text()
     std::string model_path;
     std::string model_fingerprint;
     nlohmann::json model_training;
@@ -111,6 +115,19 @@ class Collection {
     /// record table (built from the store on first use, then kept up to date from its log).
     /// Throws qiss::Error (not_found) for a field no image has.
     IdSet select(const Filter& filter) const;
+    /// The `k` best images for the words of `text` (the keyword side of hybrid search:
+    /// keyword/keyword_index.h), stemmed in `language`; only ids in `allowed` when given. The
+    /// keyword index is first brought up to date with the store's log.
+    std::vector<KeywordHit> keyword_search(const std::string& text, const std::string& language,
+                                           std::size_t k, const IdSet* allowed = nullptr) const;
+    /// The words of `text` that match image `id`'s indexed words (KeywordIndex::matching_words).
+    std::vector<std::string> keyword_matches(const std::string& text, const std::string& language,
+                                             std::uint64_t id) const;
+    /// Whether any image of the collection has a caption, tags, title or description: then
+    /// text queries are hybrid by default (file names are searched, but do not make it so).
+    bool has_text() const;
+    /// Images in the keyword index, brought up to date (equal to the store's count).
+    std::size_t keyword_count() const;
     /// Applies what another process wrote to the store since this collection opened (a
     /// read-only server next to a running `qiss index`), and, read-only, loads the index file
     /// again when that process saved it with another index type. Cheap when nothing changed.
@@ -145,8 +162,10 @@ class Collection {
     std::string index_mismatch(const VectorIndex& index, const std::filesystem::path& file) const;
     /// Replays the log, then compares the index's vector count with the store's ("" if equal).
     std::string sync_and_count(const std::filesystem::path& file);
-    /// Says why the index file is unusable and, with write access, moves it aside.
-    void set_index_file_aside(const std::filesystem::path& file, const std::string& problem);
+    /// Says why the index file (or the keyword index's folder: `what`) is unusable and, with
+    /// write access, moves it aside.
+    void set_index_file_aside(const std::filesystem::path& file, const std::string& problem,
+                              std::string_view what = "index") const;
     /// Replays the store's log after `index`'s position into it; returns the operations applied.
     std::size_t apply_log(VectorIndex& index) const;
     void sync_index_from_log();
@@ -158,6 +177,24 @@ class Collection {
     void install_index(std::unique_ptr<VectorIndex> fresh);
     void rebuild_index(const std::string& factory);
     void train_index(VectorIndex& index) const;
+    /// Opens the keyword index (DATADIR/keywords) and brings it up to date; rebuilds it from
+    /// the store when it is missing, unreadable or foreign (engine/collection_keywords.cpp).
+    void open_keywords();
+    /// Why the opened keyword index cannot belong to the store ("" if it can).
+    std::string keywords_mismatch(const KeywordIndex& keywords) const;
+    /// A keyword index of every stored record, from one snapshot of the store.
+    void fill_keywords(KeywordIndex& keywords) const;
+    /// Replays the store's log after the keyword index's position into it; returns the index.
+    std::shared_ptr<KeywordIndex> sync_keywords() const;
+    /// Runs `use` on the up-to-date keyword index; when it finds the index damaged, sets it
+    /// aside, rebuilds it from the store and runs `use` again (once more when a writer
+    /// replaced it meanwhile).
+    template <typename F>
+    auto with_keywords(F&& use) const;
+    /// Sets the keyword index aside for `problem` and rebuilds it from the store.
+    void rebuild_keywords(const std::string& problem) const;
+    /// Writes the keyword index's changes (writable collections).
+    void commit_keywords();
     /// Re-scores candidates with the stored vectors; the `keep` best, by descending score.
     SearchResult rerank_with_store(const float* query, const SearchResult& candidates,
                                    int keep) const;
@@ -188,6 +225,10 @@ class Collection {
     std::unique_ptr<const InferenceModel> model_;
     std::unique_ptr<ImageStore> store_;
     std::unique_ptr<VectorIndex> index_;
+    /// Derived like the index; its own lock serialises bringing it up to date and replacing
+    /// it (a damaged one is rebuilt while searches may still hold the old one).
+    mutable std::shared_ptr<KeywordIndex> keywords_;
+    mutable std::mutex keywords_mutex_;
     /// Readers (search) share it; add/remove/rebuild take it exclusively, so a search never sees
     /// an image in the index that the store does not have yet.
     mutable std::shared_mutex index_mutex_;

@@ -86,10 +86,9 @@ std::shared_ptr<KeywordIndex> Collection::sync_keywords() const {
     const std::uint64_t applied = keywords_->applied_seq();
     if (store_->last_seq() <= applied) return keywords_;
     std::vector<std::pair<StoreOp, std::uint64_t>> ops;
-    const std::uint64_t last = store_->for_each_op_after(
-        applied, [&](std::uint64_t, StoreOp op, std::uint64_t id, const float*) {
-            ops.emplace_back(op, id);
-        });
+    const std::uint64_t last =
+        store_->for_each_op_after(applied, [&](std::uint64_t, StoreOp op, std::uint64_t id,
+                                               const float*) { ops.emplace_back(op, id); });
     for (const auto& [op, id] : ops) {
         if (op == StoreOp::Remove) {
             keywords_->remove(id);
@@ -116,7 +115,8 @@ auto Collection::with_keywords(F&& use) const {
 }
 
 void Collection::commit_keywords() {
-    if (read_only_) return;
+    // Not yet opened: open_index() saves a rebuilt index before open_keywords() runs.
+    if (read_only_ || !keywords_) return;
     with_keywords([](KeywordIndex& k) {
         k.commit();
         return 0;
@@ -126,9 +126,8 @@ void Collection::commit_keywords() {
 std::vector<KeywordHit> Collection::keyword_search(const std::string& text,
                                                    const std::string& language, std::size_t k,
                                                    const IdSet* allowed) const {
-    return with_keywords([&](const KeywordIndex& index) {
-        return index.search(text, language, k, allowed);
-    });
+    return with_keywords(
+        [&](const KeywordIndex& index) { return index.search(text, language, k, allowed); });
 }
 
 std::vector<std::string> Collection::keyword_matches(const std::string& text,

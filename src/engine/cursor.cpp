@@ -72,6 +72,8 @@ std::uint64_t query_fingerprint(const Query& q) {
                 break;
         }
     }
+    // A page of another mode is another query (a fused page's cursor counts ranks).
+    if (q.mode) f.add_value(static_cast<int>(*q.mode));
     // A page of another filter is another query.
     if (!q.filter.empty()) {
         const std::string filter = filter_to_json(q.filter).dump();

@@ -118,6 +118,7 @@ Explanation explain_text(const Collection& c, const std::string& text, std::uint
         e.relevance =
             static_cast<float>(map->relevance(e.score, collection_prior(c.store().count())));
     e.caption = record->caption;
+    e.keyword_matches = c.keyword_matches(text, keyword_language(e.language), id);
     std::set<std::string> caption_words;
     for (const std::string& w : query_words(record->caption)) caption_words.insert(folded(w));
     const std::vector<Span> spans = word_spans(text);

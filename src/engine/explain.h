@@ -37,6 +37,10 @@ struct Explanation {
     std::optional<float> relevance;    ///< with a calibrated model
     std::vector<WordInfluence> words;  ///< in the order of the query
     std::string caption;               ///< the image's, if it has one
+    /// The words of the query that match the image's indexed words (caption, tags, file name)
+    /// as written or by their stem, lower-cased: what the keyword side of a hybrid search
+    /// matched (Collection::keyword_matches).
+    std::vector<std::string> keyword_matches;
 };
 
 /// The words of a text as explain_text() weighs them: runs of letters, digits and marks between

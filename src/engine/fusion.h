@@ -35,7 +35,7 @@ struct FusedId {
 /// The union of two ranked lists of ids (best first, without repeats), by descending fused
 /// score; equal scores by the better semantic rank (found there first), then ascending id.
 std::vector<FusedId> fuse_ranks(std::span<const std::uint64_t> semantic,
-                                 std::span<const std::uint64_t> keyword);
+                                std::span<const std::uint64_t> keyword);
 
 /// The first `count` results of a hybrid or keyword search for `text` (its unit embedding
 /// `query`, its language `language` as a BCP 47 code) from result `start` on, among `allowed`

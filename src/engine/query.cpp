@@ -4,11 +4,13 @@
 #include <chrono>
 #include <cmath>
 #include <iterator>
+#include <unordered_map>
 
 #include "common/error.h"
 #include "common/error_kind.h"
 #include "engine/cursor.h"
 #include "engine/dupes.h"
+#include "keyword/keyword_index.h"
 
 namespace qiss {
 namespace {
@@ -55,8 +57,44 @@ std::vector<float> combine(const std::vector<std::vector<float>>& vectors,
     return sum;
 }
 
+/// Keeps the hits (and what runs parallel to them) for which `keep` is true.
+void keep_hits(QueryResult& r, const std::vector<bool>& keep) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < r.hits.size(); ++i) {
+        if (!keep[i]) continue;
+        if (n != i) {
+            r.hits[n] = std::move(r.hits[i]);
+            if (i < r.relevance.size()) r.relevance[n] = r.relevance[i];
+            if (i < r.similar.size()) r.similar[n] = std::move(r.similar[i]);
+            if (i < r.ranks.size()) r.ranks[n] = r.ranks[i];
+        }
+        ++n;
+    }
+    r.hits.resize(n);
+    r.relevance.resize(std::min(n, r.relevance.size()));
+    r.similar.resize(std::min(n, r.similar.size()));
+    r.ranks.resize(std::min(n, r.ranks.size()));
+}
+
+/// The page of a folded list (collapse_hits) from result `offset` on, into r.hits and
+/// r.similar: paging walks one order of collapsed results.
+void take_folded_page(QueryResult& r, Collapsed folded, int offset) {
+    const auto skip = std::min(folded.hits.size(), static_cast<std::size_t>(offset));
+    r.hits.assign(std::make_move_iterator(folded.hits.begin() + static_cast<long>(skip)),
+                  std::make_move_iterator(folded.hits.end()));
+    r.similar.assign(std::make_move_iterator(folded.similar.begin() + static_cast<long>(skip)),
+                     std::make_move_iterator(folded.similar.end()));
+}
+
+/// The mode a query runs in: its own, else hybrid for a text query when the collection has
+/// text, else semantic.
+SearchMode mode_of(const Collection& c, const Query& q) {
+    if (q.mode) return *q.mode;
+    return q.kind == Query::Kind::Text && c.has_text() ? SearchMode::Hybrid : SearchMode::Semantic;
+}
+
 /// Fills r.relevance from the collection's calibration and drops the hits below
-/// q.min_relevance (hits are sorted by score and relevance grows with it: a suffix).
+/// q.min_relevance.
 void apply_relevance(const Collection& c, const Query& q, const std::vector<QueryTerm>& terms,
                      QueryResult& r) {
     r.min_relevance = q.min_relevance;
@@ -73,11 +111,9 @@ void apply_relevance(const Collection& c, const Query& q, const std::vector<Quer
     for (const Hit& h : r.hits)
         r.relevance.push_back(static_cast<float>(map->relevance(h.score, prior)));
     if (!q.min_relevance) return;
-    std::size_t keep = 0;
-    while (keep < r.relevance.size() && r.relevance[keep] >= *q.min_relevance) ++keep;
-    r.hits.resize(keep);
-    r.relevance.resize(keep);
-    if (r.similar.size() > keep) r.similar.resize(keep);
+    std::vector<bool> keep(r.hits.size());
+    for (std::size_t i = 0; i < keep.size(); ++i) keep[i] = r.relevance[i] >= *q.min_relevance;
+    keep_hits(r, keep);
 }
 
 }  // namespace
@@ -123,7 +159,26 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
     }
     const std::vector<float> vec =
         q.kind == Query::Kind::Terms ? combine(vectors, terms) : std::move(vectors.front());
-    if (after) {
+    r.mode = mode_of(c, q);
+    if (r.mode != SearchMode::Semantic) {
+        // Fused pages continue by rank: `after` holds the rank where the last page ended.
+        const int start = after ? static_cast<int>(after->rank) : q.offset;
+        const std::string language = keyword_language(*r.terms.front().language);
+        const int count = q.collapse ? kCollapseFetch * (start + q.k) : q.k;
+        r.hits = fused_search(c, r.mode, q.text, language, vec, q.collapse ? 0 : start, count,
+                              allowed, r.ranks);
+        if (q.collapse) {
+            r.collapse = q.collapse;
+            std::unordered_map<std::uint64_t, FusedRank> rank_of;
+            for (std::size_t i = 0; i < r.hits.size(); ++i) rank_of[r.hits[i].id] = r.ranks[i];
+            take_folded_page(r,
+                             collapse_hits(c, std::move(r.hits), *q.collapse,
+                                           static_cast<std::size_t>(start + q.k)),
+                             start);
+            r.ranks.clear();
+            for (const Hit& h : r.hits) r.ranks.push_back(rank_of[h.id]);
+        }
+    } else if (after) {
         r.hits = c.search_after(vec.data(), q.k, *after, exclude, allowed);
     } else if (!q.collapse) {
         r.hits = c.search(vec.data(), q.k, q.offset, exclude, std::nullopt, allowed);
@@ -132,14 +187,12 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
         // so that paging walks one order of collapsed results.
         r.collapse = q.collapse;
         const int want = q.offset + q.k;
-        Collapsed folded = collapse_hits(
-            c, c.search(vec.data(), kCollapseFetch * want, 0, exclude, std::nullopt, allowed),
-            *q.collapse, static_cast<std::size_t>(want));
-        const auto skip = std::min(folded.hits.size(), static_cast<std::size_t>(q.offset));
-        r.hits.assign(std::make_move_iterator(folded.hits.begin() + static_cast<long>(skip)),
-                      std::make_move_iterator(folded.hits.end()));
-        r.similar.assign(std::make_move_iterator(folded.similar.begin() + static_cast<long>(skip)),
-                         std::make_move_iterator(folded.similar.end()));
+        take_folded_page(
+            r,
+            collapse_hits(
+                c, c.search(vec.data(), kCollapseFetch * want, 0, exclude, std::nullopt, allowed),
+                *q.collapse, static_cast<std::size_t>(want)),
+            q.offset);
     }
     apply_relevance(c, q, terms, r);
     if (!q.collapse && static_cast<int>(r.hits.size()) == q.k) {

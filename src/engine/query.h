@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/collection.h"
+#include "engine/fusion.h"
 #include "engine/query_spec.h"
 #include "text/language.h"
 
@@ -48,6 +49,9 @@ struct QueryResult {
     Filter filter;      ///< the query's filter (empty: none)
     /// With a filter: how many images of the collection pass it.
     std::optional<std::size_t> filter_matches;
+    SearchMode mode = SearchMode::Semantic;  ///< as it ran (the query's, or the default)
+    /// Hybrid and keyword searches: per hit, where it ranked on each side; empty otherwise.
+    std::vector<FusedRank> ranks;
     double took_ms = 0;
 };
 
@@ -65,7 +69,9 @@ std::optional<PlattScaling> relevance_map(const Collection& collection, bool tex
 /// calibrated model each hit gets its relevance (the text calibration when a term is a text,
 /// else the image one); `min_relevance` drops the hits below it and throws for a model without
 /// calibration. With a filter, only the images it keeps (Collection::select) are searched; a
-/// filter that keeps none throws qiss::Error (not_found).
+/// filter that keeps none throws qiss::Error (not_found). A text query runs in its mode
+/// (default: hybrid when the collection has text, else semantic): hybrid and keyword searches
+/// fuse or take the keyword side's results (engine/fusion.h); their pages continue by rank.
 QueryResult run_query(const Collection& collection, const Query& query,
                       const QueryLimits& limits = {});
 

@@ -68,6 +68,24 @@ std::vector<QueryTerm> terms_of(const Query& q) {
     return {t};
 }
 
+const char* search_mode_name(SearchMode mode) {
+    switch (mode) {
+        case SearchMode::Hybrid:
+            return "hybrid";
+        case SearchMode::Semantic:
+            return "semantic";
+        case SearchMode::Keyword:
+            return "keyword";
+    }
+    return "?";
+}
+
+SearchMode parse_search_mode(const std::string& name) {
+    for (const SearchMode m : {SearchMode::Hybrid, SearchMode::Semantic, SearchMode::Keyword})
+        if (name == search_mode_name(m)) return m;
+    QISS_THROW("mode must be hybrid, semantic or keyword (got '{}')", name);
+}
+
 void validate_query(const Query& q, const QueryLimits& limits) {
     QISS_CHECK(q.k >= 1 && q.k <= limits.max_k, "k must be between 1 and {} (got {})", limits.max_k,
                q.k);
@@ -86,6 +104,10 @@ void validate_query(const Query& q, const QueryLimits& limits) {
                q.min_relevance.value_or(0));
     QISS_CHECK(q.after.empty() || !q.collapse, "a collapsed search pages with offset, not after");
     check_filter(q.filter);
+    QISS_CHECK(!q.mode || *q.mode == SearchMode::Semantic || q.kind == Query::Kind::Text,
+               "mode={} needs a text query (images, ids and combined terms are searched by "
+               "meaning: mode=semantic)",
+               search_mode_name(q.mode.value_or(SearchMode::Semantic)));
     switch (q.kind) {
         case Query::Kind::Text:
             check_text(q.text, "the query text", limits);

@@ -48,6 +48,16 @@ struct QueryTerm {
     float weight = 1;
 };
 
+/// How a text query is matched (docs/api.md, "Hybrid search"): by meaning (the model's
+/// embedding), by words (the keyword index of captions, tags and file names), or both, fused by
+/// reciprocal rank.
+enum class SearchMode { Hybrid, Semantic, Keyword };
+
+/// "hybrid", "semantic", "keyword".
+const char* search_mode_name(SearchMode mode);
+/// The mode of a name; throws qiss::Error for another name.
+SearchMode parse_search_mode(const std::string& name);
+
 /// Where a page of results ended. Results come best first, equal scores by ascending id; the
 /// page after a cursor holds the results strictly after (score, id). `rank` counts the results
 /// up to and including that one.
@@ -80,6 +90,9 @@ struct Query {
     std::optional<float> min_relevance;
     /// Only images that pass this filter (engine/filter.h); empty: every image.
     Filter filter;
+    /// How a text query is matched. Unset: hybrid when the collection has text (captions,
+    /// tags or file names), else semantic. Hybrid and keyword need a Kind::Text query.
+    std::optional<SearchMode> mode;
 };
 
 /// The terms a query combines: its `terms` for Kind::Terms, else its one text, image or id with
@@ -91,7 +104,8 @@ std::vector<QueryTerm> terms_of(const Query& query);
 /// (0, 1], a collapsed search beyond result max_k, no or too many terms, a weight that is not
 /// finite or beyond ±kMaxTermWeight, weights that are all zero, or `after` with an offset or a
 /// collapsed search, a min_relevance outside [0, 1], or a filter over its limits or whose bounds
-/// exclude everything (check_filter; the message says which).
+/// exclude everything (check_filter), or a hybrid or keyword mode for a query that is not one
+/// text (the message says which).
 void validate_query(const Query& query, const QueryLimits& limits = {});
 
 }  // namespace qiss

@@ -67,7 +67,6 @@ Xapian::Stem stemmer_for(const std::string& code) {
     return Xapian::Stem(lang, /*fallback=*/true);
 }
 
-
 /// Adds the string values of a JSON value (a string, or a list of strings) to `out`.
 void append_strings(const nlohmann::json& v, std::string& out) {
     if (v.is_string()) {
@@ -103,13 +102,14 @@ class IdDecider : public Xapian::MatchDecider {
     if (std::string_view(e.get_type()) == "DatabaseModifiedError")
         QISS_THROW_KIND(unavailable, "keyword index changed during the {}: {}", what,
                         e.get_description());
-    QISS_THROW_KIND(storage, "keyword index is damaged ({} failed: {})", what,
-                    e.get_description());
+    QISS_THROW_KIND(storage, "keyword index is damaged ({} failed: {})", what, e.get_description());
 }
 
 }  // namespace
 
-std::string keyword_language(const DetectedLanguage& d) { return d.reliable ? d.code : "en"; }
+std::string keyword_language(const DetectedLanguage& d) {
+    return d.reliable ? d.code : "en";
+}
 
 std::string keyword_text(const ImageRecord& r) {
     std::string text = r.caption;
@@ -147,8 +147,8 @@ struct KeywordIndex::Impl {
         return all;
     }
     bool in_committed(std::uint64_t id) const {
-        return committed && committed->postlist_begin(id_term(id)) !=
-                                committed->postlist_end(id_term(id));
+        return committed &&
+               committed->postlist_begin(id_term(id)) != committed->postlist_end(id_term(id));
     }
     void read_state(const Xapian::Database& db) {
         const std::string seq = db.get_metadata(kSeqKey);
@@ -173,8 +173,7 @@ struct KeywordIndex::Impl {
 KeywordIndex::KeywordIndex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 KeywordIndex::~KeywordIndex() = default;
 
-std::unique_ptr<KeywordIndex> KeywordIndex::open(const std::filesystem::path& dir,
-                                                 bool writable) {
+std::unique_ptr<KeywordIndex> KeywordIndex::open(const std::filesystem::path& dir, bool writable) {
     auto impl = std::make_unique<Impl>();
     impl->writable = writable;
     try {
@@ -188,8 +187,8 @@ std::unique_ptr<KeywordIndex> KeywordIndex::open(const std::filesystem::path& di
         } else {
             impl->committed = Xapian::Database(dir.string());
             const std::string format = impl->committed->get_metadata(kFormatKey);
-            QISS_CHECK(format == kFormat, "keyword index {} has format '{}', not {}",
-                       dir.string(), format, kFormat);
+            QISS_CHECK(format == kFormat, "keyword index {} has format '{}', not {}", dir.string(),
+                       format, kFormat);
             impl->own = Xapian::WritableDatabase(std::string(), Xapian::DB_BACKEND_INMEMORY);
             impl->read_state(*impl->committed);
             impl->committed->get_termfreq(kTextTerm);

@@ -52,6 +52,7 @@ nlohmann::json to_json(const QueryResult& r, PathDisplay display) {
     if (r.collapse) query["collapse"] = *r.collapse;
     if (r.min_relevance) query["min_relevance"] = *r.min_relevance;
     if (!r.filter.empty()) query["filter"] = filter_to_json(r.filter);
+    query["mode"] = search_mode_name(r.mode);
     nlohmann::json results = nlohmann::json::array();
     for (std::size_t i = 0; i < r.hits.size(); ++i) {
         const Hit& h = r.hits[i];
@@ -61,6 +62,13 @@ nlohmann::json to_json(const QueryResult& r, PathDisplay display) {
                             {"width", h.record.width},
                             {"height", h.record.height}};
         if (i < r.relevance.size()) j["relevance"] = r.relevance[i];
+        if (i < r.ranks.size()) {
+            // Where the result ranked on each side of a hybrid or keyword search (null: not
+            // found there).
+            const auto rank = [](int v) { return v > 0 ? nlohmann::json(v) : nlohmann::json(); };
+            j["ranks"] = {{"semantic", rank(r.ranks[i].semantic)},
+                          {"keyword", rank(r.ranks[i].keyword)}};
+        }
         if (!h.record.caption.empty()) j["caption"] = h.record.caption;
         if (r.collapse)
             j["similar"] = i < r.similar.size() ? r.similar[i] : std::vector<std::uint64_t>{};
@@ -85,6 +93,7 @@ nlohmann::json to_json(const Explanation& e) {
                         {"words", std::move(words)}};
     if (e.relevance) j["relevance"] = *e.relevance;
     if (!e.caption.empty()) j["caption"] = e.caption;
+    j["keyword_matches"] = e.keyword_matches;
     return j;
 }
 

@@ -125,6 +125,30 @@ std::optional<float> min_relevance_member(const nlohmann::json& object) {
         400, fmt::format("\"min_relevance\" must be a probability in [0, 1] (got {})", it->dump()));
 }
 
+std::optional<SearchMode> mode_param(const Request& req) {
+    const auto given = param_or_field(req, "mode");
+    if (!given) return std::nullopt;
+    try {
+        return parse_search_mode(*given);
+    } catch (const Error& e) {
+        throw HttpError(400, e.what());
+    }
+}
+
+std::optional<SearchMode> mode_member(const nlohmann::json& object) {
+    const auto it = object.find("mode");
+    if (it == object.end() || it->is_null()) return std::nullopt;
+    if (it->is_string()) {
+        try {
+            return parse_search_mode(it->get<std::string>());
+        } catch (const Error&) {
+        }
+    }
+    throw HttpError(400, fmt::format("\"mode\" must be \"hybrid\", \"semantic\" or "
+                                     "\"keyword\" (got {})",
+                                     it->dump()));
+}
+
 std::string after_param(const Request& req) {
     return param_or_field(req, "after").value_or("");
 }
@@ -221,8 +245,8 @@ std::vector<TermInput> terms_from_json(const nlohmann::json& terms, int max_term
 Query search_query_from_json(const Request& req, Query q, int max_terms) {
     const nlohmann::json body = json_body(req);
     static const std::vector<std::string> kMembers = {
-        "text",   "image_url", "id",       "terms",         "k",
-        "offset", "after",     "collapse", "min_relevance", "filter"};
+        "text",     "image_url",     "id",     "terms", "k", "offset", "after",
+        "collapse", "min_relevance", "filter", "mode"};
     for (const auto& [key, value] : body.items())
         if (std::find(kMembers.begin(), kMembers.end(), key) == kMembers.end())
             throw HttpError(400, fmt::format("unknown member {} (expected one of {})", quoted(key),
@@ -236,6 +260,10 @@ Query search_query_from_json(const Request& req, Query q, int max_terms) {
     }
     if (body.contains("collapse")) q.collapse = collapse_member(body);
     if (body.contains("min_relevance")) q.min_relevance = min_relevance_member(body);
+    if (body.contains("mode")) {
+        if (q.mode) throw HttpError(400, "give the mode once: as \"mode\" or as a parameter");
+        q.mode = mode_member(body);
+    }
     if (auto it = body.find("filter"); it != body.end() && !it->is_null()) {
         if (!q.filter.empty())
             throw HttpError(400, "give the filter once: as \"filter\" or as `where` parameters");

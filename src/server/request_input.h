@@ -39,6 +39,10 @@ std::optional<float> min_relevance_param(const httplib::Request& req);
 /// The "min_relevance" member of a JSON search: absent or null = none, else a number in [0, 1].
 /// Throws HttpError 400 otherwise.
 std::optional<float> min_relevance_member(const nlohmann::json& object);
+/// The `mode` parameter (hybrid, semantic or keyword), if given; 400 for another value.
+std::optional<SearchMode> mode_param(const httplib::Request& req);
+/// The "mode" member of a JSON body, if given and not null; 400 for another value.
+std::optional<SearchMode> mode_member(const nlohmann::json& object);
 /// The `after` parameter of a search (query string or multipart field): a cursor token, empty
 /// if absent (checked when the query runs).
 std::string after_param(const httplib::Request& req);

@@ -14,8 +14,9 @@ using httplib::Request;
 using httplib::Response;
 
 /// The settings every search reads from the query string or multipart fields: k, offset,
-/// after, collapse, min_relevance and the `where` filter.
+/// after, collapse, min_relevance, mode and the `where` filter.
 void read_page_params(const ServerContext& ctx, const Request& req, Query& q) {
+    q.mode = mode_param(req);
     q.k = int_param(req, "k", ctx.options.default_k);
     q.offset = int_param(req, "offset", 0);
     q.after = after_param(req);

@@ -170,6 +170,8 @@ void Server::Impl::add_service_routes() {
                         {"images", i.images},
                         {"index_vectors", i.index_vectors},
                         {"index_factory", i.index_factory},
+                        {"keyword_images", i.keyword_images},
+                        {"has_text", i.has_text},
                         {"writable", ctx.writable && !options.token.empty()},
                         {"model",
                          {{"path", options.absolute_paths
