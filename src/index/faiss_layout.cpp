@@ -19,6 +19,7 @@ constexpr std::int64_t kMaxVectors = std::int64_t{1} << 40;  // FAISS's own cap 
 constexpr std::uint64_t kMaxLists = 1 << 20;
 constexpr std::int32_t kMaxTransforms = 16;
 constexpr int kMaxDepth = 8;
+constexpr std::int32_t kMaxEf = 1 << 17;  // above `--ef-search`'s limit (100,000)
 
 /// Stops the walk; caught by find_layout_problem().
 struct Bad {
@@ -218,7 +219,13 @@ class Walker {
         if (skip_vector(sizeof(std::uint64_t), "HNSW offsets") != expected + 1)
             bad("HNSW offsets of another number");
         skip_vector(sizeof(std::int32_t), "HNSW neighbours");
-        skip(5 * sizeof(std::int32_t));  // entry point, max level, efConstruction, efSearch, beam
+        skip(2 * sizeof(std::int32_t));  // entry point, max level: faiss_check.h checks them
+        // efConstruction, efSearch, upper_beam size the search's heaps: FAISS allocates them
+        // inside an OpenMP region, where a failed allocation ends the process (finding 12).
+        for (const char* what : {"efConstruction", "efSearch", "upper_beam"}) {
+            const auto v = get<std::int32_t>();
+            if (v < 1 || v > kMaxEf) bad(fmt::format("HNSW {} {}", what, v));
+        }
         const Node storage = index(depth + 1);
         const bool fits = type == fourcc("IHNf") ? is_flat(storage.type)
                                                  : storage.type == fourcc("IxSQ");
