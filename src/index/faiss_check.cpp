@@ -73,6 +73,19 @@ std::string check_hnsw(const faiss::IndexHNSW& index) {
     if (g.offsets[n] != g.neighbors.size()) return "HNSW neighbour lists of another size";
     for (const auto v : g.neighbors)
         if (v < -1 || v >= index.ntotal) return fmt::format("HNSW link to vector {}", v);
+    // A link at level l leads to a vector that has level l: FAISS's search goes on at that
+    // level from the vector it reached, and reads its list there (fuzz finding 13).
+    for (std::size_t i = 0; i < n; ++i)
+        for (int l = 0; l < g.levels[i]; ++l) {
+            const std::size_t begin = g.offsets[i] + g.cum_nneighbor_per_level[l];
+            const std::size_t end = g.offsets[i] + g.cum_nneighbor_per_level[l + 1];
+            for (std::size_t j = begin; j < end; ++j) {
+                const auto v = g.neighbors[j];
+                if (v >= 0 && g.levels[static_cast<std::size_t>(v)] <= l)
+                    return fmt::format("HNSW link at level {} to vector {} of a lower level", l,
+                                       v);
+            }
+        }
     if (n == 0 ? g.entry_point != -1
                : g.entry_point < 0 || g.entry_point >= index.ntotal ||
                      g.levels[static_cast<std::size_t>(g.entry_point)] - 1 != g.max_level)
