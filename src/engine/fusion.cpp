@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "index/simd_flat.h"
+
 namespace qiss {
 
 std::vector<FusedId> fuse_ranks(std::span<const std::uint64_t> semantic,
@@ -63,10 +65,8 @@ std::vector<Hit> fused_search(const Collection& c, SearchMode mode, const std::s
             auto record = c.store().get(f.id);
             auto vector = c.vector_of(f.id);
             if (!record || !vector || vector->size() != d) continue;  // removed meanwhile
-            double dot = 0;
-            for (std::size_t j = 0; j < d; ++j) dot += static_cast<double>(query[j]) * (*vector)[j];
             hit.id = f.id;
-            hit.score = static_cast<float>(dot);
+            hit.score = simd_inner_product(query.data(), vector->data(), d);
             hit.record = std::move(*record);
         }
         hits.push_back(std::move(hit));
