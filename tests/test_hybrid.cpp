@@ -3,6 +3,7 @@
 // reciprocal rank fusion, and hybrid, keyword and semantic searches of a real collection built
 // with the tiny model from a manifest with captions.
 #include <algorithm>
+#include <fstream>
 #include <set>
 
 #include <fmt/format.h>
@@ -143,6 +144,22 @@ TEST(KeywordIndex, CommitsItsLogPositionAndReadersOverlayWhatFollows) {
     const std::string msg =
         error_of([&] { KeywordIndex::open(dir / "kw", false)->search("cat", "en", 5); });
     EXPECT_NE(msg.find("keyword index"), std::string::npos) << msg;
+}
+
+TEST(KeywordIndex, IsCreatedAllAtOnceAndAHalfMadeOneIsCleanedUp) {
+    TempDir dir("keyword-create");
+    // What a process killed while Xapian created the database would have left.
+    fs::create_directories(dir / "kw.new");
+    std::ofstream(dir / "kw.new" / "postlist.glass") << "half";
+    {
+        auto w = KeywordIndex::open(dir / "kw", true);
+        EXPECT_EQ(w->size(), 0u);
+    }
+    EXPECT_FALSE(fs::exists(dir / "kw.new"));
+    // Made whole before it has its name: a reader finds the format without any commit of ours.
+    auto r = KeywordIndex::open(dir / "kw", false);
+    EXPECT_EQ(r->applied_seq(), 0u);
+    EXPECT_EQ(r->size(), 0u);
 }
 
 TEST(HybridSearch, DamagedOrForeignKeywordIndexIsRebuiltFromTheStore) {

@@ -127,6 +127,20 @@ std::string file_name_words(const ImageRecord& r) {
     return name;
 }
 
+/// Creates an empty database at `dir` all at once: built next to it and renamed into place, so
+/// that a process killed while Xapian creates its files leaves no half-made database behind.
+void create_atomically(const std::filesystem::path& dir) {
+    std::filesystem::path building = dir;
+    building += ".new";
+    std::filesystem::remove_all(building);  // left by a process killed while creating
+    {
+        Xapian::WritableDatabase db(building.string(), Xapian::DB_CREATE);
+        db.set_metadata(kFormatKey, kFormat);
+        db.commit();
+    }
+    std::filesystem::rename(building, dir);
+}
+
 struct KeywordIndex::Impl {
     mutable std::mutex mutex;
     bool writable = false;
@@ -178,7 +192,8 @@ std::unique_ptr<KeywordIndex> KeywordIndex::open(const std::filesystem::path& di
     impl->writable = writable;
     try {
         if (writable) {
-            impl->own = Xapian::WritableDatabase(dir.string(), Xapian::DB_CREATE_OR_OPEN);
+            if (!std::filesystem::exists(dir)) create_atomically(dir);
+            impl->own = Xapian::WritableDatabase(dir.string(), Xapian::DB_OPEN);
             const std::string format = impl->own.get_metadata(kFormatKey);
             QISS_CHECK(format.empty() || format == kFormat,
                        "keyword index {} has format {}, not {}", dir.string(), format, kFormat);
@@ -195,6 +210,8 @@ std::unique_ptr<KeywordIndex> KeywordIndex::open(const std::filesystem::path& di
         }
     } catch (const Xapian::Error& e) {
         QISS_THROW("keyword index {} is unreadable: {}", dir.string(), e.get_description());
+    } catch (const std::filesystem::filesystem_error& e) {
+        QISS_THROW("keyword index {} cannot be created: {}", dir.string(), e.code().message());
     } catch (const std::invalid_argument&) {
         QISS_THROW("keyword index {} is unreadable: a bad log position", dir.string());
     } catch (const std::out_of_range&) {
