@@ -54,8 +54,19 @@ TEST(CrashLoop, KilledIngestsLeaveStoreAndIndexAgreeing) {
     const std::string index_args = "index --batch 16 --data " + data.string() + " --model " +
                                    std::string(QISS_TEST_DATA) + "/tiny.qiss " +
                                    (dir / "in").string();
+    // The kill window starts when qiss has started (opened a collection with its model, timed
+    // on an empty folder) and spans 2.2 s of ingest, longer when startup shows a slower build
+    // (sanitizers) or machine than the ~0.4 s of a Release build.
+    fs::create_directories(dir / "empty");
+    const auto t0 = std::chrono::steady_clock::now();
+    test::run_qiss("index --data " + (dir / "startup").string() + " --model " +
+                   std::string(QISS_TEST_DATA) + "/tiny.qiss " + (dir / "empty").string());
+    const int startup_ms = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count());
+    const int span_ms = 2200 * std::max(1, startup_ms / 400);
     std::mt19937 rng(12);
-    std::uniform_int_distribution<int> delay_ms(300, 2500);
+    std::uniform_int_distribution<int> delay_ms(startup_ms * 3 / 4, startup_ms * 3 / 4 + span_ms);
     std::size_t last = 0;
     int grew = 0;
     for (int trial = 0; trial < kTrials; ++trial) {

@@ -73,7 +73,14 @@ TEST_F(ServerTest, ChunkedBodyOverTheLimitIs413AndNeverBuffered) {
     EXPECT_EQ(status_of(answer), 413) << answer;
     EXPECT_NE(answer.find("\"status\":413"), std::string::npos) << answer;
     EXPECT_LT(sent, 3 * limit) << "the server read far past the limit before answering";
-    EXPECT_LT(peak - before, 2 * limit) << "RSS grew from " << before << " to " << peak;
+#ifdef __SANITIZE_ADDRESS__
+    // AddressSanitizer keeps freed memory in quarantine (256 MB by default) to catch its reuse:
+    // every chunk read and freed stays resident, so only the bytes sent bound what it may hold.
+    const std::size_t allowed = sent + 2 * limit;
+#else
+    const std::size_t allowed = 2 * limit;
+#endif
+    EXPECT_LT(peak - before, allowed) << "RSS grew from " << before << " to " << peak;
     // A chunked body within the limit is read and answered.
     const std::string body = R"({"text":"cat","k":2})";
     const std::string ok = raw_request(

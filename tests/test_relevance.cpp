@@ -187,8 +187,8 @@ TEST(RelevanceCli, AModelWithoutCalibrationHasNoRelevanceAndSaysHowToGetOne) {
     const fs::path data = uncalibrated_collection(dir);
     auto r = run_qiss("search --json --data " + data.string() + " --text cat -k 5", false);
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    for (const auto& hit : json::parse(r.output)["results"])
-        EXPECT_FALSE(hit.contains("relevance"));
+    const json answer = json::parse(r.output);
+    for (const auto& hit : answer["results"]) EXPECT_FALSE(hit.contains("relevance"));
     auto cut = run_qiss("search --data " + data.string() + " --text cat --min-relevance 0.5");
     EXPECT_NE(cut.exit_code, 0);
     EXPECT_NE(cut.output.find("qiss calibrate"), std::string::npos) << cut.output;

@@ -49,7 +49,8 @@ TEST_F(ServerTest, SearchesRunWhileImagesAreAddedAndDeleted) {
                     failures.push_back("search: " + (r ? r->body : std::string("no answer")));
                     continue;
                 }
-                for (const auto& h : json::parse(r->body)["results"])
+                const json answer = json::parse(r->body);  // outlives the loop over its results
+                for (const auto& h : answer["results"])
                     returned.insert(h["id"].get<std::uint64_t>());
             }
         });
