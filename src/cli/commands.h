@@ -59,6 +59,7 @@ Command register_train(CLI::App& app);
 Command register_eval(CLI::App& app);
 Command register_calibrate(CLI::App& app);
 Command register_embed(CLI::App& app);
+Command register_model(CLI::App& app);
 Command register_index(CLI::App& app);
 Command register_search(CLI::App& app);
 Command register_explain(CLI::App& app);
@@ -73,6 +74,7 @@ inline void register_all(CLI::App& app, std::vector<Command>& out) {
     out.push_back(register_eval(app));
     out.push_back(register_calibrate(app));
     out.push_back(register_embed(app));
+    out.push_back(register_model(app));
     out.push_back(register_index(app));
     out.push_back(register_search(app));
     out.push_back(register_explain(app));

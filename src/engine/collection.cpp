@@ -487,6 +487,10 @@ torch::Tensor Collection::embed_images(const std::vector<cv::Mat>& rgb) const {
 }
 
 std::vector<float> Collection::embed_text(const std::string& text) const {
+    QISS_CHECK(model_->has_text(),
+               "the collection's model {} (kind {}) embeds images only: search by image or by "
+               "id, or index with a model that has a text branch to search by text",
+               model_path_.string(), model_->kind());
     torch::Tensor v = model_->embed_texts({text});
     return {v.data_ptr<float>(), v.data_ptr<float>() + v.size(1)};
 }

@@ -33,4 +33,13 @@ cv::Mat fit_square(const cv::Mat& rgb, int size) {
     return out;
 }
 
+cv::Mat stretch_square(const cv::Mat& rgb, int size) {
+    QISS_ASSERT(size > 0 && !rgb.empty() && rgb.type() == CV_8UC3);
+    if (rgb.cols == size && rgb.rows == size) return rgb;
+    const bool shrink = rgb.cols > size || rgb.rows > size;
+    cv::Mat out;
+    cv::resize(rgb, out, cv::Size(size, size), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+    return out;
+}
+
 }  // namespace qiss

@@ -10,6 +10,9 @@ namespace qiss {
 /// shrinking) and pads the rest with white, centred. Returns CV_8UC3 of size x size.
 cv::Mat fit_square(const cv::Mat& rgb, int size);
 
+/// Resizes an RGB image to size x size, aspect not kept (area interpolation when shrinking).
+cv::Mat stretch_square(const cv::Mat& rgb, int size);
+
 /// Scales an image so its longer side is at most max_side (never enlarges).
 cv::Mat fit_within(const cv::Mat& rgb, int max_side);
 

@@ -3,7 +3,7 @@
 namespace qiss {
 
 InferenceModel::InferenceModel(Model&& model) : model_(std::move(model)) {
-    model_.net()->eval();
+    model_.network().eval();
 }
 
 InferenceModel InferenceModel::load(const std::filesystem::path& path) {

@@ -31,6 +31,10 @@ class InferenceModel {
     torch::Tensor embed_texts(const std::vector<std::string>& texts) const;
 
     const ModelConfig& config() const { return model_.config(); }
+    /// The model's kind (model/model_kind.h), e.g. "dual".
+    const char* kind() const { return model_.kind().name; }
+    /// The model embeds texts; else embed_texts throws.
+    bool has_text() const { return model_.has_text(); }
     int dim() const { return model_.dim(); }
     /// How the model was made (command, corpus, seed, time, eval), from the model file.
     const nlohmann::json& training_info() const { return model_.training_info(); }

@@ -10,12 +10,31 @@
 
 namespace qiss {
 
-Model::Model(ModelConfig config, Tokenizer tokenizer)
-    : config_(std::move(config)), tokenizer_(std::move(tokenizer)), net_(config_) {
-    QISS_CHECK(tokenizer_.vocab_size() <= config_.vocab_size,
-               "tokenizer has {} pieces but the model only {} embeddings", tokenizer_.vocab_size(),
-               config_.vocab_size);
+Model::Model(ModelConfig config, std::optional<Tokenizer> tokenizer)
+    : config_(std::move(config)),
+      kind_(&model_kind(config_.kind)),
+      tokenizer_(std::move(tokenizer)),
+      net_(kind_->make(config_)) {
+    if (kind_->has_text) {
+        QISS_CHECK(tokenizer_, "a model of kind {} needs a tokenizer", kind_->name);
+        QISS_CHECK(tokenizer_->vocab_size() <= config_.vocab_size,
+                   "tokenizer has {} pieces but the model only {} embeddings",
+                   tokenizer_->vocab_size(), config_.vocab_size);
+    }
+    if (auto dual = std::dynamic_pointer_cast<DualEncoderImpl>(net_)) dual_ = DualEncoder(dual);
     net_->eval();
+}
+
+const Tokenizer& Model::tokenizer() const {
+    QISS_CHECK(tokenizer_, "the model (kind {}) embeds images only: it has no tokenizer",
+               kind_->name);
+    return *tokenizer_;
+}
+
+DualEncoder& Model::net() {
+    QISS_CHECK(!dual_.is_empty(), "a model of kind {} cannot be trained (only kind dual)",
+               kind_->name);
+    return dual_;
 }
 
 Model Model::from_bytes(const std::string& bytes, const std::string& what) {
@@ -26,7 +45,15 @@ Model Model::from_bytes(const std::string& bytes, const std::string& what) {
     } catch (const nlohmann::json::exception& e) {
         QISS_THROW("{}: invalid model configuration: {}", what, e.what());
     }
-    Model m(std::move(config), Tokenizer(std::move(c.tokenizer)));
+    std::optional<Tokenizer> tokenizer;
+    if (!c.tokenizer.empty()) tokenizer.emplace(std::move(c.tokenizer));
+    Model m = [&] {
+        try {
+            return Model(std::move(config), std::move(tokenizer));
+        } catch (const Error& e) {
+            QISS_THROW("{}: {}", what, e.what());
+        }
+    }();
     m.training_info_ = c.header.value("training", nlohmann::json::object());
     if (c.header.contains("calibration")) {
         try {
@@ -47,6 +74,11 @@ Model Model::from_bytes(const std::string& bytes, const std::string& what) {
                    e.what_without_backtrace());
     }
     m.net_->eval();
+    try {
+        m.net_->check_loaded();
+    } catch (const Error& e) {
+        QISS_THROW("{}: {}", what, e.what());
+    }
     return m;
 }
 
@@ -59,7 +91,7 @@ std::string Model::to_bytes() const {
     ModelFileContents c;
     c.header = {{"config", config_}, {"training", training_info_}};
     if (calibration_) c.header["calibration"] = *calibration_;
-    c.tokenizer = tokenizer_.serialized();
+    if (tokenizer_) c.tokenizer = tokenizer_->serialized();
     torch::serialize::OutputArchive archive;
     net_->save(archive);
     std::ostringstream out;
@@ -85,8 +117,9 @@ torch::Tensor normalize_pixels(const torch::Tensor& x, const ImagePreprocess& p)
 torch::Tensor Model::preprocess(const std::vector<cv::Mat>& rgb_images) const {
     const int s = config_.preprocess.size;
     auto batch = torch::empty({static_cast<int64_t>(rgb_images.size()), s, s, 3}, torch::kUInt8);
+    const bool stretch = config_.preprocess.resize == "stretch";
     for (std::size_t i = 0; i < rgb_images.size(); ++i) {
-        cv::Mat sq = fit_square(rgb_images[i], s);
+        cv::Mat sq = stretch ? stretch_square(rgb_images[i], s) : fit_square(rgb_images[i], s);
         if (!sq.isContinuous()) sq = sq.clone();
         std::memcpy(batch[static_cast<int64_t>(i)].data_ptr<std::uint8_t>(), sq.data,
                     static_cast<std::size_t>(s) * s * 3);
@@ -97,7 +130,7 @@ torch::Tensor Model::preprocess(const std::vector<cv::Mat>& rgb_images) const {
 TokenBatch Model::tokenize(const std::vector<std::string>& texts) const {
     std::vector<std::vector<int>> tokens;
     tokens.reserve(texts.size());
-    for (const auto& t : texts) tokens.push_back(tokenizer_.encode(t, config_.max_tokens));
+    for (const auto& t : texts) tokens.push_back(tokenizer().encode(t, config_.max_tokens));
     return make_token_batch(tokens);
 }
 
@@ -105,14 +138,18 @@ torch::Tensor Model::embed_images(const std::vector<cv::Mat>& rgb_images) {
     QISS_ASSERT(!rgb_images.empty());
     QISS_ASSERT(!net_->is_training());  // the trainer switches to eval() around validation
     torch::NoGradGuard no_grad;
-    return net_->image->forward(preprocess(rgb_images));
+    return net_->embed_images(preprocess(rgb_images));
 }
 
 torch::Tensor Model::embed_texts(const std::vector<std::string>& texts) {
     QISS_ASSERT(!texts.empty());
     QISS_ASSERT(!net_->is_training());
+    QISS_CHECK(kind_->has_text,
+               "the model (kind {}) embeds images only: search by image or by id, or use a "
+               "model with a text branch for text",
+               kind_->name);
     torch::NoGradGuard no_grad;
-    return net_->text->forward(tokenize(texts));
+    return net_->embed_texts(tokenize(texts));
 }
 
 }  // namespace qiss

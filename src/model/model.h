@@ -1,7 +1,8 @@
 #pragma once
 /// @file model.h
-/// A loaded dual-path model ready to embed images and texts: configuration, tokenizer and
-/// network, all from one model file.
+/// A loaded model ready to embed images (and texts, for kinds with a text branch):
+/// configuration, tokenizer and network of its kind (model/model_kind.h), all from one model
+/// file.
 
 #include <filesystem>
 #include <optional>
@@ -15,6 +16,8 @@
 #include "model/calibration.h"
 #include "model/dual_encoder.h"
 #include "model/model_config.h"
+#include "model/model_kind.h"
+#include "model/network.h"
 #include "text/tokenizer.h"
 
 namespace qiss {
@@ -23,8 +26,9 @@ namespace qiss {
 /// InferenceModel (inference_model.h), which is safe to call concurrently.
 class Model {
   public:
-    /// A fresh, untrained network around an existing tokenizer.
-    Model(ModelConfig config, Tokenizer tokenizer);
+    /// A fresh, untrained network of the configuration's kind around an existing tokenizer
+    /// (none for image-only kinds). Throws qiss::Error for an invalid configuration.
+    Model(ModelConfig config, std::optional<Tokenizer> tokenizer);
 
     /// Loads a model file. Throws qiss::Error for a missing, truncated, foreign or newer file.
     static Model load(const std::filesystem::path& path);
@@ -39,7 +43,8 @@ class Model {
     /// call at a time per Model.
     torch::Tensor embed_images(const std::vector<cv::Mat>& rgb_images);
     /// Embeds texts in any language: [N,D] float unit vectors. Empty texts are allowed here
-    /// (they embed as <unk>); callers that face users reject them first.
+    /// (they embed as <unk>); callers that face users reject them first. Throws qiss::Error
+    /// for an image-only model.
     torch::Tensor embed_texts(const std::vector<std::string>& texts);
 
     /// Preprocesses RGB images into the network's input [N,3,S,S].
@@ -48,8 +53,15 @@ class Model {
     TokenBatch tokenize(const std::vector<std::string>& texts) const;
 
     const ModelConfig& config() const { return config_; }
-    const Tokenizer& tokenizer() const { return tokenizer_; }
-    DualEncoder& net() { return net_; }
+    const ModelKind& kind() const { return *kind_; }
+    /// The model embeds texts (its kind has a text branch).
+    bool has_text() const { return kind_->has_text; }
+    /// The tokenizer; throws qiss::Error for an image-only model.
+    const Tokenizer& tokenizer() const;
+    /// The network, whatever its kind.
+    NetworkImpl& network() { return *net_; }
+    /// The dual-path network, for training; throws qiss::Error for another kind.
+    DualEncoder& net();
     int dim() const { return config_.embed_dim; }
     /// Free-form record of how the model was made (command, corpus, seed, time, eval).
     nlohmann::json& training_info() { return training_info_; }
@@ -60,8 +72,10 @@ class Model {
 
   private:
     ModelConfig config_;
-    Tokenizer tokenizer_;
-    DualEncoder net_;
+    const ModelKind* kind_;
+    std::optional<Tokenizer> tokenizer_;
+    std::shared_ptr<NetworkImpl> net_;
+    DualEncoder dual_{nullptr};  ///< net_ when the kind is "dual"
     nlohmann::json training_info_ = nlohmann::json::object();
     std::optional<Calibration> calibration_;
 };

@@ -46,19 +46,31 @@ TrainConfig train_preset(const std::string& name) {
 }
 
 void to_json(nlohmann::json& j, const ImagePreprocess& p) {
-    j = {{"size", p.size}, {"resize", "fit_square_white"}, {"mean", p.mean}, {"std", p.std}};
+    j = {{"size", p.size}, {"resize", p.resize}, {"mean", p.mean}, {"std", p.std}};
 }
 
 void from_json(const nlohmann::json& j, ImagePreprocess& p) {
     json_get_to(j.at("size"), p.size);
     json_get_to(j.at("mean"), p.mean);
     json_get_to(j.at("std"), p.std);
-    QISS_CHECK(j.value("resize", "") == "fit_square_white", "unsupported resize mode '{}'",
-               j.value("resize", ""));
+    p.resize = j.value("resize", "");
+    QISS_CHECK(p.resize == "fit_square_white" || p.resize == "stretch",
+               "unsupported resize mode '{}' (expected fit_square_white or stretch)", p.resize);
+    QISS_CHECK(p.size >= 8 && p.size <= 1024, "image size {} is outside 8..1024", p.size);
+    for (float s : p.std) QISS_CHECK(s > 0, "a preprocessing std of {} (must be > 0)", s);
 }
 
 void to_json(nlohmann::json& j, const ModelConfig& c) {
-    j = {{"preset", c.preset},
+    if (c.kind != "dual") {
+        j = {{"kind", c.kind},
+             {"preset", c.preset},
+             {"embed_dim", c.embed_dim},
+             {"preprocess", c.preprocess},
+             {"graph", c.graph}};
+        return;
+    }
+    j = {{"kind", c.kind},
+         {"preset", c.preset},
          {"embed_dim", c.embed_dim},
          {"preprocess", c.preprocess},
          {"image",
@@ -79,9 +91,16 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
 }
 
 void from_json(const nlohmann::json& j, ModelConfig& c) {
+    c.kind = j.value("kind", "dual");  // files written before kinds existed hold a dual model
     json_get_to(j.at("preset"), c.preset);
     json_get_to(j.at("embed_dim"), c.embed_dim);
+    QISS_CHECK(c.embed_dim >= 1 && c.embed_dim <= 65536,
+               "embedding dimension {} is outside 1..65536", c.embed_dim);
     json_get_to(j.at("preprocess"), c.preprocess);
+    if (c.kind != "dual") {
+        c.graph = j.at("graph");
+        return;  // the kind's constructor (model/model_kind.h) checks the rest
+    }
     const auto& im = j.at("image");
     json_get_to(im.at("cnn_channels"), c.cnn_channels);
     json_get_to(im.at("cnn_blocks"), c.cnn_blocks);

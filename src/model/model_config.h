@@ -11,19 +11,26 @@
 
 namespace qiss {
 
-/// How an image becomes the network's input: fit into a size x size square on white
-/// (aspect kept), scale to [0,1], then (x - mean) / std per RGB channel.
+/// How an image becomes the network's input: onto white, fit into a size x size square
+/// (aspect kept; "fit_square_white") or resized to it ("stretch", as Keras/TF.js models are
+/// fed), scale to [0,1], then (x - mean) / std per RGB channel.
 struct ImagePreprocess {
     int size = 64;
+    std::string resize = "fit_square_white";
     std::array<float, 3> mean{0.5f, 0.5f, 0.5f};
     std::array<float, 3> std{0.25f, 0.25f, 0.25f};
 };
 
-/// Architecture of both branches.
+/// Architecture of the network: the model kind (model/model_kind.h) and its settings.
 struct ModelConfig {
+    /// "dual" (the dual-path network below, the kind qiss trains) or "image_graph" (an
+    /// imported image-only network, `graph`).
+    std::string kind = "dual";
     std::string preset = "default";
     int embed_dim = 256;  ///< joint space dimension
     ImagePreprocess preprocess;
+    /// kind "image_graph": the layer graph and embedding head (model/keras/keras_graph.h).
+    nlohmann::json graph;
     // Image branch: residual CNN, WELDON top/bottom-k pooling, linear, L2 norm.
     std::vector<int> cnn_channels{24, 48, 96, 192};  ///< one stage each; stages 2.. halve the size
     int cnn_blocks = 1;                              ///< residual blocks per stage

@@ -1,0 +1,114 @@
+// qiss model: import a pretrained model into a qiss model file; describe a model file.
+#include <algorithm>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "common/error.h"
+#include "ingest/source.h"
+#include "model/keras/import_tfjs.h"
+#include "model/model.h"
+
+namespace qiss::cli {
+namespace {
+
+/// The image files of the sources given to --whiten-on, at most `max` (evenly spread).
+std::vector<std::filesystem::path> whitening_images(const std::vector<std::string>& sources,
+                                                    std::size_t max) {
+    std::vector<SourceProblem> problems;
+    const std::vector<IngestItem> items = expand_sources(sources, problems);
+    for (const auto& p : problems) spdlog::warn("--whiten-on {}: {}", p.source, p.message);
+    std::vector<std::filesystem::path> files;
+    for (const auto& item : items)
+        if (!item.is_url) files.emplace_back(item.source);
+    QISS_CHECK(!files.empty(), "--whiten-on: no image files in {}", fmt::join(sources, ", "));
+    if (files.size() <= max) return files;
+    std::vector<std::filesystem::path> picked;
+    for (std::size_t i = 0; i < max; ++i) picked.push_back(files[i * files.size() / max]);
+    return picked;
+}
+
+}  // namespace
+
+Command register_model(CLI::App& app) {
+    auto* sub = app.add_subcommand("model", "Import a pretrained model; describe a model file");
+    sub->require_subcommand(1);
+    struct Args {
+        std::string tfjs, out, info;
+        std::vector<std::string> whiten_on;
+        std::size_t whiten_max = 2000;
+        std::vector<float> mean{0, 0, 0}, std{1, 1, 1};
+        TfjsImportOptions options;
+    };
+    auto a = std::make_shared<Args>();
+    auto* imp = sub->add_subcommand(
+        "import",
+        "Convert a pretrained model into an image-only qiss model file (kind image_graph)");
+    imp->add_option("--tfjs", a->tfjs,
+                    "Folder of a TF.js layers model (model.json and its weight files)")
+        ->required();
+    imp->add_option("--out", a->out, "Model file to write")->required();
+    imp->add_option("--feature-layer", a->options.feature_layer,
+                    "Layer whose output is pooled (default: the last before the first Flatten or "
+                    "global pooling)");
+    imp->add_option("--pooling", a->options.pooling, "gem or avg")
+        ->check(CLI::IsMember({"gem", "avg"}))
+        ->capture_default_str();
+    imp->add_option("--gem-p", a->options.gem_p, "Exponent of GeM pooling")
+        ->check(CLI::Range(1.0, 16.0))
+        ->capture_default_str();
+    imp->add_option("--power", a->options.power,
+                    "Signed power normalisation of the pooled features (1 = none)")
+        ->check(CLI::Range(0.01, 1.0))
+        ->capture_default_str();
+    imp->add_option("--whiten-on", a->whiten_on,
+                    "Images (folders, files, manifests) to fit a PCA whitening on")
+        ->expected(1, -1);
+    imp->add_option("--whiten-max", a->whiten_max, "At most this many of them (evenly spread)")
+        ->check(CLI::Range(2, 1000000))
+        ->capture_default_str();
+    imp->add_option("--dim", a->options.dim,
+                    "Whitened dimension (default: the features, at most 512)")
+        ->check(CLI::Range(1, 65536));
+    imp->add_option("--mean", a->mean, "Per-channel (RGB) mean after scaling pixels to [0,1]")
+        ->expected(3)
+        ->capture_default_str();
+    imp->add_option("--std", a->std, "Per-channel (RGB) std after scaling pixels to [0,1]")
+        ->expected(3)
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    auto* info = sub->add_subcommand("info", "Describe a model file (kind, dimension, input)");
+    info->add_option("model", a->info, "Model file")->required();
+
+    return {sub, [a, imp, info] {
+                if (imp->parsed()) {
+                    TfjsImportOptions o = a->options;
+                    std::copy(a->mean.begin(), a->mean.end(), o.mean.begin());
+                    std::copy(a->std.begin(), a->std.end(), o.std.begin());
+                    if (!a->whiten_on.empty())
+                        o.whiten_images = whitening_images(a->whiten_on, a->whiten_max);
+                    QISS_CHECK(o.dim == 0 || !o.whiten_images.empty(),
+                               "--dim needs --whiten-on (without whitening the embedding is the "
+                               "pooled features)");
+                    Model model = import_tfjs(a->tfjs, o);
+                    model.training_info()["command"] = "qiss model import --tfjs " + a->tfjs;
+                    model.save(a->out);
+                    spdlog::info("wrote {}: kind {}, {} dimensions, {} px input", a->out,
+                                 model.kind().name, model.dim(), model.config().preprocess.size);
+                    return 0;
+                }
+                QISS_ASSERT(info->parsed());
+                const Model model = Model::load(a->info);
+                const nlohmann::json j = {{"kind", model.kind().name},
+                                          {"dim", model.dim()},
+                                          {"has_text", model.has_text()},
+                                          {"preprocess", model.config().preprocess},
+                                          {"training", model.training_info()}};
+                std::cout << j.dump() << std::endl;
+                return 0;
+            }};
+}
+
+}  // namespace qiss::cli
