@@ -69,11 +69,13 @@ fi
 # npm: the emoji corpus (images + CLDR annotations), playwright-core, @redocly/cli (the
 # OpenAPI linter of the openapi_lint test; it needs Node.js >= 20.19) and, as devDependencies,
 # @hey-api/openapi-ts + typescript (the generated client of the openapi_client test; Node.js
-# >= 20.19 too). Versions are pinned in
+# >= 20.19 too), nsfwjs (an ImageNet MobileNetV2 for `qiss model import --tfjs`) and
+# @tensorflow/tfjs (its golden test runs the model in TF.js too). Versions are pinned in
 # package.json / package-lock.json; a lock newer than the installed tree runs `npm ci` again.
 if [ ! -d node_modules/emoji-datasource-twitter ] || [ ! -d node_modules/openmoji ] \
    || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/@redocly/cli ] \
    || [ ! -d node_modules/@hey-api/openapi-ts ] || [ ! -d node_modules/typescript ] \
+   || [ ! -d node_modules/nsfwjs ] || [ ! -d node_modules/@tensorflow/tfjs ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "install-deps: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
