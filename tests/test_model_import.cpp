@@ -14,6 +14,7 @@
 #include "model/model.h"
 #include "model/model_file.h"
 #include "model/model_kind.h"
+#include "server_fixture.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -317,6 +318,19 @@ TEST(TfjsImport, ImageOnlyModelIndexesSearchesByImageAndRefusesText) {
     EXPECT_NE(by_text.output.find("embeds images only"), std::string::npos) << by_text.output;
     EXPECT_NE(by_text.output.find("model.qiss (kind image_graph)"), std::string::npos)
         << by_text.output;
+
+    // Over HTTP: a text query is a 400 that names the model; similar images are answered.
+    {
+        test::ServeProcess serve(dir / "data", dir.path());
+        ASSERT_GT(serve.wait_port(), 0) << serve.output();
+        auto cli = serve.client();
+        test::expect_error(cli.Get("/api/search?q=cat"), 400, "embeds images only");
+        const auto similar = cli.Get(
+            "/api/images/" + std::to_string(answer["results"][0]["id"].get<std::uint64_t>()) +
+            "/similar?k=2");
+        ASSERT_TRUE(similar);
+        EXPECT_EQ(similar->status, 200) << similar->body;
+    }
 
     // Whitening to more dimensions than there are images is refused, with the counts.
     const auto too_few = test::run_qiss("model import --tfjs " + tfjs.string() + " --out " +
