@@ -6,6 +6,8 @@
 #include <set>
 #include <thread>
 
+#include <malloc.h>
+
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 
@@ -16,6 +18,7 @@
 #include "model/model.h"
 #include "model/model_file.h"
 #include "model/sru.h"
+#include "model/tensor_memory.h"
 #include "train/losses.h"
 #include "train/sampler.h"
 #include "train/training_set.h"
@@ -389,4 +392,27 @@ TEST(Tokenizer, ByteFallbackLeavesNoUnknownCharacter) {
     to.byte_fallback = false;
     Tokenizer plain = Tokenizer::train(sample_sentences(), to);
     EXPECT_GT(plain.piece_stats("猫 grinning 🦄 ქართული").unknown, 0);
+}
+
+TEST(TensorMemory, LargeFreedBlocksStayInTheProcessUnlessTheOperatorChose) {
+#if defined(__SANITIZE_ADDRESS__)
+    GTEST_SKIP() << "AddressSanitizer's allocator replaces glibc's";
+#else
+    // The operator's setting stands.
+    ::setenv("MALLOC_TRIM_THRESHOLD_", "4096", 1);
+    EXPECT_FALSE(keep_tensor_memory());
+    ::unsetenv("MALLOC_TRIM_THRESHOLD_");
+    // A 64 MB block (an activation of a batch of photos) is mapped apart from the heap, and
+    // unmapped when freed, until keep_tensor_memory(); after it, it comes from the heap.
+    const auto mapped_while_held = [] {
+        constexpr std::size_t kSize = 64 << 20;
+        void* volatile block = std::malloc(kSize);
+        const bool mapped = ::mallinfo2().hblkhd >= kSize;
+        std::free(block);
+        return mapped;
+    };
+    EXPECT_TRUE(mapped_while_held()) << "glibc's default maps a 64 MB block";
+    ASSERT_TRUE(keep_tensor_memory());
+    EXPECT_FALSE(mapped_while_held());
+#endif
 }

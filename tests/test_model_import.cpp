@@ -282,6 +282,18 @@ TEST(TfjsImport, MobileNetV2MatchesTfjsOwnOutput) {
         EXPECT_LE(diff, 1e-3f) << layer_name << ": largest difference from TF.js";
         EXPECT_GT(t.abs().max().item<float>(), 0.1f) << layer_name << " is not all zeros";
     }
+    // The embedding runs the inference plan (batch normalizations folded into their
+    // convolutions, activations computed in place), not layer_output's layers as imported:
+    // it must equal TF.js's out_relu under the model's head (GeM p = 3, square root, L2).
+    const std::vector<float> theirs = read_floats(dir / "tfjs.out_relu.f32");
+    ASSERT_EQ(theirs.size(), std::size_t{3 * 7 * 7 * 1280});
+    torch::Tensor t = torch::from_blob(const_cast<float*>(theirs.data()), {3, 7, 7, 1280},
+                                       torch::kFloat32);
+    t = t.clamp_min(1e-6).pow(3).mean({1, 2}).pow(1.0 / 3);
+    t = torch::sign(t) * t.abs().sqrt();
+    t = t / t.norm(2, 1, true);
+    const float diff = (m.embed_images(images) - t).abs().max().item<float>();
+    EXPECT_LE(diff, 1e-3f) << "embedding against TF.js's out_relu, pooled";
 }
 
 TEST(TfjsImport, ImageOnlyModelIndexesSearchesByImageAndRefusesText) {

@@ -6,8 +6,10 @@
 #include "cli/commands.h"
 #include "cli/version.h"
 #include "common/error.h"
+#include "model/tensor_memory.h"
 
 int main(int argc, char** argv) {
+    qiss::keep_tensor_memory();
     CLI::App app{"qiss: multilingual image similarity search"};
     app.set_version_flag(
         "--version", [] { return qiss::cli::version_text(); },

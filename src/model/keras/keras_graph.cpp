@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "common/error.h"
 
@@ -83,6 +84,18 @@ torch::Tensor activate(const torch::Tensor& x, const std::string& name) {
     return torch::softmax(x, 1);
 }
 
+/// activate() overwriting x, which nothing else reads (a fresh output): no new tensor of an
+/// activation's size, which at a batch of photos is tens of MB a layer.
+torch::Tensor activate_in_place(torch::Tensor x, const std::string& name) {
+    if (name == "linear") return x;
+    if (name == "relu") return x.relu_();
+    if (name == "relu6") return x.clamp_(0.0, 6.0);
+    if (name == "sigmoid") return x.sigmoid_();
+    if (name == "tanh") return x.tanh_();
+    if (name == "swish") return x.mul_(torch::sigmoid(x));
+    return activate(x, name);
+}
+
 /// TensorFlow's "same" padding of one dimension: (before, after).
 std::pair<int64_t, int64_t> same_padding(int64_t in, int k, int stride, int dilation) {
     const int64_t out = (in + stride - 1) / stride;
@@ -100,6 +113,17 @@ torch::Tensor pad_same(const torch::Tensor& x, std::array<int, 2> k, std::array<
     return F::pad(x, F::PadFuncOptions({left, right, top, bottom}).value(value));
 }
 
+/// The "same" padding of a convolution when it is the same on both sides of each dimension
+/// (then the convolution pads by itself, without a padded copy of its input).
+std::optional<std::vector<int64_t>> symmetric_same(const torch::Tensor& x, std::array<int, 2> k,
+                                                   std::array<int, 2> stride,
+                                                   std::array<int, 2> dilation) {
+    const auto [top, bottom] = same_padding(x.size(2), k[0], stride[0], dilation[0]);
+    const auto [left, right] = same_padding(x.size(3), k[1], stride[1], dilation[1]);
+    if (top != bottom || left != right) return std::nullopt;
+    return std::vector<int64_t>{top, left};
+}
+
 }  // namespace
 
 struct KerasGraphImpl::Layer {
@@ -114,6 +138,12 @@ struct KerasGraphImpl::Layer {
     double epsilon = 1e-3;
     double max_value = -1, negative_slope = 0, threshold = 0;
     int w_kernel = -1, w_bias = -1, w_gamma = -1, w_beta = -1, w_mean = -1, w_var = -1;
+    int readers = 0;  ///< layers that read this one's output
+    /// Inference plan only (KerasGraphImpl::prepare): a convolution with the batch
+    /// normalization that follows it folded into its kernel and bias, and that normalization,
+    /// which then passes its input on.
+    torch::Tensor folded_kernel, folded_bias;
+    bool pass_through = false;
 };
 
 const std::vector<std::string>& supported_keras_layers() {
@@ -326,7 +356,10 @@ KerasGraphImpl::KerasGraphImpl(const ModelConfig& config) {
                 default:
                     break;
             }
-            for (std::size_t from : layer.inputs) layers_[from].last_use = layers_.size();
+            for (std::size_t from : layer.inputs) {
+                layers_[from].last_use = layers_.size();
+                ++layers_[from].readers;
+            }
             index_of.emplace(layer.name, layers_.size());
             layers_.push_back(std::move(layer));
         }
@@ -371,7 +404,8 @@ const torch::Tensor& KerasGraphImpl::weight(int index) const {
     return weights_[static_cast<std::size_t>(index)];
 }
 
-torch::Tensor KerasGraphImpl::apply(const Layer& l, const std::vector<torch::Tensor>& in) const {
+torch::Tensor KerasGraphImpl::apply(const Layer& l, const std::vector<torch::Tensor>& in,
+                                    bool overwrite) const {
     const auto opt = [&](int w) { return w < 0 ? torch::Tensor() : weight(w); };
     switch (l.op) {
         case Op::input:
@@ -380,28 +414,43 @@ torch::Tensor KerasGraphImpl::apply(const Layer& l, const std::vector<torch::Ten
             return F::pad(in[0], F::PadFuncOptions({l.pad[0], l.pad[1], l.pad[2], l.pad[3]}));
         case Op::conv:
         case Op::depthwise_conv: {
-            const torch::Tensor x =
-                l.same ? pad_same(in[0], l.kernel, l.strides, l.dilation, 0.0) : in[0];
+            std::vector<int64_t> padding{0, 0};
+            torch::Tensor x = in[0];
+            if (l.same) {
+                if (auto both = symmetric_same(x, l.kernel, l.strides, l.dilation))
+                    padding = *both;
+                else
+                    x = pad_same(x, l.kernel, l.strides, l.dilation, 0.0);
+            }
             const int64_t groups = l.op == Op::depthwise_conv ? x.size(1) : 1;
-            const std::vector<int64_t> strides{l.strides[0], l.strides[1]}, none{0, 0},
+            const std::vector<int64_t> strides{l.strides[0], l.strides[1]},
                 dilation{l.dilation[0], l.dilation[1]};
-            return activate(torch::conv2d(x, weight(l.w_kernel), opt(l.w_bias), strides, none,
-                                          dilation, groups),
-                            l.activation);
+            const bool folded = l.folded_kernel.defined();
+            return activate_in_place(
+                torch::conv2d(x, folded ? l.folded_kernel : weight(l.w_kernel),
+                              folded ? l.folded_bias : opt(l.w_bias), strides, padding, dilation,
+                              groups),
+                l.activation);
         }
         case Op::batch_norm: {
+            if (l.pass_through) return in[0];
             const torch::Tensor& var = weight(l.w_var);
             torch::Tensor scale = torch::rsqrt(var + l.epsilon);
             if (l.w_gamma >= 0) scale = scale * weight(l.w_gamma);
             torch::Tensor shift = -weight(l.w_mean) * scale;
             if (l.w_beta >= 0) shift = shift + weight(l.w_beta);
-            const int64_t c = scale.size(0);
-            if (in[0].dim() == 4)
-                return in[0] * scale.view({1, c, 1, 1}) + shift.view({1, c, 1, 1});
+            if (in[0].dim() == 4) {
+                const int64_t c = scale.size(0);
+                scale = scale.view({1, c, 1, 1});
+                shift = shift.view({1, c, 1, 1});
+            }
+            if (overwrite) return in[0].mul_(scale).add_(shift);
             return in[0] * scale + shift;
         }
         case Op::relu: {
             const torch::Tensor& x = in[0];
+            if (overwrite && l.threshold == 0 && l.negative_slope == 0)
+                return l.max_value >= 0 ? x.clamp_(0.0, l.max_value) : x.relu_();
             const torch::Tensor y =
                 l.threshold == 0 && l.negative_slope == 0
                     ? torch::relu(x)
@@ -409,10 +458,12 @@ torch::Tensor KerasGraphImpl::apply(const Layer& l, const std::vector<torch::Ten
             return l.max_value >= 0 ? torch::clamp_max(y, l.max_value) : y;
         }
         case Op::activation:
-            return activate(in[0], l.activation);
+            return overwrite ? activate_in_place(in[0], l.activation)
+                             : activate(in[0], l.activation);
         case Op::add: {
-            torch::Tensor sum = in[0];
-            for (std::size_t i = 1; i < in.size(); ++i) sum = sum + in[i];
+            torch::Tensor sum = overwrite || in.size() == 1 ? in[0] : in[0] + in[1];
+            for (std::size_t i = overwrite || in.size() == 1 ? 1 : 2; i < in.size(); ++i)
+                sum.add_(in[i]);
             return sum;
         }
         case Op::concatenate:
@@ -433,7 +484,8 @@ torch::Tensor KerasGraphImpl::apply(const Layer& l, const std::vector<torch::Ten
         case Op::dense:
             QISS_CHECK(in[0].dim() == 2, "layer {}: Dense on a {}-dimensional input", l.name,
                        in[0].dim());
-            return activate(torch::linear(in[0], weight(l.w_kernel), opt(l.w_bias)), l.activation);
+            return activate_in_place(torch::linear(in[0], weight(l.w_kernel), opt(l.w_bias)),
+                                     l.activation);
         case Op::dropout:
             return in[0];
     }
@@ -441,25 +493,56 @@ torch::Tensor KerasGraphImpl::apply(const Layer& l, const std::vector<torch::Ten
     return {};
 }
 
-torch::Tensor KerasGraphImpl::run(const torch::Tensor& pixels, std::size_t until) {
+torch::Tensor KerasGraphImpl::run(const torch::Tensor& pixels, std::size_t until, bool planned) {
     QISS_ASSERT(until < layers_.size());
-    std::vector<torch::Tensor> out(layers_.size());
+    const std::vector<Layer>& layers = planned && !plan_.empty() ? plan_ : layers_;
+    std::vector<torch::Tensor> out(layers.size());
     out[0] = pixels;
     for (std::size_t i = 1; i <= until; ++i) {
-        const Layer& l = layers_[i];
+        const Layer& l = layers[i];
         std::vector<torch::Tensor> in;
         in.reserve(l.inputs.size());
         for (std::size_t from : l.inputs) in.push_back(out[from]);
+        // The first input may be overwritten when no later layer reads it and no other tensor
+        // holds its memory (out[] and `in` are the two references; the caller's pixels have a
+        // third).
+        const std::size_t first = l.inputs.empty() ? 0 : l.inputs[0];
+        const bool overwrite = !l.inputs.empty() && layers[first].last_use == i &&
+                               first != until && in[0].use_count() == 2 &&
+                               in[0].storage().use_count() == 1;
         try {
-            out[i] = apply(l, in);
+            out[i] = apply(l, in, overwrite);
         } catch (const c10::Error& e) {
             QISS_THROW("layer {}: {}", l.name, e.what_without_backtrace());
         }
         // Free what no later layer reads (activations of a large batch are hundreds of MB).
+        in.clear();
         for (std::size_t from : l.inputs)
-            if (layers_[from].last_use <= i && from != until) out[from] = torch::Tensor();
+            if (layers[from].last_use <= i && from != until) out[from] = torch::Tensor();
     }
     return out[until];
+}
+
+void KerasGraphImpl::prepare() {
+    torch::NoGradGuard no_grad;
+    plan_ = layers_;
+    for (Layer& norm : plan_) {
+        if (norm.op != Op::batch_norm || norm.inputs.size() != 1) continue;
+        Layer& conv = plan_[norm.inputs[0]];
+        if ((conv.op != Op::conv && conv.op != Op::depthwise_conv) ||
+            conv.activation != "linear" || conv.readers != 1 || conv.folded_kernel.defined())
+            continue;
+        const torch::Tensor& kernel = weight(conv.w_kernel);
+        torch::Tensor scale = torch::rsqrt(weight(norm.w_var) + norm.epsilon);
+        if (norm.w_gamma >= 0) scale = scale * weight(norm.w_gamma);
+        if (scale.size(0) != kernel.size(0)) continue;
+        torch::Tensor bias = conv.w_bias >= 0 ? weight(conv.w_bias) : torch::zeros_like(scale);
+        bias = (bias - weight(norm.w_mean)) * scale;
+        if (norm.w_beta >= 0) bias = bias + weight(norm.w_beta);
+        conv.folded_kernel = (kernel * scale.view({-1, 1, 1, 1})).contiguous();
+        conv.folded_bias = bias.contiguous();
+        norm.pass_through = true;
+    }
 }
 
 torch::Tensor KerasGraphImpl::layer_output(const torch::Tensor& pixels, const std::string& name) {
@@ -467,12 +550,12 @@ torch::Tensor KerasGraphImpl::layer_output(const torch::Tensor& pixels, const st
                                  [&](const Layer& l) { return l.name == name; });
     QISS_CHECK(it != layers_.end(), "the graph has no layer {}", name);
     torch::NoGradGuard no_grad;
-    return run(pixels, static_cast<std::size_t>(it - layers_.begin()));
+    return run(pixels, static_cast<std::size_t>(it - layers_.begin()), false);
 }
 
 torch::Tensor KerasGraphImpl::pooled_features(const torch::Tensor& pixels) {
     torch::NoGradGuard no_grad;
-    torch::Tensor x = run(pixels, feature_layer_);
+    torch::Tensor x = run(pixels, feature_layer_, true);
     if (x.dim() == 4) {
         x = pooling_ == "gem" ? x.clamp_min(1e-6).pow(gem_p_).mean({2, 3}).pow(1.0 / gem_p_)
                               : x.mean({2, 3});
@@ -502,6 +585,7 @@ void KerasGraphImpl::set_weights(const std::map<std::string, torch::Tensor>& wei
                    fmt::join(it->second.sizes().vec(), "x"), fmt::join(weight_shapes_[i], "x"));
         weights_[i].copy_(it->second);
     }
+    prepare();
 }
 
 void KerasGraphImpl::set_whitening(const torch::Tensor& mean, const torch::Tensor& projection) {
@@ -532,6 +616,7 @@ void KerasGraphImpl::check_loaded() {
     }
     whiten_mean_ = named_buffers(false)["whiten_mean"];
     whiten_proj_ = named_buffers(false)["whiten_proj"];
+    prepare();
     // One image through the whole head: connections and shapes fit, and the dimension is the
     // configuration's.
     const torch::Tensor probe = torch::zeros({1, 3, input_size_, input_size_});

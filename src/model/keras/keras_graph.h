@@ -53,11 +53,17 @@ class KerasGraphImpl : public NetworkImpl {
 
   private:
     struct Layer;
-    torch::Tensor run(const torch::Tensor& pixels, std::size_t until);
-    torch::Tensor apply(const Layer& layer, const std::vector<torch::Tensor>& in) const;
+    /// The layers up to `until`: as imported, or (`planned`) by the inference plan.
+    torch::Tensor run(const torch::Tensor& pixels, std::size_t until, bool planned);
+    /// One layer; `overwrite`: in[0] is read by nothing else and may be computed in place.
+    torch::Tensor apply(const Layer& layer, const std::vector<torch::Tensor>& in,
+                        bool overwrite) const;
+    /// Builds plan_ from the weights: batch normalizations folded into their convolutions.
+    void prepare();
     const torch::Tensor& weight(int index) const;
 
     std::vector<Layer> layers_;
+    std::vector<Layer> plan_;  ///< layers_ for inference (prepare()); empty before weights
     std::vector<std::string> weight_names_;            ///< buffer i is w<i>
     std::vector<std::vector<int64_t>> weight_shapes_;  ///< declared, libtorch layout
     std::vector<torch::Tensor> weights_;
