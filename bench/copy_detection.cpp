@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
     CLI::App app{"Copy detection: recall of each original from its edited copies"};
     std::string model_path, gallery, queries;
     int threads = 2, batch = 32;
+    bool misses = false;
     app.add_option("--model", model_path, "qiss model file")->required();
     app.add_option("--gallery", gallery, "Folder of gallery images (originals and distractors)")
         ->required();
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
         ->required();
     app.add_option("--threads", threads, "Compute threads")->capture_default_str();
     app.add_option("--batch", batch, "Images per forward pass")->capture_default_str();
+    app.add_flag("--misses", misses, "List on stderr each query whose original is not first");
     CLI11_PARSE(app, argc, argv);
     qiss::keep_tensor_memory();  // as `qiss` does
     try {
@@ -90,16 +92,15 @@ int main(int argc, char** argv) {
 
         const Timed g = embed_files(model, gallery_files, batch);
         const double n = static_cast<double>(gallery_files.size());
-        nlohmann::json report = {
-            {"model", model_path},
-            {"kind", model.kind()},
-            {"dim", model.dim()},
-            {"input_size", model.config().preprocess.size},
-            {"threads", threads},
-            {"gallery", gallery_files.size()},
-            {"decode_images_per_s", n / g.decode_s},
-            {"embed_images_per_s", n / g.embed_s},
-            {"edits", nlohmann::json::object()}};
+        nlohmann::json report = {{"model", model_path},
+                                 {"kind", model.kind()},
+                                 {"dim", model.dim()},
+                                 {"input_size", model.config().preprocess.size},
+                                 {"threads", threads},
+                                 {"gallery", gallery_files.size()},
+                                 {"decode_images_per_s", n / g.decode_s},
+                                 {"embed_images_per_s", n / g.embed_s},
+                                 {"edits", nlohmann::json::object()}};
 
         std::vector<fs::path> edits;
         for (const auto& e : fs::directory_iterator(queries))
@@ -111,8 +112,8 @@ int main(int argc, char** argv) {
             std::vector<std::int64_t> target;
             for (const auto& f : files) {
                 auto it = row_of.find(f.filename().string());
-                QISS_CHECK(it != row_of.end(), "{} has no original of its name in {}",
-                           f.string(), gallery);
+                QISS_CHECK(it != row_of.end(), "{} has no original of its name in {}", f.string(),
+                           gallery);
                 target.push_back(it->second);
             }
             const torch::Tensor q = embed_files(model, files, batch).vectors;
@@ -121,6 +122,12 @@ int main(int argc, char** argv) {
             for (std::size_t i = 0; i < files.size(); ++i) {
                 const auto row = top[static_cast<std::int64_t>(i)];
                 at1 += row[0].item<std::int64_t>() == target[i];
+                if (misses && row[0].item<std::int64_t>() != target[i])
+                    std::cerr << fmt::format(
+                        "{}: first {}\n", files[i].string(),
+                        gallery_files[static_cast<std::size_t>(row[0].item<std::int64_t>())]
+                            .filename()
+                            .string());
                 at10 += (row == target[i]).any().item<bool>();
             }
             const double m = static_cast<double>(files.size());

@@ -24,24 +24,13 @@ using nlohmann::json;
 namespace {
 
 /// Runs a shell command; its exit code and output.
-test::RunResult run_command(const std::string& cmd) {
-    test::RunResult r;
-    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-    if (!p) return r;
-    std::array<char, 4096> buf{};
-    while (std::fgets(buf.data(), buf.size(), p)) r.output += buf.data();
-    const int status = ::pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
-}
-
 /// nsfwjs's MobileNetV2 written out as model.json + weight file in `dir`.
 fs::path unwrapped_mobilenet(const fs::path& dir) {
     const fs::path out = dir / "mobilenet_v2";
-    const auto r =
-        run_command("node " + (test::source_dir() / "scripts/tfjs_unwrap.cjs").string() + " " +
-                    (test::source_dir() / "node_modules/nsfwjs/dist/models/mobilenet_v2").string() +
-                    " " + out.string());
+    const auto r = test::run_command(
+        "node " + (test::source_dir() / "scripts/tfjs_unwrap.cjs").string() + " " +
+        (test::source_dir() / "node_modules/nsfwjs/dist/models/mobilenet_v2").string() + " " +
+        out.string() + " 2>&1");
     EXPECT_EQ(r.exit_code, 0) << r.output;
     return out;
 }
@@ -266,9 +255,9 @@ TEST(TfjsImport, MobileNetV2MatchesTfjsOwnOutput) {
                   static_cast<std::streamsize>(nhwc.numel() * 4));
     }
     const auto golden =
-        run_command("node " + (test::source_dir() / "tests/node/tfjs_golden.cjs").string() + " " +
-                    tfjs.string() + " " + (dir / "input.f32").string() + " 3 " +
-                    (dir / "tfjs").string() + " out_relu dense_3");
+        test::run_command("node " + (test::source_dir() / "tests/node/tfjs_golden.cjs").string() +
+                          " " + tfjs.string() + " " + (dir / "input.f32").string() + " 3 " +
+                          (dir / "tfjs").string() + " out_relu dense_3 2>&1");
     ASSERT_EQ(golden.exit_code, 0) << golden.output;
     auto& graph = dynamic_cast<KerasGraphImpl&>(m.network());
     for (const std::string layer_name : {"out_relu", "dense_3"}) {
@@ -287,8 +276,8 @@ TEST(TfjsImport, MobileNetV2MatchesTfjsOwnOutput) {
     // it must equal TF.js's out_relu under the model's head (GeM p = 3, square root, L2).
     const std::vector<float> theirs = read_floats(dir / "tfjs.out_relu.f32");
     ASSERT_EQ(theirs.size(), std::size_t{3 * 7 * 7 * 1280});
-    torch::Tensor t = torch::from_blob(const_cast<float*>(theirs.data()), {3, 7, 7, 1280},
-                                       torch::kFloat32);
+    torch::Tensor t =
+        torch::from_blob(const_cast<float*>(theirs.data()), {3, 7, 7, 1280}, torch::kFloat32);
     t = t.clamp_min(1e-6).pow(3).mean({1, 2}).pow(1.0 / 3);
     t = torch::sign(t) * t.abs().sqrt();
     t = t / t.norm(2, 1, true);

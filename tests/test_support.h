@@ -35,20 +35,25 @@ struct RunResult {
     std::string output;  ///< stdout and stderr together
 };
 
-/// Runs `qiss ARGS` through the shell and captures its output (stdout only when
-/// `with_stderr` is false); `wrapper` is a command line that runs qiss (e.g. under limits).
-inline RunResult run_qiss(const std::string& args, bool with_stderr = true,
-                          const std::string& wrapper = "") {
-    std::string cmd = (wrapper.empty() ? "" : wrapper + " ") + std::string(QISS_BINARY) + " " +
-                      args + (with_stderr ? " 2>&1" : " 2>/dev/null");
+/// Runs a shell command line and captures its output (what it writes to stdout and to stderr,
+/// unless the command line redirects them) and exit status (128 + the signal if one killed it).
+inline RunResult run_command(const std::string& command_line) {
     RunResult r;
-    FILE* p = ::popen(cmd.c_str(), "r");
+    FILE* p = ::popen(command_line.c_str(), "r");
     if (!p) return r;
     std::array<char, 4096> buf{};
     while (std::fgets(buf.data(), buf.size(), p)) r.output += buf.data();
     int status = ::pclose(p);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return r;
+}
+
+/// Runs `qiss ARGS` through the shell and captures its output (stdout only when
+/// `with_stderr` is false); `wrapper` is a command line that runs qiss (e.g. under limits).
+inline RunResult run_qiss(const std::string& args, bool with_stderr = true,
+                          const std::string& wrapper = "") {
+    return run_command((wrapper.empty() ? "" : wrapper + " ") + std::string(QISS_BINARY) + " " +
+                       args + (with_stderr ? " 2>&1" : " 2>/dev/null"));
 }
 
 /// The message of the qiss::Error that `f` throws ("" if it throws none).

@@ -5,15 +5,19 @@
 # scaled to at most 1024 px); near-duplicates (another size or a dark variant of the same
 # wallpaper, a mirrored stamp: 64-bit difference hash within 10 bits, mirrored too) keep their
 # largest copy. Pictures are grouped by what they show (a wallpaper's folder, a stamp's name
-# without _mirror/_flip, one group per desktop-base theme), and the groups split in two by the
-# hash of their names, so that two versions of one scene never fall on both sides:
-# - one picture of each group of one half is an original: OUT/gallery/o-NNNN.jpg, and five edits of each under
+# without _mirror/_flip, a sample's stereo pair or series, one group per desktop-base theme). A
+# group is photo-like when its picture has at least 500 distinct colours (5 bits a channel, in a
+# 128 px thumbnail) and is not a drawing (Tux Paint's cartoon/ folders). The photo-like groups
+# are split by the hash of their names, so that two versions of one scene never fall on both
+# sides:
+# - two thirds give one original each: OUT/gallery/o-NNNN.jpg, and five edits of it in
 #   OUT/queries/EDIT/o-NNNN.jpg (resize to 40 %, JPEG quality 25, crop 20 % of each side's
 #   length away at a random place, rotation by 5 degrees either way with black corners,
 #   colour shift: saturation x0.7, brightness x1.15, red x1.08, blue x0.92);
-# - the other half only give distractors: DISTRACTORS random crops (15-60 % of the area, aspect
-#   3:4 to 4:3, mirrored half the time, at most 384 px) in OUT/gallery/d-NNNNN.jpg, and WHITEN
-#   other crops in OUT/whiten/ for fitting a model's whitening (never the originals' pictures).
+# - the other third, the drawings and the flat artwork only give distractors: DISTRACTORS
+#   random crops (15-60 % of the area, aspect 3:4 to 4:3, mirrored half the time, at most
+#   384 px) in OUT/gallery/d-NNNNN.jpg, and WHITEN other crops in OUT/whiten/ for fitting a
+#   model's whitening (never the originals' pictures).
 # Seeded: the same packages give the same set. Writes OUT/sources.tsv (name, source path).
 import hashlib, os, random, re, sys
 from PIL import Image, ImageEnhance
@@ -22,7 +26,7 @@ root, out = sys.argv[1], sys.argv[2]
 n_distractors = int(sys.argv[3]) if len(sys.argv) > 3 else 10000
 n_whiten = int(sys.argv[4]) if len(sys.argv) > 4 else 2000
 Image.MAX_IMAGE_PIXELS = 200_000_000
-SKIP = ('/icons/', '/plymouth/', '/doc/', '/look-and-feel/', '/mypaint/', '/images_dark/')
+SKIP = ('/icons/', '/plymouth/', '/doc/HTML/', '/look-and-feel/', '/mypaint/', '/images_dark/')
 
 
 def dhash(im):
@@ -48,6 +52,8 @@ for base, _, files in sorted(os.walk(root)):
         path = os.path.join(base, f)
         if not f.lower().endswith(('.jpg', '.jpeg', '.png', '.webp')) or any(s in path for s in SKIP):
             continue
+        if '/opencv-doc/' in path and '/examples/data/' not in path:  # only the sample pictures
+            continue
         if f.endswith('-d.webp'):  # gnome-backgrounds' dark variants
             continue
         try:
@@ -62,13 +68,22 @@ for base, _, files in sorted(os.walk(root)):
         sha = hashlib.sha256(open(path, 'rb').read()).hexdigest()
         pictures.append((w * h, dhash(im), sha, path, im, dhash(im.transpose(Image.FLIP_LEFT_RIGHT))))
 
+def photo_like(path, im):
+    small = im.copy()
+    small.thumbnail((128, 128))
+    return '/cartoon/' not in path and len(set(small.point(lambda v: v >> 3).getdata())) >= 500
+
+
 def group(path):
     rel = os.path.relpath(path, root)
     for pattern in (r'wallpapers/([^/]+)/', r'desktop-base/([^/]+)/', r'backgrounds/(sway)/'):
         m = re.search(pattern, rel)
         if m:
             return m.group(1)
-    return re.sub(r'(_mirror|_flip)+$', '', os.path.splitext(rel)[0])
+    # A stamp and its mirror image; a sample's stereo pair or series (aloeL/aloeR, graf1/graf3,
+    # box/box_in_scene).
+    return re.sub(r'([_-]?(mirror|flip|in_scene|left|right|tmpl|mask|[lrLR]|\d+))+$', '',
+                  os.path.splitext(rel)[0])
 
 
 pictures.sort(key=lambda p: (-p[0], p[2]))
@@ -81,8 +96,8 @@ for p in distinct:
     groups.setdefault(group(p[3]), []).append(p)
 originals, sources = [], []
 for key in sorted(groups, key=lambda k: hashlib.sha256(k.encode()).hexdigest()):
-    side = int(hashlib.sha256(key.encode()).hexdigest(), 16) % 2
-    if side == 0:
+    side = int(hashlib.sha256(key.encode()).hexdigest(), 16) % 3
+    if side != 0 and photo_like(groups[key][0][3], groups[key][0][4]):
         originals.append(groups[key][0])
     else:
         sources.extend(groups[key])

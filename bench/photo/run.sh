@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Photo copy detection (docs/benchmarks.md, "Photos: copy detection"): Debian's wallpapers and
-# Tux Paint's photo stamps, five edits of each original among 10,000 distractor photos, searched
+# Photo copy detection (docs/benchmarks.md, "Photos: copy detection"): the photographs of
+# Debian's wallpaper packages, OpenCV's and scikit-image's sample pictures and Tux Paint's photo
+# stamps, five edits of each original among 10,000 distractors (crops of other pictures), searched
 # with the photo model imported from nsfwjs's MobileNetV2 (whitened and not) and with the emoji
 # model; recall@1 and @10 per edit and embedding throughput (images/s) at each model's size.
 #   bench/photo/run.sh [OUT]          (out/photo; THREADS=2, DISTRACTORS=10000)
@@ -14,7 +15,7 @@ qiss=${QISS:-build/qiss}
 tool=${TOOL:-build/bench/copy_detection}
 threads=${THREADS:-2}
 distractors=${DISTRACTORS:-10000}
-packages=(gnome-backgrounds plasma-workspace-wallpapers desktop-base ukui-wallpapers
+packages=(gnome-backgrounds plasma-workspace-wallpapers desktop-base ukui-wallpapers opencv-doc python3-skimage
   lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 mate-backgrounds sway-backgrounds
   tuxpaint-stamps-default)
 mkdir -p "$out/debs"

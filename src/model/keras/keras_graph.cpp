@@ -426,11 +426,10 @@ torch::Tensor KerasGraphImpl::apply(const Layer& l, const std::vector<torch::Ten
             const std::vector<int64_t> strides{l.strides[0], l.strides[1]},
                 dilation{l.dilation[0], l.dilation[1]};
             const bool folded = l.folded_kernel.defined();
-            return activate_in_place(
-                torch::conv2d(x, folded ? l.folded_kernel : weight(l.w_kernel),
-                              folded ? l.folded_bias : opt(l.w_bias), strides, padding, dilation,
-                              groups),
-                l.activation);
+            return activate_in_place(torch::conv2d(x, folded ? l.folded_kernel : weight(l.w_kernel),
+                                                   folded ? l.folded_bias : opt(l.w_bias), strides,
+                                                   padding, dilation, groups),
+                                     l.activation);
         }
         case Op::batch_norm: {
             if (l.pass_through) return in[0];
@@ -507,9 +506,8 @@ torch::Tensor KerasGraphImpl::run(const torch::Tensor& pixels, std::size_t until
         // holds its memory (out[] and `in` are the two references; the caller's pixels have a
         // third).
         const std::size_t first = l.inputs.empty() ? 0 : l.inputs[0];
-        const bool overwrite = !l.inputs.empty() && layers[first].last_use == i &&
-                               first != until && in[0].use_count() == 2 &&
-                               in[0].storage().use_count() == 1;
+        const bool overwrite = !l.inputs.empty() && layers[first].last_use == i && first != until &&
+                               in[0].use_count() == 2 && in[0].storage().use_count() == 1;
         try {
             out[i] = apply(l, in, overwrite);
         } catch (const c10::Error& e) {
@@ -529,8 +527,8 @@ void KerasGraphImpl::prepare() {
     for (Layer& norm : plan_) {
         if (norm.op != Op::batch_norm || norm.inputs.size() != 1) continue;
         Layer& conv = plan_[norm.inputs[0]];
-        if ((conv.op != Op::conv && conv.op != Op::depthwise_conv) ||
-            conv.activation != "linear" || conv.readers != 1 || conv.folded_kernel.defined())
+        if ((conv.op != Op::conv && conv.op != Op::depthwise_conv) || conv.activation != "linear" ||
+            conv.readers != 1 || conv.folded_kernel.defined())
             continue;
         const torch::Tensor& kernel = weight(conv.w_kernel);
         torch::Tensor scale = torch::rsqrt(weight(norm.w_var) + norm.epsilon);
@@ -601,7 +599,8 @@ void KerasGraphImpl::set_whitening(const torch::Tensor& mean, const torch::Tenso
 
 void KerasGraphImpl::check_loaded() {
     // Loading replaces a buffer with the archive's tensor whatever its shape: check them all.
-    for (const auto& item : named_buffers(false)) {
+    const auto buffers = named_buffers(false);
+    for (const auto& item : buffers) {
         const std::string& name = item.key();
         const torch::Tensor& buffer = item.value();
         if (name == "whiten_mean" || name == "whiten_proj") continue;
@@ -614,8 +613,8 @@ void KerasGraphImpl::check_loaded() {
                                              : std::string("?"));
         weights_[i] = buffer;
     }
-    whiten_mean_ = named_buffers(false)["whiten_mean"];
-    whiten_proj_ = named_buffers(false)["whiten_proj"];
+    whiten_mean_ = buffers["whiten_mean"];
+    whiten_proj_ = buffers["whiten_proj"];
     prepare();
     // One image through the whole head: connections and shapes fit, and the dimension is the
     // configuration's.

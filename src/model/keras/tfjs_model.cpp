@@ -66,21 +66,25 @@ torch::Tensor decode_weight(const json& w, const std::string& bytes, std::size_t
     const std::string dtype = w.value("dtype", std::string("float32"));
     QISS_CHECK(dtype == "float32" || dtype == "int32", "weight {}: dtype {} is not supported", name,
                dtype);
-    std::string stored = dtype;
+    enum class Stored { float32, int32, uint8, uint16, float16 };
+    Stored stored = dtype == "int32" ? Stored::int32 : Stored::float32;
     double scale = 1, min = 0;
     if (w.contains("quantization")) {
         const json& q = w.at("quantization");
-        stored = q.at("dtype").get<std::string>();
-        QISS_CHECK(stored == "uint8" || stored == "uint16" || stored == "float16",
-                   "weight {}: quantisation {} is not supported", name, stored);
-        if (stored != "float16") {
+        const std::string quantized = q.at("dtype").get<std::string>();
+        QISS_CHECK(quantized == "uint8" || quantized == "uint16" || quantized == "float16",
+                   "weight {}: quantisation {} is not supported", name, quantized);
+        stored = quantized == "uint8"    ? Stored::uint8
+                 : quantized == "uint16" ? Stored::uint16
+                                         : Stored::float16;
+        if (stored != Stored::float16) {
             scale = q.at("scale").get<double>();
             min = q.at("min").get<double>();
         }
     }
-    const std::size_t elem = stored == "uint8"                           ? 1
-                             : stored == "uint16" || stored == "float16" ? 2
-                                                                         : 4;
+    const std::size_t elem = stored == Stored::uint8                                 ? 1
+                             : stored == Stored::uint16 || stored == Stored::float16 ? 2
+                                                                                     : 4;
     const std::size_t len = static_cast<std::size_t>(n) * elem;
     QISS_CHECK(len <= bytes.size() - at,
                "weight {} needs {} bytes but the weight files hold only {} more", name, len,
@@ -90,18 +94,25 @@ torch::Tensor decode_weight(const json& w, const std::string& bytes, std::size_t
     const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + at);
     for (int64_t i = 0; i < n; ++i) {
         const unsigned char* e = p + static_cast<std::size_t>(i) * elem;
-        if (stored == "uint8") {
-            out[i] = static_cast<float>(e[0] * scale + min);
-        } else if (stored == "uint16") {
-            out[i] = static_cast<float>((e[0] | (e[1] << 8)) * scale + min);
-        } else if (stored == "float16") {
-            out[i] = half_to_float(static_cast<std::uint16_t>(e[0] | (e[1] << 8)));
-        } else if (stored == "int32") {
-            std::int32_t v = 0;
-            std::memcpy(&v, e, 4);
-            out[i] = static_cast<float>(v);
-        } else {
-            std::memcpy(&out[i], e, 4);
+        switch (stored) {
+            case Stored::uint8:
+                out[i] = static_cast<float>(e[0] * scale + min);
+                break;
+            case Stored::uint16:
+                out[i] = static_cast<float>((e[0] | (e[1] << 8)) * scale + min);
+                break;
+            case Stored::float16:
+                out[i] = half_to_float(static_cast<std::uint16_t>(e[0] | (e[1] << 8)));
+                break;
+            case Stored::int32: {
+                std::int32_t v = 0;
+                std::memcpy(&v, e, 4);
+                out[i] = static_cast<float>(v);
+                break;
+            }
+            case Stored::float32:
+                std::memcpy(&out[i], e, 4);
+                break;
         }
     }
     at += len;
