@@ -404,6 +404,14 @@ const torch::Tensor& KerasGraphImpl::weight(int index) const {
     return weights_[static_cast<std::size_t>(index)];
 }
 
+std::pair<torch::Tensor, torch::Tensor> KerasGraphImpl::scale_and_shift(const Layer& norm) const {
+    torch::Tensor scale = torch::rsqrt(weight(norm.w_var) + norm.epsilon);
+    if (norm.w_gamma >= 0) scale = scale * weight(norm.w_gamma);
+    torch::Tensor shift = -weight(norm.w_mean) * scale;
+    if (norm.w_beta >= 0) shift = shift + weight(norm.w_beta);
+    return {scale, shift};
+}
+
 torch::Tensor KerasGraphImpl::apply(const Layer& l, const std::vector<torch::Tensor>& in,
                                     bool overwrite) const {
     const auto opt = [&](int w) { return w < 0 ? torch::Tensor() : weight(w); };
@@ -433,11 +441,7 @@ torch::Tensor KerasGraphImpl::apply(const Layer& l, const std::vector<torch::Ten
         }
         case Op::batch_norm: {
             if (l.pass_through) return in[0];
-            const torch::Tensor& var = weight(l.w_var);
-            torch::Tensor scale = torch::rsqrt(var + l.epsilon);
-            if (l.w_gamma >= 0) scale = scale * weight(l.w_gamma);
-            torch::Tensor shift = -weight(l.w_mean) * scale;
-            if (l.w_beta >= 0) shift = shift + weight(l.w_beta);
+            auto [scale, shift] = scale_and_shift(l);
             if (in[0].dim() == 4) {
                 const int64_t c = scale.size(0);
                 scale = scale.view({1, c, 1, 1});
@@ -531,14 +535,11 @@ void KerasGraphImpl::prepare() {
             conv.readers != 1 || conv.folded_kernel.defined())
             continue;
         const torch::Tensor& kernel = weight(conv.w_kernel);
-        torch::Tensor scale = torch::rsqrt(weight(norm.w_var) + norm.epsilon);
-        if (norm.w_gamma >= 0) scale = scale * weight(norm.w_gamma);
+        const auto [scale, shift] = scale_and_shift(norm);
         if (scale.size(0) != kernel.size(0)) continue;
-        torch::Tensor bias = conv.w_bias >= 0 ? weight(conv.w_bias) : torch::zeros_like(scale);
-        bias = (bias - weight(norm.w_mean)) * scale;
-        if (norm.w_beta >= 0) bias = bias + weight(norm.w_beta);
         conv.folded_kernel = (kernel * scale.view({-1, 1, 1, 1})).contiguous();
-        conv.folded_bias = bias.contiguous();
+        conv.folded_bias =
+            (conv.w_bias >= 0 ? weight(conv.w_bias) * scale + shift : shift).contiguous();
         norm.pass_through = true;
     }
 }

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -60,6 +61,8 @@ class KerasGraphImpl : public NetworkImpl {
                         bool overwrite) const;
     /// Builds plan_ from the weights: batch normalizations folded into their convolutions.
     void prepare();
+    /// A batch normalization as x * scale + shift, per channel (inference: moving statistics).
+    std::pair<torch::Tensor, torch::Tensor> scale_and_shift(const Layer& norm) const;
     const torch::Tensor& weight(int index) const;
 
     std::vector<Layer> layers_;
