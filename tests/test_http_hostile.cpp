@@ -75,8 +75,10 @@ TEST_F(ServerTest, ChunkedBodyOverTheLimitIs413AndNeverBuffered) {
     EXPECT_LT(sent, 3 * limit) << "the server read far past the limit before answering";
 #ifdef __SANITIZE_ADDRESS__
     // AddressSanitizer keeps freed memory in quarantine (256 MB by default) to catch its reuse:
-    // every chunk read and freed stays resident, so only the bytes sent bound what it may hold.
-    const std::size_t allowed = sent + 2 * limit;
+    // every chunk read and freed stays resident, and its realloc never grows a block in place,
+    // so each doubling of the body's buffer stays too (about 2x the limit) beside the last one.
+    // Measured at 2026-12-01: 15.2 MB for 7.1 MB sent with a 4 MB limit.
+    const std::size_t allowed = sent + 3 * limit;
 #else
     const std::size_t allowed = 2 * limit;
 #endif
