@@ -121,14 +121,13 @@ int main(int argc, char** argv) {
             int at1 = 0, at10 = 0;
             for (std::size_t i = 0; i < files.size(); ++i) {
                 const auto row = top[static_cast<std::int64_t>(i)];
-                at1 += row[0].item<std::int64_t>() == target[i];
-                if (misses && row[0].item<std::int64_t>() != target[i])
+                const auto first = row[0].item<std::int64_t>();
+                at1 += first == target[i];
+                at10 += (row == target[i]).any().item<bool>();
+                if (misses && first != target[i])
                     std::cerr << fmt::format(
                         "{}: first {}\n", files[i].string(),
-                        gallery_files[static_cast<std::size_t>(row[0].item<std::int64_t>())]
-                            .filename()
-                            .string());
-                at10 += (row == target[i]).any().item<bool>();
+                        gallery_files[static_cast<std::size_t>(first)].filename().string());
             }
             const double m = static_cast<double>(files.size());
             report["edits"][edit.filename().string()] = {
