@@ -4,8 +4,11 @@
 #include <lmdb.h>
 
 #include <atomic>
+#include <algorithm>
 #include <cmath>
+#include <deque>
 #include <future>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -163,7 +166,7 @@ TEST(Collection, WritesGoOnWhileTheIndexIsReTypedAndReachTheNewIndex) {
     c->add(random_images(10000, dim, 4));  // the size at which Flat gives way to HNSW
     ASSERT_EQ(c->info().index_factory, "Flat");
 
-    auto retype = std::async(std::launch::async, [&] { return c->adapt_index_to_size(); });
+    auto retype = std::async(std::launch::async, [&] { return c->maintain_index(); });
     // Writes while the new index is trained and filled: they must not wait for it (before, the
     // rebuild held the write lock throughout) and must all be in it afterwards.
     auto fresh = random_images(2000, dim, 5);
@@ -193,6 +196,78 @@ TEST(Collection, WritesGoOnWhileTheIndexIsReTypedAndReachTheNewIndex) {
     const auto first = random_images(removed, dim, 4);  // the vectors of ids 1..removed
     for (std::size_t id = 1; id <= removed; ++id)
         EXPECT_NE(c->search(first[id - 1].vector.data(), 1).at(0).id, id);
+}
+
+
+TEST(Collection, ChurnAtASteadySizeIsCompactedSoTheIndexStaysBounded) {
+    qiss::test::TempDir dir("collection-churn");
+    qiss::CollectionOptions options;
+    options.model = std::filesystem::path(QISS_TEST_DATA) / "tiny.qiss";
+    std::map<std::uint64_t, std::vector<float>> live;  // id -> vector
+    std::deque<std::uint64_t> order;                   // oldest first
+    unsigned seed = 100;
+    auto add = [&](qiss::Collection& c, std::size_t n) {
+        auto images = random_images(n, c.dim(), seed++);
+        std::vector<std::vector<float>> vectors;
+        for (const auto& im : images) vectors.push_back(im.vector);
+        const auto results = c.add(std::move(images));
+        for (std::size_t i = 0; i < results.size(); ++i) {
+            live[results[i].id] = vectors[i];
+            order.push_back(results[i].id);
+        }
+    };
+    auto remove_oldest = [&](qiss::Collection& c, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            ASSERT_TRUE(c.remove(order.front()));
+            live.erase(order.front());
+            order.pop_front();
+        }
+    };
+    const auto index_file = dir.path() / "index.qiss-index";
+    {
+        // Below the floor (default 1,000 tombstones) nothing is rebuilt, whatever the share.
+        auto c = qiss::Collection::open(dir.path(), options);
+        add(*c, 100);
+        remove_oldest(*c, 60);
+        EXPECT_FALSE(c->maintain_index());
+        EXPECT_EQ(c->info().index_tombstones, 60u);
+        c->save_index();
+    }
+    options.compact_min_tombstones = 50;
+    auto c = qiss::Collection::open(dir.path(), options);
+    EXPECT_EQ(c->info().index_tombstones, 60u);  // kept in the index file
+    EXPECT_TRUE(c->maintain_index());            // 60 removed >= 50, and >= 40 live
+    const auto compacted = c->info();
+    EXPECT_EQ(compacted.index_tombstones, 0u);
+    EXPECT_EQ(compacted.index_vectors, 40u);
+    add(*c, 60);
+    c->save_index();
+    const auto live_size = std::filesystem::file_size(index_file);
+
+    // Replace a fifth of the collection per round, as the soak's writers do, with the upkeep
+    // after each round: tombstones never exceed the live count, the file never twice its size.
+    std::size_t rebuilds = 0, largest = 0;
+    for (int round = 0; round < 40; ++round) {
+        remove_oldest(*c, 20);
+        add(*c, 20);
+        if (c->maintain_index()) ++rebuilds;
+        const auto info = c->info();
+        ASSERT_EQ(info.images, 100u);
+        ASSERT_EQ(info.index_vectors, 100u);
+        EXPECT_LT(info.index_tombstones, 100u) << "round " << round;
+        EXPECT_EQ(info.index_factory, "Flat");
+        c->save_index();
+        largest = std::max<std::size_t>(largest, std::filesystem::file_size(index_file));
+    }
+    EXPECT_EQ(rebuilds, 8u);  // 800 removals, one compaction per 100 tombstones
+    EXPECT_LE(largest, 2 * live_size);
+    // Every live image is its own nearest neighbour; no removed one is ever returned.
+    for (const auto& [id, vector] : live) {
+        const auto hits = c->search(vector.data(), 100);
+        ASSERT_EQ(hits.size(), 100u);
+        EXPECT_EQ(hits[0].id, id);
+        for (const auto& h : hits) ASSERT_TRUE(live.count(h.id)) << "removed id " << h.id;
+    }
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ Command register_rm(CLI::App& app) {
                     else
                         unknown.push_back(id);
                 }
+                c->maintain_index();  // reclaims removed vectors when they outnumber the live
                 c->save_index();
                 std::cout << fmt::format("removed {}; the collection has {} images\n", removed,
                                          c->store().count());

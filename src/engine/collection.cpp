@@ -166,6 +166,7 @@ std::unique_ptr<Collection> Collection::open(const fs::path& dir, const Collecti
                o.cursor_index_depth);
     c->cursor_index_depth_ = o.cursor_index_depth;
     c->filter_scan_max_ = o.filter_scan_max;
+    c->compact_min_tombstones_ = o.compact_min_tombstones;
     c->open_index();
     c->open_keywords();
     return c;
@@ -409,16 +410,21 @@ void Collection::rebuild_index(const std::string& factory) {
     install_index(build_index(factory));
 }
 
-bool Collection::adapt_index_to_size() {
+bool Collection::maintain_index() {
     std::lock_guard maintenance(maintenance_mutex_);
     std::string want;
     {
         std::lock_guard writer(write_mutex_);
-        if (!fixed_factory_.empty()) return false;
-        want = default_index_factory(store_->count(), dim());
-        if (want == index_->factory()) return false;
-        spdlog::info("{} images: switching the index from {} to {}", store_->count(),
-                     index_->factory(), want);
+        want = fixed_factory_.empty() ? default_index_factory(store_->count(), dim())
+                                      : index_->factory();
+        const std::size_t live = index_->size(), dead = index_->tombstone_count();
+        if (want != index_->factory())
+            spdlog::info("{} images: switching the index from {} to {}", store_->count(),
+                         index_->factory(), want);
+        else if (dead > 0 && dead >= compact_min_tombstones_ && dead >= live)
+            spdlog::info("compacting the {} index: {} removed vectors, {} live", want, dead, live);
+        else
+            return false;
     }
     // Trained and filled from a snapshot of the store without the write lock: additions and
     // deletions go on meanwhile, into the current index, and reach the new one from the log.
@@ -510,6 +516,7 @@ CollectionInfo Collection::info() const {
     {
         std::shared_lock lock(index_mutex_);
         i.index_vectors = index_->size();
+        i.index_tombstones = index_->tombstone_count();
         i.index_factory = index_->factory();
     }
     i.keyword_images = keyword_count();

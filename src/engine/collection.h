@@ -47,6 +47,11 @@ struct CollectionOptions {
     /// scan of their stored vectors; a broader one by the index, restricted to them (FAISS
     /// IDSelector). docs/benchmarks.md, "Filters", measures both.
     std::size_t filter_scan_max = 10000;
+    /// Index upkeep (maintain_index) rebuilds the index from the store once its removed vectors
+    /// (tombstones, for the index types that keep them: docs/index.md) are at least this many
+    /// and at least as many as the live ones, so that add/delete churn cannot grow it without
+    /// bound.
+    std::size_t compact_min_tombstones = 1000;
 };
 
 /// One hit of a search.
@@ -60,6 +65,7 @@ struct Hit {
 struct CollectionInfo {
     std::size_t images = 0;
     std::size_t index_vectors = 0;
+    std::size_t index_tombstones = 0;  ///< removed vectors the index still holds
     std::string index_factory;
     std::size_t keyword_images = 0;  ///< images in the keyword index
     bool has_text = false;           ///< Collection::has_text()
@@ -88,11 +94,13 @@ class Collection {
     bool remove(std::uint64_t id);
     /// Writes the index file (atomic) if it changed since the last save.
     void save_index();
-    /// Rebuilds the index with the factory chosen for the current size, if it differs from the
-    /// current one (and no factory was fixed by the user). Returns true if it rebuilt. The new
-    /// index is trained and filled without the write lock, so add() and remove() go on
-    /// meanwhile; their operations are replayed into it before it replaces the current one.
-    bool adapt_index_to_size();
+    /// Index upkeep: rebuilds the index from the store when the factory chosen for the current
+    /// size differs from the current one (and no factory was fixed by the user), or when its
+    /// tombstones reach CollectionOptions::compact_min_tombstones and the live vector count.
+    /// Returns true if it rebuilt. The new index is trained and filled without the write lock,
+    /// so add() and remove() go on meanwhile; their operations are replayed into it before it
+    /// replaces the current one.
+    bool maintain_index();
 
     /// Nearest images of a query vector [D], best first (equal scores by ascending id); skips
     /// `offset` hits; leaves out the ids in `exclude`. `options` default to
@@ -218,6 +226,7 @@ class Collection {
     SearchOptions search_defaults_;
     int cursor_index_depth_ = 1000;
     std::size_t filter_scan_max_ = 10000;
+    std::size_t compact_min_tombstones_ = 1000;
     /// Filters' view of the records (select()): shared to select, exclusive to sync.
     mutable std::shared_mutex table_mutex_;
     mutable std::unique_ptr<RecordTable> table_;

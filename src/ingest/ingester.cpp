@@ -296,7 +296,7 @@ IngestSummary ingest(Collection& collection, const std::vector<IngestItem>& item
     summary.duplicates += duplicates_seen;
     progress.finish(summary.added + summary.duplicates + summary.skipped, summary.added,
                     summary.duplicates, summary.skipped);
-    collection.adapt_index_to_size();
+    collection.maintain_index();
     collection.save_index();
     summary.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     return summary;

@@ -28,7 +28,7 @@ void IndexMaintenance::run(std::stop_token stop) {
 void IndexMaintenance::round() {
     try {
         if (writable_) {
-            collection_.adapt_index_to_size();
+            collection_.maintain_index();
             collection_.save_index();
         } else {
             collection_.refresh();

@@ -169,6 +169,7 @@ void Server::Impl::add_service_routes() {
                         {"version", QISS_VERSION},
                         {"images", i.images},
                         {"index_vectors", i.index_vectors},
+                        {"index_tombstones", i.index_tombstones},
                         {"index_factory", i.index_factory},
                         {"keyword_images", i.keyword_images},
                         {"has_text", i.has_text},
