@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <lmdb.h>
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <deque>
 #include <future>
@@ -197,7 +197,6 @@ TEST(Collection, WritesGoOnWhileTheIndexIsReTypedAndReachTheNewIndex) {
     for (std::size_t id = 1; id <= removed; ++id)
         EXPECT_NE(c->search(first[id - 1].vector.data(), 1).at(0).id, id);
 }
-
 
 TEST(Collection, ChurnAtASteadySizeIsCompactedSoTheIndexStaysBounded) {
     qiss::test::TempDir dir("collection-churn");

@@ -46,10 +46,12 @@ Command register_info(CLI::App& app) {
                 }
                 auto mb = [](std::uint64_t b) { return static_cast<double>(b) / 1e6; };
                 std::cout << fmt::format(
-                    "collection  {}\nimages      {}\nindex       {} ({} vectors, {} removed, dim {})\nkeywords "
+                    "collection  {}\nimages      {}\nindex       {} ({} vectors, {} removed, dim "
+                    "{})\nkeywords "
                     "   {} images{}\nmodel       {} (sha256 {}…)\non disk     store {:.1f} MB, "
                     "index {:.1f} MB, model {:.1f} MB\n",
-                    a->data, i.images, i.index_factory, i.index_vectors, i.index_tombstones, c->dim(), i.keyword_images,
+                    a->data, i.images, i.index_factory, i.index_vectors, i.index_tombstones,
+                    c->dim(), i.keyword_images,
                     i.has_text ? " (with captions or tags: text queries are hybrid)" : "",
                     i.model_path, i.model_fingerprint.substr(0, 12), mb(i.store_bytes),
                     mb(i.index_bytes), mb(i.model_bytes));
