@@ -11,6 +11,7 @@ SUDO=""
 DEBS=(
   build-essential cmake pkg-config git ca-certificates
   libtorch-dev                       # model + training
+  python3-torch                      # the TorchScript export script's test (scripts/export_torchscript.py)
   libsentencepiece-dev               # multilingual tokenizer
   libfaiss-dev libopenblas-dev       # vector index
   liblmdb-dev                        # metadata + thumbnail store
@@ -22,6 +23,7 @@ DEBS=(
   prometheus-cpp-dev                 # /metrics: registry and text exposition (core library)
   librsvg2-dev                       # rasterizing the SVG emoji styles (corpus)
   libxapian-dev                      # keyword side of hybrid search
+  libicu-dev                         # Unicode classes for CLIP's BPE tokenizer (imported models)
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libopencv-imgcodecs-dev libopencv-imgproc-dev libgif-dev libwebp-dev   # decoding, resizing, thumbnails
   libgtest-dev libgmock-dev libbenchmark-dev                 # tests, benchmarks

@@ -10,6 +10,7 @@
 #include "ingest/source.h"
 #include "model/keras/import_tfjs.h"
 #include "model/model.h"
+#include "model/torchscript/import_torchscript.h"
 
 namespace qiss::cli {
 namespace {
@@ -36,7 +37,7 @@ Command register_model(CLI::App& app) {
     auto* sub = app.add_subcommand("model", "Import a pretrained model; describe a model file");
     sub->require_subcommand(1);
     struct Args {
-        std::string tfjs, out, info;
+        std::string tfjs, torchscript, out, info;
         std::vector<std::string> whiten_on;
         std::size_t whiten_max = 2000;
         std::vector<float> mean{0, 0, 0}, std{1, 1, 1};
@@ -45,10 +46,14 @@ Command register_model(CLI::App& app) {
     auto a = std::make_shared<Args>();
     auto* imp = sub->add_subcommand(
         "import",
-        "Convert a pretrained model into an image-only qiss model file (kind image_graph)");
-    imp->add_option("--tfjs", a->tfjs,
-                    "Folder of a TF.js layers model (model.json and its weight files)")
-        ->required();
+        "Convert a pretrained model into a qiss model file: a TF.js image model (--tfjs, kind "
+        "image_graph) or TorchScript image and text encoders (--torchscript, kind torchscript)");
+    auto* tfjs = imp->add_option(
+        "--tfjs", a->tfjs, "Folder of a TF.js layers model (model.json and its weight files)");
+    auto* ts = imp->add_option("--torchscript", a->torchscript,
+                               "Folder of a TorchScript export: image_encoder.pt, text_encoder.pt, "
+                               "qiss.json and its tokenizer (scripts/export_torchscript.py)");
+    tfjs->excludes(ts);
     imp->add_option("--out", a->out, "Model file to write")->required();
     imp->add_option("--feature-layer", a->options.feature_layer,
                     "Layer whose output is pooled (default: the last before the first Flatten or "
@@ -83,7 +88,19 @@ Command register_model(CLI::App& app) {
     info->add_option("model", a->info, "Model file")->required();
 
     return {sub, [a, imp, info] {
+                if (imp->parsed() && !a->torchscript.empty()) {
+                    Model model = import_torchscript(a->torchscript);
+                    model.training_info()["command"] =
+                        "qiss model import --torchscript " + a->torchscript;
+                    model.save(a->out);
+                    spdlog::info("wrote {}: kind {}, {} dimensions, {} px input, {} tokens", a->out,
+                                 model.kind().name, model.dim(), model.config().preprocess.size,
+                                 model.config().text_input.context_length);
+                    return 0;
+                }
                 if (imp->parsed()) {
+                    QISS_CHECK(!a->tfjs.empty(),
+                               "model import: give --tfjs DIR or --torchscript DIR");
                     TfjsImportOptions o = a->options;
                     std::copy(a->mean.begin(), a->mean.end(), o.mean.begin());
                     std::copy(a->std.begin(), a->std.end(), o.std.begin());

@@ -1,9 +1,12 @@
 #include "common/file_util.h"
 
+#include <zlib.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -73,6 +76,31 @@ std::string read_file_bytes(const std::filesystem::path& path, std::uint64_t max
     in.read(data.data(), static_cast<std::streamsize>(size));
     QISS_CHECK(in.gcount() == static_cast<std::streamsize>(size), "{}: short read", path.string());
     return data;
+}
+
+std::string gunzip_if_compressed(std::string bytes, const std::string& what,
+                                 std::uint64_t max_bytes) {
+    if (bytes.size() < 2 || static_cast<unsigned char>(bytes[0]) != 0x1f ||
+        static_cast<unsigned char>(bytes[1]) != 0x8b)
+        return bytes;
+    z_stream z{};
+    QISS_CHECK(inflateInit2(&z, 16 + MAX_WBITS) == Z_OK, "{}: cannot start inflating", what);
+    z.next_in = reinterpret_cast<Bytef*>(bytes.data());
+    z.avail_in = static_cast<uInt>(std::min<std::size_t>(bytes.size(), UINT32_MAX));
+    std::string out;
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        char chunk[1 << 16];
+        z.next_out = reinterpret_cast<Bytef*>(chunk);
+        z.avail_out = sizeof(chunk);
+        rc = inflate(&z, Z_NO_FLUSH);
+        out.append(chunk, sizeof(chunk) - z.avail_out);
+        if (out.size() > max_bytes) rc = Z_MEM_ERROR;
+    }
+    inflateEnd(&z);
+    QISS_CHECK(out.size() <= max_bytes, "{}: more than {} bytes once inflated", what, max_bytes);
+    QISS_CHECK(rc == Z_STREAM_END, "{}: damaged gzip data", what);
+    return out;
 }
 
 }  // namespace qiss

@@ -18,4 +18,9 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view data)
 std::string read_file_bytes(const std::filesystem::path& path,
                             std::uint64_t max_bytes = UINT64_MAX);
 
+/// `bytes` inflated if they are gzip data (magic 1f 8b), else unchanged. Throws qiss::Error
+/// naming `what` for damaged gzip data or an inflated size above max_bytes.
+std::string gunzip_if_compressed(std::string bytes, const std::string& what,
+                                 std::uint64_t max_bytes = 64ull << 20);
+
 }  // namespace qiss

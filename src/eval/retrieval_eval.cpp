@@ -133,11 +133,11 @@ TokenStats token_stats(const Model& model, const std::vector<std::string>& texts
     if (texts.empty()) return t;
     std::size_t pieces = 0, unknown = 0, bytes = 0, truncated = 0;
     for (const auto& text : texts) {
-        auto s = model.tokenizer().piece_stats(text);
+        auto s = model.piece_stats(text);
         pieces += static_cast<std::size_t>(s.pieces);
         unknown += static_cast<std::size_t>(s.unknown);
         bytes += static_cast<std::size_t>(s.bytes);
-        truncated += s.pieces > model.config().max_tokens;
+        truncated += s.pieces > model.max_text_pieces();
     }
     const double p = static_cast<double>(std::max<std::size_t>(1, pieces));
     t.unk_rate = static_cast<double>(unknown) / p;

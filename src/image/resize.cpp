@@ -1,6 +1,7 @@
 #include "image/resize.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <opencv2/imgproc.hpp>
 
@@ -40,6 +41,17 @@ cv::Mat stretch_square(const cv::Mat& rgb, int size) {
     cv::Mat out;
     cv::resize(rgb, out, cv::Size(size, size), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
     return out;
+}
+
+cv::Mat center_crop_square(const cv::Mat& rgb, int size) {
+    QISS_ASSERT(size > 0 && !rgb.empty() && rgb.type() == CV_8UC3);
+    const double scale = static_cast<double>(size) / std::min(rgb.cols, rgb.rows);
+    const int w = std::max(size, static_cast<int>(std::lround(rgb.cols * scale)));
+    const int h = std::max(size, static_cast<int>(std::lround(rgb.rows * scale)));
+    cv::Mat scaled = rgb;
+    if (w != rgb.cols || h != rgb.rows)
+        cv::resize(rgb, scaled, cv::Size(w, h), 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_CUBIC);
+    return scaled(cv::Rect((w - size) / 2, (h - size) / 2, size, size)).clone();
 }
 
 }  // namespace qiss

@@ -1,5 +1,6 @@
 #include "model/model.h"
 
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 
@@ -10,12 +11,19 @@
 
 namespace qiss {
 
-Model::Model(ModelConfig config, std::optional<Tokenizer> tokenizer)
+Model::Model(ModelConfig config, std::optional<Tokenizer> tokenizer,
+             std::shared_ptr<const ClipBpe> bpe)
     : config_(std::move(config)),
       kind_(&model_kind(config_.kind)),
       tokenizer_(std::move(tokenizer)),
+      bpe_(std::move(bpe)),
       net_(kind_->make(config_)) {
-    if (kind_->has_text) {
+    if (kind_->has_text && config_.kind == "torchscript") {
+        const bool clip = config_.text_input.tokenizer == "clip_bpe";
+        QISS_CHECK(clip ? bpe_ != nullptr : tokenizer_.has_value(),
+                   "a model of kind {} with text input {} needs that tokenizer", kind_->name,
+                   config_.text_input.tokenizer);
+    } else if (kind_->has_text) {
         QISS_CHECK(tokenizer_, "a model of kind {} needs a tokenizer", kind_->name);
         QISS_CHECK(tokenizer_->vocab_size() <= config_.vocab_size,
                    "tokenizer has {} pieces but the model only {} embeddings",
@@ -45,11 +53,16 @@ Model Model::from_bytes(const std::string& bytes, const std::string& what) {
     } catch (const nlohmann::json::exception& e) {
         QISS_THROW("{}: invalid model configuration: {}", what, e.what());
     }
-    std::optional<Tokenizer> tokenizer;
-    if (!c.tokenizer.empty()) tokenizer.emplace(std::move(c.tokenizer));
     Model m = [&] {
         try {
-            return Model(std::move(config), std::move(tokenizer));
+            std::optional<Tokenizer> tokenizer;
+            std::shared_ptr<const ClipBpe> bpe;
+            const bool imported = config.kind == "torchscript";
+            if (imported && config.text_input.tokenizer == "clip_bpe")
+                bpe = std::make_shared<const ClipBpe>(c.tokenizer);
+            else if (!c.tokenizer.empty())
+                tokenizer.emplace(std::move(c.tokenizer), !imported);
+            return Model(std::move(config), std::move(tokenizer), std::move(bpe));
         } catch (const Error& e) {
             QISS_THROW("{}: {}", what, e.what());
         }
@@ -72,6 +85,8 @@ Model Model::from_bytes(const std::string& bytes, const std::string& what) {
     } catch (const c10::Error& e) {
         QISS_THROW("{}: weights do not match the model configuration: {}", what,
                    e.what_without_backtrace());
+    } catch (const Error& e) {
+        QISS_THROW("{}: {}", what, e.what());
     }
     m.net_->eval();
     try {
@@ -92,6 +107,7 @@ std::string Model::to_bytes() const {
     c.header = {{"config", config_}, {"training", training_info_}};
     if (calibration_) c.header["calibration"] = *calibration_;
     if (tokenizer_) c.tokenizer = tokenizer_->serialized();
+    if (bpe_) c.tokenizer = bpe_->serialized();
     torch::serialize::OutputArchive archive;
     net_->save(archive);
     std::ostringstream out;
@@ -118,8 +134,11 @@ torch::Tensor Model::preprocess(const std::vector<cv::Mat>& rgb_images) const {
     const int s = config_.preprocess.size;
     auto batch = torch::empty({static_cast<int64_t>(rgb_images.size()), s, s, 3}, torch::kUInt8);
     const bool stretch = config_.preprocess.resize == "stretch";
+    const bool crop = config_.preprocess.resize == "center_crop";
     for (std::size_t i = 0; i < rgb_images.size(); ++i) {
-        cv::Mat sq = stretch ? stretch_square(rgb_images[i], s) : fit_square(rgb_images[i], s);
+        cv::Mat sq = stretch ? stretch_square(rgb_images[i], s)
+                     : crop  ? center_crop_square(rgb_images[i], s)
+                             : fit_square(rgb_images[i], s);
         if (!sq.isContinuous()) sq = sq.clone();
         std::memcpy(batch[static_cast<int64_t>(i)].data_ptr<std::uint8_t>(), sq.data,
                     static_cast<std::size_t>(s) * s * 3);
@@ -128,10 +147,50 @@ torch::Tensor Model::preprocess(const std::vector<cv::Mat>& rgb_images) const {
 }
 
 TokenBatch Model::tokenize(const std::vector<std::string>& texts) const {
+    if (config_.kind == "torchscript") return tokenize_imported(texts);
     std::vector<std::vector<int>> tokens;
     tokens.reserve(texts.size());
     for (const auto& t : texts) tokens.push_back(tokenizer().encode(t, config_.max_tokens));
     return make_token_batch(tokens);
+}
+
+std::vector<int> Model::imported_ids(std::string_view text) const {
+    if (bpe_) return bpe_->encode(text);
+    const TextInput& in = config_.text_input;
+    std::vector<int> ids = tokenizer().pieces(text);
+    for (int& id : ids) id = id == tokenizer_->unk_id() && in.unk >= 0 ? in.unk : id + in.offset;
+    return ids;
+}
+
+TokenBatch Model::tokenize_imported(const std::vector<std::string>& texts) const {
+    const TextInput& in = config_.text_input;
+    const auto n = static_cast<int64_t>(texts.size());
+    TokenBatch batch{torch::full({n, in.context_length}, in.pad, torch::kInt64),
+                     torch::empty({n}, torch::kInt64)};
+    auto ids = batch.ids.accessor<int64_t, 2>();
+    auto lengths = batch.lengths.accessor<int64_t, 1>();
+    for (int64_t b = 0; b < n; ++b) {
+        std::vector<int> seq;
+        if (in.bos >= 0) seq.push_back(in.bos);
+        std::vector<int> text = imported_ids(texts[static_cast<std::size_t>(b)]);
+        text.resize(std::min<std::size_t>(text.size(), max_text_pieces()));
+        seq.insert(seq.end(), text.begin(), text.end());
+        if (in.eos >= 0) seq.push_back(in.eos);
+        for (std::size_t t = 0; t < seq.size(); ++t) ids[b][static_cast<int64_t>(t)] = seq[t];
+        lengths[b] = static_cast<int64_t>(seq.size());
+    }
+    return batch;
+}
+
+Tokenizer::PieceStats Model::piece_stats(std::string_view text) const {
+    if (!bpe_) return tokenizer().piece_stats(text);
+    return {static_cast<int>(bpe_->encode(text).size()), 0, 0};  // byte-level: nothing unknown
+}
+
+int Model::max_text_pieces() const {
+    if (config_.kind != "torchscript") return config_.max_tokens;
+    const TextInput& in = config_.text_input;
+    return in.context_length - (in.bos >= 0) - (in.eos >= 0);
 }
 
 torch::Tensor Model::embed_images(const std::vector<cv::Mat>& rgb_images) {

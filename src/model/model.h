@@ -5,8 +5,10 @@
 /// file.
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <torch/torch.h>
@@ -18,6 +20,7 @@
 #include "model/model_config.h"
 #include "model/model_kind.h"
 #include "model/network.h"
+#include "text/clip_bpe.h"
 #include "text/tokenizer.h"
 
 namespace qiss {
@@ -27,8 +30,10 @@ namespace qiss {
 class Model {
   public:
     /// A fresh, untrained network of the configuration's kind around an existing tokenizer
-    /// (none for image-only kinds). Throws qiss::Error for an invalid configuration.
-    Model(ModelConfig config, std::optional<Tokenizer> tokenizer);
+    /// (none for image-only kinds; `bpe` instead for an imported model whose text input is
+    /// CLIP's BPE). Throws qiss::Error for an invalid configuration.
+    Model(ModelConfig config, std::optional<Tokenizer> tokenizer,
+          std::shared_ptr<const ClipBpe> bpe = nullptr);
 
     /// Loads a model file. Throws qiss::Error for a missing, truncated, foreign or newer file.
     static Model load(const std::filesystem::path& path);
@@ -49,8 +54,13 @@ class Model {
 
     /// Preprocesses RGB images into the network's input [N,3,S,S].
     torch::Tensor preprocess(const std::vector<cv::Mat>& rgb_images) const;
-    /// Tokenizes texts into a padded batch.
+    /// Tokenizes texts into a padded batch (for kind "torchscript", laid out as its
+    /// TextInput says).
     TokenBatch tokenize(const std::vector<std::string>& texts) const;
+    /// Pieces, unknown and byte pieces of one text (untruncated), whatever the tokenizer.
+    Tokenizer::PieceStats piece_stats(std::string_view text) const;
+    /// The most pieces of a text the network sees; longer texts are truncated.
+    int max_text_pieces() const;
 
     const ModelConfig& config() const { return config_; }
     const ModelKind& kind() const { return *kind_; }
@@ -71,9 +81,14 @@ class Model {
     void set_calibration(std::optional<Calibration> c) { calibration_ = std::move(c); }
 
   private:
+    /// Kind "torchscript": the ids of one text before bos/eos (offset and <unk> mapped).
+    std::vector<int> imported_ids(std::string_view text) const;
+    TokenBatch tokenize_imported(const std::vector<std::string>& texts) const;
+
     ModelConfig config_;
     const ModelKind* kind_;
     std::optional<Tokenizer> tokenizer_;
+    std::shared_ptr<const ClipBpe> bpe_;
     std::shared_ptr<NetworkImpl> net_;
     DualEncoder dual_{nullptr};  ///< net_ when the kind is "dual"
     nlohmann::json training_info_ = nlohmann::json::object();

@@ -45,6 +45,35 @@ TrainConfig train_preset(const std::string& name) {
     QISS_THROW("unknown model config '{}' (expected tiny or default)", name);
 }
 
+void to_json(nlohmann::json& j, const TextInput& t) {
+    j = {{"tokenizer", t.tokenizer},
+         {"context_length", t.context_length},
+         {"bos", t.bos},
+         {"eos", t.eos},
+         {"pad", t.pad},
+         {"offset", t.offset},
+         {"unk", t.unk}};
+}
+
+void from_json(const nlohmann::json& j, TextInput& t) {
+    j.at("tokenizer").get_to(t.tokenizer);
+    json_get_to(j.at("context_length"), t.context_length);
+    json_get_to(j.at("bos"), t.bos);
+    json_get_to(j.at("eos"), t.eos);
+    json_get_to(j.at("pad"), t.pad);
+    json_get_to(j.at("offset"), t.offset);
+    json_get_to(j.at("unk"), t.unk);
+    QISS_CHECK(t.tokenizer == "sentencepiece" || t.tokenizer == "clip_bpe",
+               "unsupported tokenizer '{}' (expected sentencepiece or clip_bpe)", t.tokenizer);
+    QISS_CHECK(t.context_length >= 1 + (t.bos >= 0) + (t.eos >= 0) && t.context_length <= 4096,
+               "context length {} is outside {}..4096", t.context_length,
+               1 + (t.bos >= 0) + (t.eos >= 0));
+    for (int id : {t.bos, t.eos, t.unk})
+        QISS_CHECK(id >= -1, "token id {} (must be >= 0, or -1 for none)", id);
+    QISS_CHECK(t.pad >= 0 && t.offset >= 0, "padding id {} and id offset {} must be >= 0", t.pad,
+               t.offset);
+}
+
 void to_json(nlohmann::json& j, const ImagePreprocess& p) {
     j = {{"size", p.size}, {"resize", p.resize}, {"mean", p.mean}, {"std", p.std}};
 }
@@ -54,8 +83,9 @@ void from_json(const nlohmann::json& j, ImagePreprocess& p) {
     json_get_to(j.at("mean"), p.mean);
     json_get_to(j.at("std"), p.std);
     p.resize = j.value("resize", "");
-    QISS_CHECK(p.resize == "fit_square_white" || p.resize == "stretch",
-               "unsupported resize mode '{}' (expected fit_square_white or stretch)", p.resize);
+    QISS_CHECK(p.resize == "fit_square_white" || p.resize == "stretch" || p.resize == "center_crop",
+               "unsupported resize mode '{}' (expected fit_square_white, stretch or center_crop)",
+               p.resize);
     QISS_CHECK(p.size >= 8 && p.size <= 1024, "image size {} is outside 8..1024", p.size);
     for (float s : p.std) QISS_CHECK(s > 0, "a preprocessing std of {} (must be > 0)", s);
 }
@@ -65,8 +95,11 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
         j = {{"kind", c.kind},
              {"preset", c.preset},
              {"embed_dim", c.embed_dim},
-             {"preprocess", c.preprocess},
-             {"graph", c.graph}};
+             {"preprocess", c.preprocess}};
+        if (c.kind == "torchscript")
+            j["text_input"] = c.text_input;
+        else
+            j["graph"] = c.graph;
         return;
     }
     j = {{"kind", c.kind},
@@ -98,7 +131,10 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
                "embedding dimension {} is outside 1..65536", c.embed_dim);
     json_get_to(j.at("preprocess"), c.preprocess);
     if (c.kind != "dual") {
-        c.graph = j.at("graph");
+        if (c.kind == "torchscript")
+            j.at("text_input").get_to(c.text_input);
+        else
+            c.graph = j.at("graph");
         return;  // the kind's constructor (model/model_kind.h) checks the rest
     }
     const auto& im = j.at("image");

@@ -12,8 +12,9 @@
 namespace qiss {
 
 /// How an image becomes the network's input: onto white, fit into a size x size square
-/// (aspect kept; "fit_square_white") or resized to it ("stretch", as Keras/TF.js models are
-/// fed), scale to [0,1], then (x - mean) / std per RGB channel.
+/// (aspect kept; "fit_square_white"), resized to it ("stretch", as Keras/TF.js models are
+/// fed) or its shorter side resized to size and the centre cropped ("center_crop", as CLIP),
+/// scale to [0,1], then (x - mean) / std per RGB channel.
 struct ImagePreprocess {
     int size = 64;
     std::string resize = "fit_square_white";
@@ -21,16 +22,33 @@ struct ImagePreprocess {
     std::array<float, 3> std{0.25f, 0.25f, 0.25f};
 };
 
+/// Kind "torchscript": how a text becomes the imported text encoder's input
+/// (model/torchscript/torchscript_network.h): the tokenizer's ids, `offset` added, `bos`
+/// before and `eos` after (truncated so that all fits), padded with `pad` to
+/// `context_length`; the encoder also gets a mask (1 for each id of the text, 0 for padding).
+struct TextInput {
+    std::string tokenizer = "sentencepiece";  ///< or "clip_bpe" (text/clip_bpe.h)
+    int context_length = 77;
+    int bos = -1;    ///< -1: none
+    int eos = -1;    ///< -1: none
+    int pad = 0;     ///< id of padding
+    int offset = 0;  ///< added to each SentencePiece id (fairseq's XLM-R: 1)
+    int unk = -1;    ///< id of SentencePiece's <unk> (-1: its own id + offset)
+};
+
 /// Architecture of the network: the model kind (model/model_kind.h) and its settings.
 struct ModelConfig {
-    /// "dual" (the dual-path network below, the kind qiss trains) or "image_graph" (an
-    /// imported image-only network, `graph`).
+    /// "dual" (the dual-path network below, the kind qiss trains), "image_graph" (an imported
+    /// image-only network, `graph`) or "torchscript" (imported TorchScript image and text
+    /// encoders, `text_input`).
     std::string kind = "dual";
     std::string preset = "default";
     int embed_dim = 256;  ///< joint space dimension
     ImagePreprocess preprocess;
     /// kind "image_graph": the layer graph and embedding head (model/keras/keras_graph.h).
     nlohmann::json graph;
+    /// kind "torchscript": the text encoder's input.
+    TextInput text_input;
     // Image branch: residual CNN, WELDON top/bottom-k pooling, linear, L2 norm.
     std::vector<int> cnn_channels{24, 48, 96, 192};  ///< one stage each; stages 2.. halve the size
     int cnn_blocks = 1;                              ///< residual blocks per stage
@@ -125,6 +143,8 @@ void validate(const ModelConfig& model, const TrainConfig& train);
 ModelConfig model_preset(const std::string& name);
 TrainConfig train_preset(const std::string& name);
 
+void to_json(nlohmann::json& j, const TextInput& t);
+void from_json(const nlohmann::json& j, TextInput& t);
 void to_json(nlohmann::json& j, const ImagePreprocess& p);
 void from_json(const nlohmann::json& j, ImagePreprocess& p);
 void to_json(nlohmann::json& j, const ModelConfig& c);

@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "model/dual_encoder.h"
 #include "model/keras/keras_graph.h"
+#include "model/torchscript/torchscript_network.h"
 
 namespace qiss {
 namespace {
@@ -17,9 +18,14 @@ std::shared_ptr<NetworkImpl> make_image_graph(const ModelConfig& config) {
     return std::make_shared<KerasGraphImpl>(config);
 }
 
+std::shared_ptr<NetworkImpl> make_torchscript(const ModelConfig& config) {
+    return std::make_shared<TorchScriptNetworkImpl>(config);
+}
+
 constexpr std::array kKinds{
     ModelKind{"dual", true, true, make_dual},
     ModelKind{"image_graph", false, false, make_image_graph},
+    ModelKind{"torchscript", true, false, make_torchscript},
 };
 
 }  // namespace

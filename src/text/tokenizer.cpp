@@ -21,13 +21,13 @@ struct Tokenizer::Handle {
     }
 };
 
-Tokenizer::Tokenizer(std::string serialized_model)
+Tokenizer::Tokenizer(std::string serialized_model, bool qiss_ids)
     : serialized_(std::move(serialized_model)), sp_(std::make_unique<Handle>()) {
     char err[512] = "";
     sp_->sp = spm_plugin().load(serialized_.data(), serialized_.size(), err, sizeof(err));
     QISS_CHECK(sp_->sp, "invalid tokenizer model: {}", err);
-    QISS_CHECK(spm_plugin().pad_id(sp_->sp) == kPadId, "tokenizer model must use id {} for padding",
-               kPadId);
+    QISS_CHECK(!qiss_ids || spm_plugin().pad_id(sp_->sp) == kPadId,
+               "tokenizer model must use id {} for padding", kPadId);
     unk_id_ = spm_plugin().unk_id(sp_->sp);
 }
 
@@ -80,7 +80,7 @@ std::vector<int> Tokenizer::encode(std::string_view text, int max_tokens) const 
     return ids;
 }
 
-Tokenizer::PieceStats Tokenizer::piece_stats(std::string_view text) const {
+std::vector<int> Tokenizer::pieces(std::string_view text) const {
     std::vector<int> ids(256);
     int n = spm_plugin().encode(sp_->sp, text.data(), text.size(), ids.data(),
                                 static_cast<int>(ids.size()));
@@ -88,7 +88,15 @@ Tokenizer::PieceStats Tokenizer::piece_stats(std::string_view text) const {
     if (n > static_cast<int>(ids.size())) {
         ids.resize(static_cast<std::size_t>(n));
         n = spm_plugin().encode(sp_->sp, text.data(), text.size(), ids.data(), n);
+        QISS_CHECK(n >= 0, "cannot tokenize the text");
     }
+    ids.resize(static_cast<std::size_t>(n));
+    return ids;
+}
+
+Tokenizer::PieceStats Tokenizer::piece_stats(std::string_view text) const {
+    const std::vector<int> ids = pieces(text);
+    const int n = static_cast<int>(ids.size());
     PieceStats s;
     s.pieces = n;
     for (int i = 0; i < n; ++i) {

@@ -28,8 +28,10 @@ class Tokenizer {
   public:
     static constexpr int kPadId = 0;
 
-    /// Loads a serialized SentencePiece model. Throws qiss::Error if it is not one.
-    explicit Tokenizer(std::string serialized_model);
+    /// Loads a serialized SentencePiece model. Throws qiss::Error if it is not one, or, with
+    /// `qiss_ids`, if it does not pad with id 0 (models qiss trains; an imported model maps
+    /// ids itself: TextInput, model/model_config.h).
+    explicit Tokenizer(std::string serialized_model, bool qiss_ids = true);
     ~Tokenizer();
     Tokenizer(Tokenizer&&) noexcept;
     Tokenizer& operator=(Tokenizer&&) noexcept;
@@ -41,6 +43,10 @@ class Tokenizer {
     /// Token ids of the text, at most max_tokens (truncated). Never empty: an empty text
     /// gives a single <unk>.
     std::vector<int> encode(std::string_view text, int max_tokens) const;
+
+    /// Every token id of the text, untruncated (none for an empty text).
+    std::vector<int> pieces(std::string_view text) const;
+    int unk_id() const { return unk_id_; }
 
     /// Statistics of encoding one text: pieces in all (untruncated), <unk> pieces, byte
     /// pieces (byte fallback).
