@@ -47,6 +47,19 @@ TEST(ClipBpe, MergesByRankAndMapsBytesAsClipDoes) {
     EXPECT_EQ(bpe.encode("<|startoftext|>hello<|endoftext|>"), (Ids{520, 515, 521}));
     EXPECT_TRUE(bpe.encode("").empty());
     EXPECT_EQ(ClipBpe::clean("Ä&#x42;  &lt;3&nbsp;ΣΑΣ"), "äb <3 σας");
+    // A word over 256 bytes is merged in pieces of 256 bytes, cut between characters (bounded
+    // cost): as if the pieces were words of their own. 300 × "hello" = 1,500 bytes; 400 × "é".
+    std::string hellos, accents;
+    for (int i = 0; i < 300; ++i) hellos += "hello";
+    for (int i = 0; i < 400; ++i) accents += "é";  // 2 bytes each: pieces of 128 characters
+    std::string split_hellos, split_accents;
+    for (std::size_t i = 0; i < hellos.size(); i += 256)
+        split_hellos += hellos.substr(i, 256) + " ";
+    for (std::size_t i = 0; i < accents.size(); i += 256)
+        split_accents += accents.substr(i, 256) + " ";
+    EXPECT_EQ(bpe.encode(hellos), bpe.encode(split_hellos));
+    EXPECT_EQ(bpe.encode(hellos).back(), 515);
+    EXPECT_EQ(bpe.encode(accents), bpe.encode(split_accents));
 }
 
 TEST(ClipBpe, KeepsOnlyTheMergesItUsesAndRejectsBadLines) {
