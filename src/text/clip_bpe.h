@@ -21,8 +21,8 @@ class ClipBpe {
   public:
     /// From a merges file's text: a first line (a version comment, skipped), then one merge
     /// per line ("a b"). At most `max_merges` are used (CLIP uses 49152 - 256 - 2 = 48894);
-    /// 0 = all. Throws qiss::Error for a line that is not two symbols or a symbol that no
-    /// earlier merge or byte made.
+    /// 0 = all. Throws qiss::Error for a line that is not two symbols separated by one space,
+    /// or not UTF-8, and for a file without a merge.
     explicit ClipBpe(std::string_view merges_text, std::size_t max_merges = 0);
 
     /// The token ids of the text, without start or end tokens.
