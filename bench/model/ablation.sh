@@ -14,9 +14,15 @@
 #   G  D + batches of whole skin-tone families (family_batches true: hard negatives)
 #   H  D + MixStyle after the first two CNN stages (mix_style 0.5)
 #   I  D with a wider CNN (channels 32, 64, 128, 256 instead of 24, 48, 96, 192)
+#   J  D with keyword bundles from every skin tone in the text phase (text_keywords all, the
+#      behaviour before 2026-12-02: a shared word is presented once per tone)
+#   K  D with a text phase of 5 epochs instead of 2 (text_epochs 5)
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
-# "--set text_epoch_share=0.1" for the middle budget of docs/model-card.md).
+# "--set text_epoch_share=0.1" for the middle budget of docs/model-card.md), JOINT_FROM (a
+# checkpoint folder M.qiss.ckpt saved at the end of the joint epochs: each step starts its text
+# phase from a copy of it, so that steps that differ only in the text phase share one joint
+# phase; its settings must otherwise match the step's, or qiss train refuses it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-out/ablation}
@@ -44,11 +50,14 @@ declare -A sets=(
   [G]="--set family_batches=true"
   [H]="--set mix_style=0.5"
   [I]="--set model/image/cnn_channels=[32,64,128,256]"
+  [J]="--set text_keywords=all"
+  [K]="--set text_epochs=5"
 )
 for s in "${steps[@]}"; do
   model="$out/$s.qiss"
   epochs=${EPOCHS:+--epochs $EPOCHS}
   if [ ! -f "$model" ]; then
+    if [ -n "${JOINT_FROM:-}" ] && [ ! -d "$model.ckpt" ]; then cp -r "$JOINT_FROM" "$model.ckpt"; fi
     # shellcheck disable=SC2086
     nice -n 10 "$qiss" train --corpus "$corpus" --out "$model" --config "$preset" --seed "$seed" \
       --threads "$threads" --exclude-vendors google $epochs ${sets[$s]} ${EXTRA:-} >"$out/$s.train.log" 2>&1

@@ -187,7 +187,8 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
          {"text_lr", c.text_lr},
          {"text_target", c.text_target},
          {"text_temperature", c.text_temperature},
-         {"text_context", c.text_context}};
+         {"text_context", c.text_context},
+         {"text_keywords", c.text_keywords}};
 }
 
 void from_json(const nlohmann::json& j, TrainConfig& c) {
@@ -226,6 +227,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     c.text_target = json_value(j, "text_target", c.text_target);
     c.text_temperature = json_value(j, "text_temperature", c.text_temperature);
     c.text_context = json_value(j, "text_context", 0.0f);
+    c.text_keywords = j.value("text_keywords", "all");
 }
 
 namespace {
@@ -310,6 +312,7 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
     require(t.text_temperature > 0, "text_temperature", t.text_temperature, positive);
     require(t.text_context >= 0 && t.text_context <= 1, "text_context", t.text_context,
             "a probability in [0, 1]");
+    require_one_of("text_keywords", t.text_keywords, {"family", "all"});
 }
 
 }  // namespace qiss

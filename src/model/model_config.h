@@ -132,6 +132,12 @@ struct TrainConfig {
     /// Probability that a text-phase text gets sentence-like context: another text of its
     /// identity and/or common words of its locale (train/text_context.h); 0 = none.
     float text_context = 0.0f;
+    /// Which identities give keyword bundles to the text phase: "family" (one per skin-tone
+    /// family: the tone-free id, else the family's first; the tones' keywords are the same plus
+    /// the tone's name, which their captions carry) or "all" (every identity: a keyword shared by
+    /// a person emoji and an object is then presented once per tone, e.g. "fire" 18 times as a
+    /// firefighter's for once as the flame's).
+    std::string text_keywords = "family";
 };
 
 /// Checks every field after presets and overrides; throws qiss::Error naming the setting (as

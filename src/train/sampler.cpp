@@ -149,7 +149,18 @@ std::string JointSampler::text_for(std::size_t group, int64_t visit) const {
     return locale_text(g.texts[order[static_cast<std::size_t>(visit % n)]], cycle % 2 == 0, rng);
 }
 
-std::vector<TextItem> all_text_items(const TrainingSet& set) {
+std::vector<TextItem> all_text_items(const TrainingSet& set, const std::string& keywords) {
+    QISS_ASSERT(keywords == "all" || keywords == "family");
+    std::vector<bool> gives_keywords(set.groups.size(), keywords == "all");
+    if (keywords == "family") {
+        std::map<std::string, std::size_t> chosen;  // family -> its tone-free member, or its first
+        for (std::size_t gi = 0; gi < set.groups.size(); ++gi) {
+            const std::string key = family_key(set.groups[gi].id);
+            auto [it, fresh] = chosen.emplace(key, gi);
+            if (!fresh && set.groups[gi].id == key) it->second = gi;
+        }
+        for (const auto& [key, gi] : chosen) gives_keywords[gi] = true;
+    }
     std::vector<TextItem> items;
     for (std::size_t gi = 0; gi < set.groups.size(); ++gi) {
         const auto& g = set.groups[gi];
@@ -157,7 +168,8 @@ std::vector<TextItem> all_text_items(const TrainingSet& set) {
             auto group = static_cast<std::uint32_t>(gi);
             auto locale = static_cast<std::uint32_t>(li);
             if (!g.texts[li].captions.empty()) items.push_back({group, locale, true});
-            if (!g.texts[li].keywords.empty()) items.push_back({group, locale, false});
+            if (gives_keywords[gi] && !g.texts[li].keywords.empty())
+                items.push_back({group, locale, false});
         }
     }
     return items;

@@ -57,8 +57,9 @@ struct TextItem {
     bool caption;
 };
 
-/// Every (identity, locale) caption and keyword bundle of the set.
-std::vector<TextItem> all_text_items(const TrainingSet& set);
+/// Every (identity, locale) caption of the set, and its keyword bundles: of every identity
+/// (`keywords` "all") or of one identity per skin-tone family ("family"; TrainConfig::text_keywords).
+std::vector<TextItem> all_text_items(const TrainingSet& set, const std::string& keywords);
 
 /// The text of an item: one of the locale's captions, or 1-3 of its keywords.
 std::string item_text(const TrainingSet& set, const TextItem& item, std::mt19937_64& rng);

@@ -225,7 +225,7 @@ bool same_run(const nlohmann::json& saved, const nlohmann::json& now, bool befor
     }
     if (before_text_phase)
         for (const char* key : {"text_epochs", "text_epoch_share", "text_batch_size", "text_lr",
-                                "text_target", "text_temperature", "text_context"}) {
+                                "text_target", "text_temperature", "text_context", "text_keywords"}) {
             a["train"].erase(key);
             b["train"].erase(key);
         }
@@ -261,7 +261,7 @@ void train_model(const TrainOptions& o) {
     const int64_t n_images = train.pixels.size(0);
     const int64_t steps_per_epoch = sampler.steps_per_epoch();
     const std::vector<TextItem> items =
-        tc.text_epochs > 0 ? all_text_items(train) : std::vector<TextItem>{};
+        tc.text_epochs > 0 ? all_text_items(train, tc.text_keywords) : std::vector<TextItem>{};
     const int64_t text_steps = text_steps_per_epoch(items.size(), tc);
     spdlog::info(
         "training set: {} images, {} identities, {} skipped; val: {} images; "
