@@ -16,7 +16,7 @@
 #   I  D with a wider CNN (channels 32, 64, 128, 256 instead of 24, 48, 96, 192)
 #   J  D with keyword bundles from every skin tone in the text phase (text_keywords all, the
 #      behaviour before 2026-12-02: a shared word is presented once per tone)
-#   K  D with a text phase of 5 epochs instead of 2 (text_epochs 5)
+#   K  D with a text phase of 2 epochs instead of 5 (text_epochs 2, before 2026-12-02)
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
 # "--set text_epoch_share=0.1" for the middle budget of docs/model-card.md), JOINT_FROM (a
@@ -51,7 +51,7 @@ declare -A sets=(
   [H]="--set mix_style=0.5"
   [I]="--set model/image/cnn_channels=[32,64,128,256]"
   [J]="--set text_keywords=all"
-  [K]="--set text_epochs=5"
+  [K]="--set text_epochs=2"
 )
 for s in "${steps[@]}"; do
   model="$out/$s.qiss"

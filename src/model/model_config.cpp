@@ -25,7 +25,7 @@ ModelConfig model_preset(const std::string& name) {
 TrainConfig train_preset(const std::string& name) {
     TrainConfig t;
     if (name == "default") {
-        t.text_epochs = 2;
+        t.text_epochs = 5;
         return t;
     }
     if (name == "tiny") {
