@@ -55,6 +55,16 @@ std::string family_key(const std::string& id) {
     return out;
 }
 
+/// The identities grouped by skin-tone family (equal ids once the tone modifiers are removed).
+std::vector<std::vector<std::size_t>> skin_tone_families(const TrainingSet& set) {
+    std::map<std::string, std::vector<std::size_t>> by_key;
+    for (std::size_t gi = 0; gi < set.groups.size(); ++gi)
+        by_key[family_key(set.groups[gi].id)].push_back(gi);
+    std::vector<std::vector<std::size_t>> families;
+    for (auto& [key, members] : by_key) families.push_back(std::move(members));
+    return families;
+}
+
 }  // namespace
 
 std::mt19937_64 seeded_rng(std::uint64_t seed, std::uint64_t a, std::uint64_t b, std::uint64_t c) {
@@ -72,12 +82,7 @@ JointSampler::JointSampler(const TrainingSet& set, const TrainConfig& config, st
                   : std::max<int>(1, static_cast<int>(std::lround(
                                          static_cast<double>(set.pixels.size(0)) / groups)));
     batches_per_pass_ = groups / batch_;
-    if (config.family_batches) {
-        std::map<std::string, std::vector<std::size_t>> by_key;
-        for (std::size_t gi = 0; gi < set.groups.size(); ++gi)
-            by_key[family_key(set.groups[gi].id)].push_back(gi);
-        for (auto& [key, members] : by_key) families_.push_back(std::move(members));
-    }
+    if (config.family_batches) families_ = skin_tone_families(set);
 }
 
 void JointSampler::start_epoch(int epoch) {
@@ -152,15 +157,13 @@ std::string JointSampler::text_for(std::size_t group, int64_t visit) const {
 std::vector<TextItem> all_text_items(const TrainingSet& set, const std::string& keywords) {
     QISS_ASSERT(keywords == "all" || keywords == "family");
     std::vector<bool> gives_keywords(set.groups.size(), keywords == "all");
-    if (keywords == "family") {
-        std::map<std::string, std::size_t> chosen;  // family -> its tone-free member, or its first
-        for (std::size_t gi = 0; gi < set.groups.size(); ++gi) {
-            const std::string key = family_key(set.groups[gi].id);
-            auto [it, fresh] = chosen.emplace(key, gi);
-            if (!fresh && set.groups[gi].id == key) it->second = gi;
+    if (keywords == "family")
+        for (const auto& members : skin_tone_families(set)) {  // its tone-free member, or its first
+            auto tone_free = std::find_if(members.begin(), members.end(), [&](std::size_t gi) {
+                return family_key(set.groups[gi].id) == set.groups[gi].id;
+            });
+            gives_keywords[tone_free != members.end() ? *tone_free : members.front()] = true;
         }
-        for (const auto& [key, gi] : chosen) gives_keywords[gi] = true;
-    }
     std::vector<TextItem> items;
     for (std::size_t gi = 0; gi < set.groups.size(); ++gi) {
         const auto& g = set.groups[gi];
