@@ -362,9 +362,12 @@ TEST(Sampler, FamilyKeywordsComeFromOneMemberOfEachSkinToneFamily) {
     // A waving hand and two of its tones, a two-person emoji without its tone-free member, and
     // a flame: with "family" the tones' captions stay, their keyword bundles go.
     TrainingSet set;
-    const std::vector<std::string> ids = {"1f44b-1f3fb", "1f44b", "1f44b-1f3fd",
+    const std::vector<std::string> ids = {"1f44b-1f3fb",
+                                          "1f44b",
+                                          "1f44b-1f3fd",
                                           "1f9d1-1f3fc-200d-1f91d-200d-1f9d1-1f3fb",
-                                          "1f9d1-1f3ff-200d-1f91d-200d-1f9d1-1f3ff", "1f525"};
+                                          "1f9d1-1f3ff-200d-1f91d-200d-1f9d1-1f3ff",
+                                          "1f525"};
     for (const auto& id : ids) {
         TrainingGroup group;
         group.id = id;
@@ -380,8 +383,8 @@ TEST(Sampler, FamilyKeywordsComeFromOneMemberOfEachSkinToneFamily) {
     const auto all = all_text_items(set, "all");
     const auto family = all_text_items(set, "family");
     EXPECT_EQ(count(all, true), count(family, true));  // every caption, both ways
-    EXPECT_EQ(count(all, false), (std::map<std::uint32_t, int>{
-                                     {0, 2}, {1, 2}, {2, 2}, {3, 2}, {4, 2}, {5, 2}}));
+    EXPECT_EQ(count(all, false),
+              (std::map<std::uint32_t, int>{{0, 2}, {1, 2}, {2, 2}, {3, 2}, {4, 2}, {5, 2}}));
     // The tone-free "1f44b" (group 1) speaks for its family; the couple, which has none, by its
     // first member (group 3).
     EXPECT_EQ(count(family, false), (std::map<std::uint32_t, int>{{1, 2}, {3, 2}, {5, 2}}));

@@ -58,7 +58,8 @@ struct TextItem {
 };
 
 /// Every (identity, locale) caption of the set, and its keyword bundles: of every identity
-/// (`keywords` "all") or of one identity per skin-tone family ("family"; TrainConfig::text_keywords).
+/// (`keywords` "all") or of one identity per skin-tone family ("family";
+/// TrainConfig::text_keywords).
 std::vector<TextItem> all_text_items(const TrainingSet& set, const std::string& keywords);
 
 /// The text of an item: one of the locale's captions, or 1-3 of its keywords.

@@ -224,8 +224,9 @@ bool same_run(const nlohmann::json& saved, const nlohmann::json& now, bool befor
         return false;
     }
     if (before_text_phase)
-        for (const char* key : {"text_epochs", "text_epoch_share", "text_batch_size", "text_lr",
-                                "text_target", "text_temperature", "text_context", "text_keywords"}) {
+        for (const char* key :
+             {"text_epochs", "text_epoch_share", "text_batch_size", "text_lr", "text_target",
+              "text_temperature", "text_context", "text_keywords"}) {
             a["train"].erase(key);
             b["train"].erase(key);
         }
