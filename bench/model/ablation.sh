@@ -17,6 +17,8 @@
 #   J  D with keyword bundles from every skin tone in the text phase (text_keywords all, the
 #      behaviour before 2026-12-02: a shared word is presented once per tone)
 #   K  D with a text phase of 2 epochs instead of 5 (text_epochs 2, before 2026-12-02)
+#   L  D with the token embeddings learning 10x faster in the text phase
+#      (text_embed_lr_scale 10: a rare word's embedding is updated a few times per epoch)
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
 # "--set text_epoch_share=0.1" for the middle budget of docs/model-card.md), JOINT_FROM (a
@@ -52,6 +54,7 @@ declare -A sets=(
   [I]="--set model/image/cnn_channels=[32,64,128,256]"
   [J]="--set text_keywords=all"
   [K]="--set text_epochs=2"
+  [L]="--set text_embed_lr_scale=10"
 )
 for s in "${steps[@]}"; do
   model="$out/$s.qiss"

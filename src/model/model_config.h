@@ -125,6 +125,10 @@ struct TrainConfig {
     float text_epoch_share = 1.0f;  ///< share of all (identity, locale, kind) texts per epoch
     int text_batch_size = 512;      ///< texts per step
     float text_lr = 1e-3f;          ///< peak learning rate (warm-up, then cosine)
+    /// Learning rate of the token embeddings in the text phase, as a multiple of `text_lr`.
+    /// Adam moves a weight by about the learning rate per update, and a rare word's embedding
+    /// is updated only the few times per epoch that one of its texts is drawn.
+    float text_embed_lr_scale = 1.0f;
     /// Targets: "mean_image" (the normalised mean embedding of the identity's training images),
     /// "proxy" (its learned proxy) or "both" (normalised sum of the two).
     std::string text_target = "both";

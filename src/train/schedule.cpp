@@ -18,9 +18,11 @@ double LrSchedule::at(int64_t step) const {
     return peak_ * (0.02 + 0.98 * 0.5 * (1 + std::cos(std::numbers::pi * p)));
 }
 
-void set_lr(torch::optim::AdamW& opt, double lr) {
-    for (auto& group : opt.param_groups())
-        static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+void set_lr(torch::optim::AdamW& opt, double lr, const std::vector<double>& group_scale) {
+    auto& groups = opt.param_groups();
+    for (std::size_t i = 0; i < groups.size(); ++i)
+        static_cast<torch::optim::AdamWOptions&>(groups[i].options())
+            .lr(lr * (i < group_scale.size() ? group_scale[i] : 1.0));
 }
 
 }  // namespace qiss

@@ -3,6 +3,7 @@
 /// Learning-rate schedule: linear warm-up, then cosine decay to 2 % of the peak.
 
 #include <cstdint>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -20,7 +21,8 @@ class LrSchedule {
     int64_t warmup_, total_;
 };
 
-/// Sets the learning rate of every parameter group of an AdamW optimizer.
-void set_lr(torch::optim::AdamW& optimizer, double lr);
+/// Sets the learning rate of every parameter group of an AdamW optimizer: `lr` times the
+/// group's entry in `group_scale` (1 for a group past its end).
+void set_lr(torch::optim::AdamW& optimizer, double lr, const std::vector<double>& group_scale = {});
 
 }  // namespace qiss

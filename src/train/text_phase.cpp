@@ -71,7 +71,8 @@ int64_t text_steps_per_epoch(std::size_t items, const TrainConfig& c) {
 double run_text_epoch(Model& model, const TrainingSet& set, const std::vector<TextItem>& items,
                       const TextContext& context, const torch::Tensor& targets,
                       const TrainConfig& c, torch::optim::AdamW& opt, const LrSchedule& schedule,
-                      int text_epoch, std::uint64_t seed, const TextProgress& progress) {
+                      const std::vector<double>& group_scale, int text_epoch, std::uint64_t seed,
+                      const TextProgress& progress) {
     auto rng = seeded_rng(seed, 4, static_cast<std::uint64_t>(text_epoch));
     std::vector<std::size_t> order(items.size());
     std::iota(order.begin(), order.end(), 0);
@@ -92,7 +93,7 @@ double run_text_epoch(Model& model, const TrainingSet& set, const std::vector<Te
                 context.apply(items[order[i]], item_text(set, items[order[i]], rng), rng));
             labels.push_back(items[order[i]].group);
         }
-        set_lr(opt, schedule.at(static_cast<int64_t>(text_epoch) * steps + step));
+        set_lr(opt, schedule.at(static_cast<int64_t>(text_epoch) * steps + step), group_scale);
         opt.zero_grad();
         auto t = encode_texts_bucketed(model, texts);
         auto loss = text_phase_loss(c, t, torch::tensor(labels, torch::kInt64), targets);

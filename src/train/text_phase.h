@@ -38,10 +38,11 @@ using TextProgress = std::function<void(int64_t, double, int64_t)>;
 
 /// One epoch of the text phase: a seeded share of the items in a seeded order, batches of
 /// TrainConfig::text_batch_size, each text given context by `context`; returns the mean loss.
+/// Each optimizer group's learning rate is the schedule's times its entry in `group_scale`.
 double run_text_epoch(Model& model, const TrainingSet& set, const std::vector<TextItem>& items,
                       const TextContext& context, const torch::Tensor& targets,
                       const TrainConfig& config, torch::optim::AdamW& optimizer,
-                      const LrSchedule& schedule, int text_epoch, std::uint64_t seed,
-                      const TextProgress& progress);
+                      const LrSchedule& schedule, const std::vector<double>& group_scale,
+                      int text_epoch, std::uint64_t seed, const TextProgress& progress);
 
 }  // namespace qiss

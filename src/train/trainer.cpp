@@ -226,7 +226,7 @@ bool same_run(const nlohmann::json& saved, const nlohmann::json& now, bool befor
     if (before_text_phase)
         for (const char* key :
              {"text_epochs", "text_epoch_share", "text_batch_size", "text_lr", "text_target",
-              "text_temperature", "text_context", "text_keywords"}) {
+              "text_temperature", "text_context", "text_keywords", "text_embed_lr_scale"}) {
             a["train"].erase(key);
             b["train"].erase(key);
         }
@@ -341,8 +341,21 @@ void train_model(const TrainOptions& o) {
     if (tc.text_epochs > 0) {
         // Locked-image phase: the image branch (and the proxies) are fixed from here on.
         torch::Tensor targets = identity_targets(m, train, proxies, tc.text_target);
+        // With an embedding learning-rate scale, two groups: the token embeddings, then the
+        // rest (one group otherwise, as the checkpoints written before the setting existed).
+        std::vector<torch::Tensor> embeddings, rest;
+        for (const auto& p : net->text->named_parameters())
+            (tc.text_embed_lr_scale != 1 && p.key().starts_with("embed.") ? embeddings : rest)
+                .push_back(p.value());
+        std::vector<torch::optim::OptimizerParamGroup> text_groups;
+        std::vector<double> group_scale;
+        if (!embeddings.empty()) {
+            text_groups.emplace_back(embeddings);
+            group_scale.push_back(tc.text_embed_lr_scale);
+        }
+        text_groups.emplace_back(rest);
         torch::optim::AdamW opt(
-            net->text->parameters(),
+            std::move(text_groups),
             torch::optim::AdamWOptions(tc.text_lr).weight_decay(tc.weight_decay));
         if (resume && start_epoch > tc.epochs) opt.load(*resume);
         const LrSchedule schedule(tc.text_lr, std::max<int64_t>(1, text_steps / 10),
@@ -352,7 +365,7 @@ void train_model(const TrainOptions& o) {
         for (int te = std::max(0, start_epoch - tc.epochs); te < tc.text_epochs; ++te) {
             const int epoch = tc.epochs + te;
             double loss = run_text_epoch(
-                m, train, items, context, targets, tc, opt, schedule, te, o.seed,
+                m, train, items, context, targets, tc, opt, schedule, group_scale, te, o.seed,
                 [&](int64_t step, double mean_loss, int64_t) {
                     const int64_t global = static_cast<int64_t>(te) * text_steps + step;
                     progress.step(fmt::format("text epoch {}/{} step {}/{}", te + 1, tc.text_epochs,
