@@ -41,6 +41,14 @@ function qiss(...args) {
   return r.stdout;
 }
 
+/// Escape closes the detail; closing goes back in history, which the page applies asynchronously.
+/// Waiting for the URL to lose its id keeps the next step from racing that navigation.
+async function closeDetail() {
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => !document.getElementById('detail').open);
+  await page.waitForFunction(() => !new URL(location.href).searchParams.has('id'));
+}
+
 async function shot(name) {
   await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
 }
@@ -157,9 +165,7 @@ test('a result opens the detail with similar images; Escape closes it', async ()
   assert.match(await page.locator('#detail-meta').textContent(), new RegExp(`Id${id}`));
   assert.match(page.url(), new RegExp(`id=${id}$`));
   await shot('detail');
-  await page.keyboard.press('Escape');
-  await page.waitForFunction(() => !document.getElementById('detail').open);
-  await page.waitForFunction(() => !new URL(location.href).searchParams.has('id'));
+  await closeDetail();
   assert.match(page.url(), /\?q=heart$/);
 
   // A shared link with ?id= opens the detail directly.
@@ -439,8 +445,7 @@ test('a result opened from a text search explains itself: relevance, score and e
     assert.equal(await words.nth(i).locator('.bar').count(), 1);
   }
   await shot('explain');
-  await page.keyboard.press('Escape');
-  await page.waitForFunction(() => !document.getElementById('detail').open);
+  await closeDetail();
   // An image search's detail has nothing to explain.
   await page.locator('#file').setInputFiles(path.join(tmp, 'in', files[0]));
   await page.locator('#results a').first().waitFor();
@@ -448,15 +453,14 @@ test('a result opened from a text search explains itself: relevance, score and e
   await page.locator('#detail[open]').waitFor();
   await page.locator('#similar li').first().waitFor();
   assert.equal(await page.locator('#explain').isHidden(), true);
-  await page.keyboard.press('Escape');
+  await closeDetail();
 });
 
 test('"Words only" finds an image by its file name, kept in the URL, and the detail says which words matched', async () => {
   await page.setViewportSize({ width: 1100, height: 800 });
   const name = path.parse(files[7]).name.split('-')[0];  // e.g. "0037" of "0037-fe0f-20e3.png"
   const url = `${baseUrl}?q=${encodeURIComponent(name)}`;
-  // The previous test's last Escape may still be navigating back: then goto is aborted once.
-  await page.goto(url).catch(() => page.goto(url));
+  await page.goto(url);
   await page.locator('#results a').first().waitFor();
   assert.equal(await page.locator('#mode').inputValue(), '', 'the default: the server chooses');
   await page.selectOption('#mode', 'keyword');
@@ -477,7 +481,7 @@ test('"Words only" finds an image by its file name, kept in the URL, and the det
   assert.match(await page.locator('#explain-keywords').textContent(),
     new RegExp(`Words found in its caption, tags or file name: ${name}`));
   await shot('keyword-mode');
-  await page.keyboard.press('Escape');
+  await closeDetail();
   // Back to the default: the server's choice (semantic here: these images have no captions).
   await page.selectOption('#mode', '');
   await page.waitForFunction(() => !new URLSearchParams(location.search).has('mode'));
