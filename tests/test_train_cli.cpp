@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -13,7 +14,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/error.h"
 #include "corpus/manifest.h"
+#include "eval/embedding_dump.h"
 #include "eval/retrieval_eval.h"
 #include "test_support.h"
 
@@ -63,8 +66,8 @@ void kill_once_checkpointed(const std::string& train_args, const fs::path& state
     pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-        std::string sh = "exec " + std::string(QISS_BINARY) + " train" + train_args +
-                         " >/dev/null 2>&1";
+        std::string sh =
+            "exec " + std::string(QISS_BINARY) + " train" + train_args + " >/dev/null 2>&1";
         ::execl("/bin/sh", "sh", "-c", sh.c_str(), static_cast<char*>(nullptr));
         ::_exit(127);
     }
@@ -277,6 +280,72 @@ TEST(EvalCli, HeldOutVendorGalleryAndTokenizerRates) {
                                " --corpus " + corpus_manifest().parent_path().string());
     EXPECT_EQ(same.exit_code, 1);
     EXPECT_NE(same.output.find("--query-vendor"), std::string::npos) << same.output;
+}
+
+namespace {
+
+/// The identity ids of a dump's NAME.tsv, one per row.
+std::vector<std::string> dumped_ids(const fs::path& tsv) {
+    std::vector<std::string> ids;
+    std::ifstream in(tsv);
+    for (std::string line; std::getline(in, line);) ids.push_back(line.substr(0, line.find('\t')));
+    return ids;
+}
+
+}  // namespace
+
+// `qiss eval --dump`: the files hold exactly the rows the report was computed from, so that
+// recall recomputed from them equals the report's.
+TEST(EvalCli, DumpHoldsTheEmbeddingsBehindTheReport) {
+    test::TempDir dir("eval_dump");
+    const std::string model = std::string(QISS_TEST_DATA) + "/tiny.qiss";
+    const std::string args = "eval --json --locales en,ja --gallery-vendor google --model " +
+                             model + " --corpus " + corpus_manifest().parent_path().string();
+    auto r = test::run_qiss(args + " --dump " + (dir / "dump").string(), /*with_stderr=*/false);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto j = nlohmann::json::parse(r.output);
+
+    const torch::Tensor gallery = read_npy(dir / "dump/gallery.npy");
+    const std::vector<std::string> gallery_ids = dumped_ids(dir / "dump/gallery.tsv");
+    ASSERT_EQ(gallery.size(0), j.at("gallery_size").get<int64_t>());
+    ASSERT_EQ(gallery_ids.size(), static_cast<std::size_t>(gallery.size(0)));
+    EXPECT_TRUE(torch::allclose(gallery.norm(2, 1), torch::ones({gallery.size(0)}), 1e-4, 1e-4));
+    std::map<std::string, int64_t> label_of;
+    std::vector<int64_t> gallery_labels;
+    for (const auto& id : gallery_ids)
+        gallery_labels.push_back(label_of.try_emplace(id, label_of.size()).first->second);
+    const auto recall = [&](const std::string& name) {
+        const torch::Tensor q = read_npy(dir / ("dump/" + name + ".npy"));
+        const std::vector<std::string> ids = dumped_ids(dir / ("dump/" + name + ".tsv"));
+        EXPECT_EQ(ids.size(), static_cast<std::size_t>(q.size(0))) << name;
+        EXPECT_EQ(q.size(1), gallery.size(1)) << name;
+        std::vector<int64_t> labels;
+        for (const auto& id : ids) labels.push_back(label_of.at(id));
+        return recall_stats(relevant_ranks(q, labels, gallery, gallery_labels));
+    };
+    for (const char* loc : {"en", "ja"}) {
+        const RecallStats s = recall(std::string("text_") + loc);
+        const auto& reported = j.at("text_to_image").at(loc);
+        EXPECT_EQ(s.queries, reported.at("queries").get<std::size_t>()) << loc;
+        EXPECT_DOUBLE_EQ(s.r1, reported.at("r1").get<double>()) << loc;
+        EXPECT_DOUBLE_EQ(s.r10, reported.at("r10").get<double>()) << loc;
+    }
+    const RecallStats i2i = recall("image_queries");
+    EXPECT_EQ(i2i.queries, j.at("image_to_image").at("queries").get<std::size_t>());
+    EXPECT_DOUBLE_EQ(i2i.r1, j.at("image_to_image").at("r1").get<double>());
+
+    // A damaged dump is an error with a message, never a crash; so is a file as the folder.
+    fs::resize_file(dir / "dump/gallery.npy", fs::file_size(dir / "dump/gallery.npy") - 4);
+    try {
+        read_npy(dir / "dump/gallery.npy");
+        ADD_FAILURE() << "a truncated .npy file was read";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("bytes of data"), std::string::npos) << e.what();
+    }
+    std::ofstream(dir / "file") << "x";
+    auto bad = test::run_qiss(args + " --dump " + (dir / "file").string());
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_NE(bad.output.find("--dump"), std::string::npos) << bad.output;
 }
 
 // The text phase's settings may change while it has not started (a run killed after its joint

@@ -1,4 +1,5 @@
 // qiss eval: recall on the held-out gallery (the twitter images of the emoji corpus).
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -7,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "cli/commands.h"
+#include "common/error.h"
 #include "corpus/manifest.h"
 #include "eval/retrieval_eval.h"
 
@@ -70,7 +72,7 @@ void print_relevance(const RelevanceReport& r, bool markdown) {
 Command register_eval(CLI::App& app) {
     auto* sub = app.add_subcommand("eval", "Evaluate a model on the corpus's test gallery");
     struct Args {
-        std::string model, corpus, locales, query_vendor = "apple", gallery_vendor;
+        std::string model, corpus, locales, query_vendor = "apple", gallery_vendor, dump;
         bool json = false, markdown = false;
         int threads = 0;
     };
@@ -87,13 +89,20 @@ Command register_eval(CLI::App& app) {
     sub->add_flag("--json", a->json, "Print one JSON object");
     sub->add_flag("--markdown", a->markdown, "Print Markdown tables (for the model card)");
     sub->add_option("--threads", a->threads, "Threads (0 = all cores)");
+    sub->add_option("--dump", a->dump,
+                    "Also write the embeddings behind the report into this folder (NumPy .npy "
+                    "and .tsv per query set and for the gallery; docs/format.md)");
     return {sub, [a] {
                 if (a->threads > 0) torch::set_num_threads(a->threads);
+                QISS_CHECK(a->dump.empty() || !std::filesystem::exists(a->dump) ||
+                               std::filesystem::is_directory(a->dump),
+                           "--dump {}: a file of that name exists (give a folder)", a->dump);
                 Model model = Model::load(a->model);
                 Manifest manifest = read_manifest(resolve_manifest(a->corpus));
                 EvalOptions opt;
                 opt.query_vendor = a->query_vendor;
                 opt.gallery_vendor = a->gallery_vendor;
+                opt.dump_dir = a->dump;
                 std::stringstream ss(a->locales);
                 for (std::string l; std::getline(ss, l, ',');)
                     if (!l.empty()) opt.locales.push_back(l);

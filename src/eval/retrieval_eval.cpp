@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/error.h"
+#include "eval/embedding_dump.h"
 #include "image/image_io.h"
 
 namespace qiss {
@@ -208,6 +209,20 @@ EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
     std::vector<std::size_t> kept;
     report.gallery_size = gallery_labels.size();
     QISS_CHECK(report.gallery_size > 0, "no gallery image could be read");
+    std::vector<std::string> id_of_label(label_of.size());
+    for (const auto& [id, label] : label_of) id_of_label[static_cast<std::size_t>(label)] = id;
+    const auto dump = [&](const std::string& name, const torch::Tensor& vectors,
+                          const std::vector<int64_t>& labels, std::vector<std::string> sources) {
+        if (opt.dump_dir.empty()) return;
+        std::vector<std::string> ids;
+        for (int64_t l : labels) ids.push_back(id_of_label[static_cast<std::size_t>(l)]);
+        write_dumped_rows(opt.dump_dir, {name, vectors, std::move(ids), std::move(sources)});
+    };
+    {
+        std::vector<std::string> paths;
+        for (const auto* e : gallery_kept) paths.push_back(e->path.string());
+        dump("gallery", gallery, gallery_labels, std::move(paths));
+    }
 
     // Text -> image: the primary caption of each gallery identity, per locale.
     std::set<std::string> wanted(opt.locales.begin(), opt.locales.end());
@@ -231,6 +246,7 @@ EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
             parts.push_back(model.embed_texts(texts));
         }
         auto embedded = torch::cat(parts);
+        dump("text_" + loc, embedded, q.second, q.first);
         auto stats = recall_stats(relevant_ranks(embedded, q.second, gallery, gallery_labels));
         if (report.relevance)
             report.relevance->text[loc] =
@@ -264,6 +280,9 @@ EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
             for (auto i : kept) labels.push_back(label_of.at(query_entries[i]->id));
             report.image_to_image =
                 recall_stats(relevant_ranks(q, labels, gallery, gallery_labels));
+            std::vector<std::string> paths;
+            for (auto i : kept) paths.push_back(query_entries[i]->path.string());
+            dump("image_queries", q, labels, std::move(paths));
             if (report.relevance)
                 report.relevance->image =
                     cut_stats(*calibration->image, q, labels, gallery, gallery_labels);

@@ -2,6 +2,7 @@
 /// @file retrieval_eval.h
 /// Retrieval metrics on a held-out gallery: text->image per locale and image->image.
 
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -51,6 +52,8 @@ struct EvalOptions {
     std::vector<std::string> locales;    ///< text queries in these locales; empty = all
     std::string query_vendor = "apple";  ///< image->image queries; empty = skip
     int batch_size = 512;
+    /// When set, the embeddings behind the report are written here (eval/embedding_dump.h).
+    std::filesystem::path dump_dir;
 };
 
 struct EvalReport {

@@ -487,3 +487,30 @@ test('"Words only" finds an image by its file name, kept in the URL, and the det
   await page.waitForFunction(() => !new URLSearchParams(location.search).has('mode'));
   await page.waitForFunction(() => !document.querySelector('#results a')?.dataset.found);
 });
+
+test('a match mode chosen while the detail is closing survives the back navigation', async () => {
+  await page.setViewportSize({ width: 1100, height: 800 });
+  const name = path.parse(files[7]).name.split('-')[0];
+  await page.goto(`${baseUrl}?q=${encodeURIComponent(name)}`);
+  await page.locator('#results a').first().click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.has('id'));
+  // "Words only" chosen right after the page's own close handler has started the navigation
+  // back (history.go(-1)) and before it lands; before the fix, the landing undid the choice.
+  await page.evaluate(() => new Promise((resolve) => {
+    const detail = document.getElementById('detail');
+    detail.addEventListener('close', () => {
+      const mode = document.getElementById('mode');
+      mode.value = 'keyword';
+      mode.dispatchEvent(new Event('change'));
+      resolve();
+    }, { once: true });
+    detail.close();
+  }));
+  await page.waitForFunction(() => !new URL(location.href).searchParams.has('id'));
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('mode') === 'keyword');
+  await page.waitForFunction(
+    () => document.querySelector('#results a')?.dataset.found === 'words');
+  assert.equal(await page.locator('#mode').inputValue(), 'keyword');
+  await page.selectOption('#mode', '');
+  await page.waitForFunction(() => !new URLSearchParams(location.search).has('mode'));
+});
