@@ -346,6 +346,24 @@ TEST(EvalCli, DumpHoldsTheEmbeddingsBehindTheReport) {
     auto bad = test::run_qiss(args + " --dump " + (dir / "file").string());
     EXPECT_EQ(bad.exit_code, 1);
     EXPECT_NE(bad.output.find("--dump"), std::string::npos) << bad.output;
+
+    // A locale is user data: "../evil" still names files inside the dump folder.
+    const std::string png = read_manifest(corpus_manifest()).entries.front().path.string();
+    std::ofstream(dir / "evil.jsonl") << nlohmann::json{{"path", png},
+                                                        {"id", "a"},
+                                                        {"split", "test"},
+                                                        {"captions", {{"../evil", {"a cat"}}}}}
+                                             .dump()
+                                      << "\n";
+    auto evil =
+        test::run_qiss("eval --json --model " + model + " --corpus " +
+                       (dir / "evil.jsonl").string() + " --dump " + (dir / "evil").string());
+    ASSERT_EQ(evil.exit_code, 0) << evil.output;
+    std::set<std::string> written;
+    for (const auto& e : fs::directory_iterator(dir / "evil"))
+        written.insert(e.path().filename().string());
+    EXPECT_EQ(written, (std::set<std::string>{"gallery.npy", "gallery.tsv", "text____evil.npy",
+                                              "text____evil.tsv"}));
 }
 
 // The text phase's settings may change while it has not started (a run killed after its joint

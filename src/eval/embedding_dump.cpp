@@ -1,7 +1,7 @@
 #include "eval/embedding_dump.h"
 
+#include <cctype>
 #include <cstring>
-#include <fstream>
 #include <regex>
 
 #include <fmt/format.h>
@@ -20,6 +20,13 @@ constexpr std::size_t kNpyMagicSize = 6;
 std::string one_line(std::string s) {
     for (char& c : s)
         if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+    return s;
+}
+
+/// A name safe as a file name: a locale code comes from the manifest, which is user data.
+std::string file_stem(std::string s) {
+    for (char& c : s)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
     return s;
 }
 
@@ -78,11 +85,12 @@ void write_dumped_rows(const fs::path& dir, const DumpedRows& rows) {
     fs::create_directories(dir, ec);
     QISS_CHECK(!ec && fs::is_directory(dir), "cannot create the dump folder {}: {}", dir.string(),
                ec ? ec.message() : "a file of that name exists");
-    write_npy(dir / (rows.name + ".npy"), rows.vectors);
+    const std::string stem = file_stem(rows.name);
+    write_npy(dir / (stem + ".npy"), rows.vectors);
     std::string tsv;
     for (std::size_t i = 0; i < rows.ids.size(); ++i)
         tsv += one_line(rows.ids[i]) + '\t' + one_line(rows.sources[i]) + '\n';
-    write_file_atomic(dir / (rows.name + ".tsv"), tsv);
+    write_file_atomic(dir / (stem + ".tsv"), tsv);
 }
 
 }  // namespace qiss

@@ -18,8 +18,10 @@ void write_npy(const std::filesystem::path& path, const torch::Tensor& rows);
 /// Reads a file written by write_npy. Throws qiss::Error for another or a damaged file.
 torch::Tensor read_npy(const std::filesystem::path& path);
 
-/// One named set of embedded rows: NAME.npy and NAME.tsv (per row: identity id, a tab, and the
-/// query text or the image path; tabs and line breaks in them become spaces).
+/// One named set of embedded rows, written as NAME.npy and NAME.tsv (per row: identity id, a
+/// tab, and the query text or the image path; tabs and line breaks in them become spaces). In
+/// the file names, a character of NAME other than a letter, a digit, '-' or '_' becomes '_' (a
+/// locale code comes from the manifest: user data).
 struct DumpedRows {
     std::string name;
     torch::Tensor vectors;
