@@ -81,10 +81,10 @@ def main(folder):
 
     relevant = gallery_ids[None, :] == query_ids[:, None]
 
-    def ranks(s):
+    def ranks(s, rel=relevant):
         # As `qiss eval`: 1 + the gallery rows scored above the best relevant one (ties count
         # for the query).
-        best = np.where(relevant, s, -np.inf).max(1)
+        best = np.where(rel, s, -np.inf).max(1)
         return (s > best[:, None]).sum(1) + 1
 
     def recall(s):
@@ -123,9 +123,7 @@ def main(folder):
                        person_family)):
         g = np.array([key(i) for i in gallery_ids])
         q = np.array([key(i) for i in query_ids])
-        rel = g[None, :] == q[:, None]
-        best_rel = np.where(rel, sims, -np.inf).max(1)
-        r = (sims > best_rel[:, None]).sum(1) + 1
+        r = ranks(sims, g[None, :] == q[:, None])
         print(f"| plain, {name} | {(r == 1).mean():.3f} | {(r <= 10).mean():.3f} |")
     order = np.argsort(-sims, axis=1)
     for k in (1, 3, 10):
