@@ -70,8 +70,6 @@ let added = { with: [], without: [], where: [] };
 /// The image the detail shows, and what to do once the detail has closed and history is back.
 let detailId = null;
 let afterDetail = null;
-/// True from history.go(-depth) in leaveDetail until its popstate has been applied.
-let backPending = false;
 let shown = 0;
 /// The `next` cursor of the last page shown: "More" asks for the page after it.
 let nextCursor = null;
@@ -577,7 +575,6 @@ async function openDetail(id, mode) {
 function leaveDetail() {
   const depth = (history.state && history.state.depth) || 0;
   if (depth > 0) {
-    backPending = true;
     history.go(-depth);  // popstate → applyUrl → runAfterDetail
   } else {
     navigate({ q: urlState().q }, 'replace');
@@ -594,7 +591,6 @@ function runAfterDetail() {
 // ---- Events ------------------------------------------------------------------------------
 
 function applyUrl() {
-  backPending = false;
   const { q, id, collapse, mode, added: inUrl } = urlState();
   typingEntry = null;
   const addedChanged = JSON.stringify(inUrl) !== JSON.stringify(added);
@@ -635,9 +631,9 @@ els.q.addEventListener('input', () => {
 
 // Grouping near-duplicates (or not) and the match mode rerun the search on screen; the URL
 // keeps the choice.
-// A change made while a detail is in the URL (closing: its back navigation is under way) waits
-// until history is back: applied at once, it would be overwritten when that navigation lands
-// (popstate → applyUrl).
+// A change made while a detail is in the URL (closing: its back navigation is under way until
+// the URL has lost the id) waits until history is back: applied at once, it would be
+// overwritten when that navigation lands (popstate → applyUrl).
 function applyControls(collapse, mode) {
   els.collapse.checked = collapse;
   els.mode.value = mode;
@@ -651,7 +647,7 @@ for (const control of [els.collapse, els.mode]) {
   control.addEventListener('change', () => {
     const collapse = els.collapse.checked;
     const mode = els.mode.value;
-    if (!backPending && !urlState().id) {
+    if (!urlState().id) {
       applyControls(collapse, mode);
       return;
     }
