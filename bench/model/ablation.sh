@@ -19,12 +19,16 @@
 #   K  D with a text phase of 2 epochs instead of 5 (text_epochs 2, before 2026-12-02)
 #   L  D with the token embeddings learning 10x faster in the text phase
 #      (text_embed_lr_scale 10: a rare word's embedding is updated a few times per epoch)
+#   M  D with the token embeddings learning 30x faster in the text phase (text_embed_lr_scale 30)
+#   N  D with the token embeddings learning 3x faster in the text phase (text_embed_lr_scale 3)
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
 # "--set text_epoch_share=0.1" for the middle budget of docs/model-card.md), JOINT_FROM (a
 # checkpoint folder M.qiss.ckpt saved at the end of the joint epochs: each step starts its text
 # phase from a copy of it, so that steps that differ only in the text phase share one joint
-# phase; its settings must otherwise match the step's, or qiss train refuses it).
+# phase; its settings must otherwise match the step's, or qiss train refuses it), KEEP_JOINT (a
+# folder: a copy of each step's checkpoint is saved there as STEP.qiss.ckpt once the joint
+# epochs are done, before the text phase replaces it; needs EPOCHS; give it as JOINT_FROM later).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-out/ablation}
@@ -55,7 +59,24 @@ declare -A sets=(
   [J]="--set text_keywords=all"
   [K]="--set text_epochs=2"
   [L]="--set text_embed_lr_scale=10"
+  [M]="--set text_embed_lr_scale=30"
+  [N]="--set text_embed_lr_scale=3"
 )
+# Copies CKPT to DEST once its state.json says EPOCH epochs are done (the text phase saves its
+# first epoch minutes later, so the copy is of a settled folder); gives up when PID ends.
+keep_joint() {
+  local ckpt=$1 dest=$2 epoch=$3 pid=$4
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ -f "$ckpt/state.json" ] &&
+       python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["epoch"] != int(sys.argv[2]))' \
+         "$ckpt/state.json" "$epoch" 2>/dev/null; then
+      rm -rf "$dest.part" && cp -r "$ckpt" "$dest.part" && mv "$dest.part" "$dest"
+      echo "kept the joint checkpoint of epoch $epoch as $dest"
+      return
+    fi
+    sleep 10
+  done
+}
 for s in "${steps[@]}"; do
   model="$out/$s.qiss"
   epochs=${EPOCHS:+--epochs $EPOCHS}
@@ -63,7 +84,14 @@ for s in "${steps[@]}"; do
     if [ -n "${JOINT_FROM:-}" ] && [ ! -d "$model.ckpt" ]; then cp -r "$JOINT_FROM" "$model.ckpt"; fi
     # shellcheck disable=SC2086
     nice -n 10 "$qiss" train --corpus "$corpus" --out "$model" --config "$preset" --seed "$seed" \
-      --threads "$threads" --exclude-vendors google $epochs ${sets[$s]} ${EXTRA:-} >"$out/$s.train.log" 2>&1
+      --threads "$threads" --exclude-vendors google $epochs ${sets[$s]} ${EXTRA:-} >"$out/$s.train.log" 2>&1 &
+    train=$!
+    if [ -n "${KEEP_JOINT:-}" ]; then
+      [ -n "${EPOCHS:-}" ] || { echo "KEEP_JOINT needs EPOCHS" >&2; exit 2; }
+      mkdir -p "$KEEP_JOINT"
+      keep_joint "$model.ckpt" "$KEEP_JOINT/$s.qiss.ckpt" "$EPOCHS" "$train" &
+    fi
+    wait "$train"
   fi
   nice -n 10 "$qiss" eval --model "$model" --corpus "$corpus" --gallery-vendor google \
     --threads "$threads" --json >"$out/$s.google.json" 2>"$out/$s.eval.log"
