@@ -331,7 +331,9 @@ TEST(OpenApi, EveryDescribedOperationAnswersAsDescribed) {
         << "the binary serves another description than docs/openapi.json (rebuild it)";
     EXPECT_EQ(json::parse(served_spec->body)["info"]["version"],
               parse(cli.Get("/api/health"))["version"]);
-    for (const std::string path : {"/", "/index.html", "/app.css", "/app.js", "/terms.js"})
+    for (const std::string path :
+         {"/", "/index.html", "/app.css", "/app.js", "/api.js", "/detail_view.js",
+          "/image_input.js", "/result_item.js", "/terms.js"})
         c.expect(path, "get", 200, answer_of(cli.Get(path)), "page");
 
     // Every path: another method is 405 with the described methods in Allow; every operation:

@@ -369,3 +369,55 @@ TEST_F(ServerTest, UploadStoresWhatIndexStores) {
     ASSERT_EQ(va->size(), vb->size());
     for (std::size_t i = 0; i < va->size(); ++i) EXPECT_NEAR((*va)[i], (*vb)[i], 1e-5) << i;
 }
+
+TEST_F(ServerTest, PageServesOnlyItsOwnFilesFromTheBinaryOrTheWebDir) {
+    // --web-dir: a copy of web/ with an edited app.js and a file that is not the page's.
+    TempDir web("server-page-web");
+    for (const auto& e : fs::directory_iterator(source_dir() / "web"))
+        fs::copy_file(e.path(), web / e.path().filename().string());
+    std::ofstream(web / "app.js", std::ios::app) << "\n// edited in the web dir\n";
+    std::ofstream(web / "secret.txt") << "not part of the page\n";
+    Served& s = start("server-page", {"--web-dir", web.path().string()});
+    ASSERT_GT(s.port, 0);
+    auto cli = s.serve->client();
+
+    const std::vector<std::tuple<std::string, std::string>> files = {
+        {"/", "text/html"},
+        {"/index.html", "text/html"},
+        {"/app.css", "text/css"},
+        {"/app.js", "text/javascript"},
+        {"/api.js", "text/javascript"},
+        {"/result_item.js", "text/javascript"},
+        {"/detail_view.js", "text/javascript"},
+        {"/image_input.js", "text/javascript"},
+        {"/terms.js", "text/javascript"}};
+    for (const auto& [path, type] : files) {
+        auto r = cli.Get(path);
+        ASSERT_TRUE(r) << path;
+        EXPECT_EQ(r->status, 200) << path;
+        EXPECT_EQ(r->get_header_value("Content-Type"), type + "; charset=utf-8") << path;
+        const std::string name = path == "/" ? "index.html" : path.substr(1);
+        EXPECT_EQ(r->body, read_all(web / name)) << path << " is not read from the web dir";
+    }
+    // Each module app.js imports is one the server serves.
+    const std::string app = read_all(web / "app.js");
+    static const std::regex import_re(R"(from '\./([a-z_]+\.js)')");
+    int imports = 0;
+    for (auto it = std::sregex_iterator(app.begin(), app.end(), import_re);
+         it != std::sregex_iterator(); ++it, ++imports) {
+        auto r = cli.Get("/" + (*it)[1].str());
+        EXPECT_TRUE(r && r->status == 200) << (*it)[1].str();
+    }
+    EXPECT_GE(imports, 5);
+
+    for (const std::string path :
+         {"/secret.txt", "/../CMakeLists.txt", "/web/app.js", "/app.js/", "//app.js", "/APP.JS",
+          "/index.html.bak", "/%2e%2e/CMakeLists.txt", "/app"})
+        expect_error(cli.Get(path), 404, "no such route");
+    // A page file the folder no longer holds is missing, not served from the binary.
+    fs::remove(web / "terms.js");
+    expect_error(cli.Get("/terms.js"), 404, "/terms.js cannot be read from the page folder");
+    EXPECT_NE(s.serve->output().find("/terms.js cannot be read from " + web.path().string()),
+              std::string::npos)
+        << s.serve->output();
+}

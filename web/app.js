@@ -10,9 +10,12 @@
 // RELEVANCE_LINE are folded under a "relevance line" until asked for. Talks to the JSON API of
 // docs/api.md.
 
+import { api, labelOf } from './api.js';
+import { showExplanation, showRecord } from './detail_view.js';
+import { acceptImages } from './image_input.js';
+import { describeLanguage, resultItem as resultItemOf } from './result_item.js';
 import {
-  MAX_ADDED, MAX_FILTERS, addedFromUrl, conditionLabel, conditionOf, renderChips, termsRequest,
-  withFilters,
+  MAX_ADDED, MAX_FILTERS, addedFromUrl, conditionOf, renderChips, termsRequest, withFilters,
 } from './terms.js';
 
 const PAGE_SIZE = 24;
@@ -86,38 +89,6 @@ let debounceTimer = 0;
 let typingEntry = null;
 let queryImageUrl = null;
 
-class ApiError extends Error {}
-
-/// Calls the API; throws ApiError with the server's message for an error status.
-async function api(path, options = {}) {
-  let response;
-  try {
-    response = await fetch(path, options);
-  } catch (e) {
-    if (e.name === 'AbortError') throw e;
-    throw new ApiError('The server cannot be reached. Is `qiss serve` running?');
-  }
-  let body = null;
-  try {
-    body = await response.json();
-  } catch {
-    body = null;
-  }
-  if (!response.ok) {
-    throw new ApiError((body && body.error) || `${response.status} ${response.statusText}`);
-  }
-  return body;
-}
-
-function basename(source) {
-  const s = String(source || '');
-  return s.slice(s.lastIndexOf('/') + 1) || s;
-}
-
-function labelOf(hit) {
-  return hit.caption || basename(hit.source) || `image ${hit.id}`;
-}
-
 function showError(message) {
   els.error.textContent = message;
   els.error.hidden = !message;
@@ -162,47 +133,9 @@ function navigate(state, mode, depth = 0) {
 // ---- Results -----------------------------------------------------------------------------
 
 function resultItem(hit) {
-  const li = els.template.content.firstElementChild.cloneNode(true);
-  const a = li.querySelector('a');
-  const img = li.querySelector('img');
-  const label = labelOf(hit);
-  a.href = urlFor({ q: urlState().q, id: String(hit.id) });
-  a.dataset.id = hit.id;
-  a.title = label +
-    (typeof hit.relevance === 'number' ? `, relevance ${hit.relevance.toFixed(2)}` : '') +
-    `, score ${hit.score.toFixed(3)}`;
-  if (hit.ranks) {
-    // A hybrid or keyword search: what found the result.
-    const found = [hit.ranks.semantic && 'meaning', hit.ranks.keyword && 'words'].filter(Boolean);
-    a.dataset.found = found.join('+');
-    a.title += `, found by ${found.join(' and ')}`;
-  }
-  img.src = hit.thumbnail_url;
-  img.alt = label;
-  li.querySelector('.caption').textContent = label;
-  const folded = Array.isArray(hit.similar) ? hit.similar.length : 0;
-  if (folded > 0) {
-    const badge = li.querySelector('.similar-count');
-    badge.textContent = `+${folded} similar`;
-    badge.hidden = false;
-    a.title += `, and ${folded} near-duplicate${folded === 1 ? '' : 's'}`;
-  }
-  a.addEventListener('click', (event) => {
-    if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
-    event.preventDefault();
-    openDetail(String(hit.id), 'push');
-  });
-  return li;
-}
-
-/// The language of the query's text: a text query's, or a combined query's first positive text.
-function describeLanguage(query) {
-  const text = query && query.type === 'terms'
-    ? query.terms.find((t) => t.type === 'text' && t.weight > 0) : query;
-  if (!text || text.type !== 'text' || !text.language) return '';
-  const l = text.language;
-  if (!l.code || l.code === 'und') return 'Language: not detected';
-  return `Language: ${l.name} (${l.code})${l.reliable ? '' : ', uncertain'}`;
+  const id = String(hit.id);
+  return resultItemOf(els.template, hit, urlFor({ q: urlState().q, id }),
+                      () => openDetail(id, 'push'));
 }
 
 function belowLine(hit) {
@@ -439,81 +372,6 @@ function searchImage(file) {
 
 // ---- Detail ------------------------------------------------------------------------------
 
-/// Appends a term and its description (a node) to the detail's list.
-function appendRow(term, content) {
-  const dt = document.createElement('dt');
-  dt.textContent = term;
-  const dd = document.createElement('dd');
-  dd.append(content);
-  els.detailMeta.append(dt, dd);
-}
-
-function metaRow(term, value, href) {
-  if (value === undefined || value === null || value === '') return;
-  if (!href) {
-    appendRow(term, value);
-    return;
-  }
-  const a = document.createElement('a');
-  a.href = href;
-  a.rel = 'noreferrer noopener';
-  a.target = '_blank';
-  a.textContent = value;
-  appendRow(term, a);
-}
-
-/// A row whose value is a button: it closes the detail and keeps only the results that share
-/// the value (the filter condition `condition`).
-function filterRow(term, value, condition) {
-  if (value === undefined || value === null || value === '') return;
-  const button = document.createElement('button');
-  button.type = 'button';
-  button.className = 'filter-by';
-  button.textContent = value;
-  button.title = `Only results with ${conditionLabel(condition)}`;
-  button.addEventListener('click', () => {
-    afterDetail = () => addFilter(condition);
-    els.detail.close();
-  });
-  appendRow(term, button);
-}
-
-/// Shows why the image answers the text query: its relevance and score, and each word of the
-/// query with a bar as long as its influence (blue: draws the query to the image, red: away),
-/// in bold when the image's caption holds it.
-function showExplanation(e) {
-  const relevance = typeof e.relevance === 'number'
-    ? `relevance ${Math.round(e.relevance * 100)} % · ` : '';
-  els.explainSummary.textContent = `“${e.query.text}”: ${relevance}score ${e.score.toFixed(3)}`;
-  els.explainWords.replaceChildren();
-  const largest = Math.max(1e-6, ...e.words.map((w) => Math.abs(w.influence || 0)));
-  for (const w of e.words) {
-    const li = document.createElement('li');
-    li.className = w.in_caption ? 'in-caption' : '';
-    const word = document.createElement('span');
-    word.textContent = w.word;
-    li.append(word);
-    if (typeof w.influence === 'number') {
-      const bar = document.createElement('span');
-      bar.className = `bar${w.influence < 0 ? ' negative' : ''}`;
-      bar.style.width = `${Math.round(40 * Math.abs(w.influence) / largest)}px`;
-      li.append(bar);
-      li.title = `${w.influence >= 0 ? 'draws the query to' : 'draws the query away from'} ` +
-        `this image (score ${w.influence >= 0 ? '+' : ''}${w.influence.toFixed(4)})` +
-        (w.in_caption ? '; in its caption' : '');
-    } else if (w.in_caption) {
-      li.title = 'in its caption';
-    }
-    li.dataset.influence = String(w.influence ?? '');
-    els.explainWords.append(li);
-  }
-  const matches = e.keyword_matches || [];
-  els.explainKeywords.textContent = matches.length
-    ? `Words found in its caption, tags or file name: ${matches.join(', ')}`
-    : 'No word of the query is in its caption, tags or file name.';
-  els.explain.hidden = false;
-}
-
 let detailSeq = 0;
 
 async function openDetail(id, mode) {
@@ -541,22 +399,18 @@ async function openDetail(id, mode) {
       text ? api(`/api/images/${id}/explain?${new URLSearchParams({ q: text })}`) : null,
     ]);
     if (seq !== detailSeq) return;
-    if (explanation) showExplanation(explanation);
+    if (explanation) {
+      showExplanation({ box: els.explain, summary: els.explainSummary, words: els.explainWords,
+                        keywords: els.explainKeywords }, explanation);
+    }
     const label = labelOf(record);
     els.detailTitle.textContent = label;
     els.detailImg.alt = label;
-    metaRow('Id', String(record.id));
-    metaRow('Caption', record.caption);
-    const isUrl = /^https?:\/\//i.test(record.source);
-    metaRow('Source', record.source, isUrl ? record.source : null);
-    metaRow('Size', `${record.width} × ${record.height} px`);
-    if (record.added_unix_ms) metaRow('Added', new Date(record.added_unix_ms).toLocaleString());
-    filterRow('Format', record.format, `format=${record.format}`);
-    for (const [key, value] of Object.entries(record.metadata || {})) {
-      const scalar = ['string', 'number', 'boolean'].includes(typeof value);
-      if (scalar) filterRow(key, String(value), `field.${key}=${value}`);
-      else metaRow(key, JSON.stringify(value));
-    }
+    // A value clicked closes the detail, then keeps only the results that share it.
+    showRecord(els.detailMeta, record, (condition) => {
+      afterDetail = () => addFilter(condition);
+      els.detail.close();
+    });
     for (const hit of similar.results) els.similar.append(resultItem(hit));
     if (similar.results.length === 0) {
       const li = document.createElement('li');
@@ -670,28 +524,7 @@ els.file.addEventListener('change', () => {
   els.file.value = '';
 });
 
-for (const type of ['dragenter', 'dragover']) {
-  document.addEventListener(type, (event) => {
-    if (!event.dataTransfer || !Array.from(event.dataTransfer.types).includes('Files')) return;
-    event.preventDefault();
-    els.dropZone.classList.add('dragging');
-  });
-}
-document.addEventListener('dragleave', (event) => {
-  if (!event.relatedTarget) els.dropZone.classList.remove('dragging');
-});
-document.addEventListener('drop', (event) => {
-  els.dropZone.classList.remove('dragging');
-  const file = event.dataTransfer && event.dataTransfer.files[0];
-  if (!file) return;
-  event.preventDefault();
-  searchImage(file);
-});
-document.addEventListener('paste', (event) => {
-  const file = event.clipboardData && Array.from(event.clipboardData.files)
-    .find((f) => f.type.startsWith('image/'));
-  if (file) searchImage(file);
-});
+acceptImages(els.dropZone, searchImage);
 
 els.withoutForm.addEventListener('submit', (event) => {
   event.preventDefault();

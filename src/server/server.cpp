@@ -190,21 +190,23 @@ void Server::Impl::add_service_routes() {
         res.set_header("Cache-Control", "no-cache");
         res.set_content(std::string(openapi_json()), "application/json");
     });
-    ctx.add_route("GET", R"(/|/index\.html|/app\.css|/app\.js|/terms\.js)", "page",
-                  [this](const Request& req, Response& res) {
-                      auto asset = web.get(req.path);
-                      if (!asset)
-                          throw HttpError(404,
-                                          "the search page is not available: this binary "
-                                          "has none embedded and no web/ folder was found "
-                                          "(use --web-dir)");
-                      res.set_header("Cache-Control", "no-cache");
-                      res.set_header("Content-Security-Policy",
-                                     "default-src 'self'; img-src 'self' blob: data:; "
-                                     "object-src 'none'; base-uri 'none'; frame-ancestors "
-                                     "'none'");
-                      res.set_content(asset->body, asset->content_type);
-                  });
+    ctx.add_route(
+        "GET", WebAssets::path_pattern(), "page", [this](const Request& req, Response& res) {
+            auto asset = web.get(req.path);
+            if (!asset) {
+                // The folder is the operator's business, not the client's.
+                spdlog::warn("page file {} cannot be read from {}", req.path, web.origin());
+                throw HttpError(404, fmt::format("the page file {} cannot be read "
+                                                 "from the page folder (--web-dir)",
+                                                 req.path));
+            }
+            res.set_header("Cache-Control", "no-cache");
+            res.set_header("Content-Security-Policy",
+                           "default-src 'self'; img-src 'self' blob: data:; "
+                           "object-src 'none'; base-uri 'none'; frame-ancestors "
+                           "'none'");
+            res.set_content(asset->body, asset->content_type);
+        });
 }
 
 void Server::Impl::handle(Request& req, Response& res) {
