@@ -26,7 +26,7 @@ TrainConfig train_preset(const std::string& name) {
     TrainConfig t;
     if (name == "default") {
         t.text_epochs = 5;
-        t.text_embed_lr_scale = 10;
+        t.text_embed_lr_scale = 30;
         return t;
     }
     if (name == "tiny") {

@@ -128,7 +128,7 @@ struct TrainConfig {
     /// Learning rate of the token embeddings in the text phase, as a multiple of `text_lr`.
     /// Adam moves a weight by about the learning rate per update, and a rare word's embedding
     /// is updated only the few times per epoch that one of its texts is drawn. 1 here and in
-    /// the tiny preset; the default preset sets 10 (docs/model-card.md, "Token embeddings that
+    /// the tiny preset; the default preset sets 30 (docs/model-card.md, "Token embeddings that
     /// learn").
     float text_embed_lr_scale = 1.0f;
     /// Targets: "mean_image" (the normalised mean embedding of the identity's training images),
