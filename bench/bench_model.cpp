@@ -1,13 +1,20 @@
 // Model cost: embedding latency (batch 1) and throughput (larger batches), and load time, all
-// in wall-clock time (what a caller waits), with the default intra-op threads (all cores).
-//   build/bench/bench_model --model models/qiss-default.qiss [--benchmark_filter=...]
+// in wall-clock time (what a caller waits), with --threads intra-op threads per embedding (ATen
+// and OpenBLAS; default: every core), reported as the "threads" counter. The CPU column is the
+// main thread's alone.
+//   build/bench/bench_model --model models/qiss-default.qiss [--threads N] [--benchmark_filter=...]
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
+#include <thread>
 
+#include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 #include <opencv2/core.hpp>
 
+#include "model/compute_threads.h"
 #include "model/model.h"
 #include "train/text_phase.h"
 
@@ -36,6 +43,7 @@ void BM_EmbedImages(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(model().embed_images(images));
     state.counters["images/s"] = benchmark::Counter(static_cast<double>(n * state.iterations()),
                                                     benchmark::Counter::kIsRate);
+    state.counters["threads"] = at::get_num_threads();
 }
 
 void BM_EmbedTexts(benchmark::State& state) {
@@ -53,6 +61,7 @@ void BM_EmbedTexts(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(model().embed_texts(texts));
     state.counters["texts/s"] = benchmark::Counter(static_cast<double>(n * state.iterations()),
                                                    benchmark::Counter::kIsRate);
+    state.counters["threads"] = at::get_num_threads();
 }
 
 /// Training cost of the text branch: forward + backward of n texts of mixed lengths (short
@@ -102,8 +111,12 @@ BENCHMARK(BM_EmbedImages)
 BENCHMARK(BM_EmbedTexts)->Arg(1)->Arg(32)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 int main(int argc, char** argv) {
-    for (int i = 1; i + 1 < argc; ++i)
+    int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    for (int i = 1; i + 1 < argc; ++i) {
         if (std::strcmp(argv[i], "--model") == 0) g_model_path = argv[i + 1];
+        if (std::strcmp(argv[i], "--threads") == 0) threads = std::max(1, std::atoi(argv[i + 1]));
+    }
+    qiss::limit_compute_threads(threads);
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
     return 0;

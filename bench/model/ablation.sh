@@ -21,6 +21,7 @@
 #      (text_embed_lr_scale 10: a rare word's embedding is updated a few times per epoch)
 #   M  D with the token embeddings learning 30x faster in the text phase (text_embed_lr_scale 30)
 #   N  D with the token embeddings learning 3x faster in the text phase (text_embed_lr_scale 3)
+#   O  D with the token embeddings learning 100x faster in the text phase (text_embed_lr_scale 100)
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
 # "--set text_epoch_share=0.1" for the middle budget of docs/model-card.md), JOINT_FROM (a
@@ -61,6 +62,7 @@ declare -A sets=(
   [L]="--set text_embed_lr_scale=10"
   [M]="--set text_embed_lr_scale=30"
   [N]="--set text_embed_lr_scale=3"
+  [O]="--set text_embed_lr_scale=100"
 )
 # Copies CKPT to DEST once its state.json says EPOCH epochs are done (the text phase saves its
 # first epoch minutes later, so the copy is of a settled folder); gives up when PID ends.
