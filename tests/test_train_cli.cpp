@@ -203,6 +203,7 @@ TEST(TrainCli, InvalidSettingsNameTheKeyAndTheAllowedValues) {
              {"text_context=1.5", {"text_context", "[0, 1]"}},
              {"text_keywords=some", {"text_keywords", "family", "all"}},
              {"text_embed_lr_scale=0", {"text_embed_lr_scale", "(0, 1000]"}},
+             {"embed_lr_scale=1001", {"embed_lr_scale", "(0, 1000]"}},
              {"model/text/max_tokens=0", {"model/text/max_tokens", "[1, 256]"}},
              {"bogus=1", {"unknown setting", "bogus"}}}) {
         auto r = test::run_qiss(base + set);

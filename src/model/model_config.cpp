@@ -190,7 +190,8 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
          {"text_temperature", c.text_temperature},
          {"text_context", c.text_context},
          {"text_keywords", c.text_keywords},
-         {"text_embed_lr_scale", c.text_embed_lr_scale}};
+         {"text_embed_lr_scale", c.text_embed_lr_scale},
+         {"embed_lr_scale", c.embed_lr_scale}};
 }
 
 void from_json(const nlohmann::json& j, TrainConfig& c) {
@@ -231,6 +232,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     c.text_context = json_value(j, "text_context", 0.0f);
     c.text_keywords = j.value("text_keywords", "all");
     c.text_embed_lr_scale = json_value(j, "text_embed_lr_scale", 1.0f);
+    c.embed_lr_scale = json_value(j, "embed_lr_scale", 1.0f);
 }
 
 namespace {
@@ -311,6 +313,8 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
     require(t.text_lr > 0, "text_lr", t.text_lr, positive);
     require(t.text_embed_lr_scale > 0 && t.text_embed_lr_scale <= 1000, "text_embed_lr_scale",
             t.text_embed_lr_scale, "a number in (0, 1000]");
+    require(t.embed_lr_scale > 0 && t.embed_lr_scale <= 1000, "embed_lr_scale", t.embed_lr_scale,
+            "a number in (0, 1000]");
     require_one_of("text_target", t.text_target, {"both", "mean_image", "proxy"});
     require(t.text_target == "mean_image" || t.proxy_weight > 0, "text_target", t.text_target,
             "mean_image when proxy_weight is 0 (no proxies are learned)");

@@ -79,6 +79,9 @@ struct TrainConfig {
     int batch_size = 128;
     float lr = 2e-3f;
     float weight_decay = 1e-4f;
+    /// Learning rate of the token embeddings in the joint phase, as a multiple of `lr` (the
+    /// joint-phase counterpart of `text_embed_lr_scale`); 1 = one group, as before it existed.
+    float embed_lr_scale = 1.0f;
     int warmup_epochs = 1;
     std::string loss = "infonce";    ///< "infonce" (symmetric) or "vse_max" (max of hinges)
     float margin = 0.2f;             ///< for vse_max

@@ -178,8 +178,9 @@ Tokenizer train_tokenizer(const TrainingSet& train, const Setup& s, std::uint64_
 /// One epoch of the joint phase; returns the mean loss.
 double run_joint_epoch(Model& m, JointSampler& sampler, const TrainingSet& train,
                        const TrainConfig& tc, torch::optim::AdamW& opt,
-                       const torch::Tensor& proxies, const LrSchedule& schedule, int epoch,
-                       std::uint64_t seed, Progress& progress) {
+                       const torch::Tensor& proxies, const LrSchedule& schedule,
+                       const std::vector<double>& group_scale, int epoch, std::uint64_t seed,
+                       Progress& progress) {
     // Every random choice of an epoch derives from (seed, epoch): a resumed run is identical
     // to an uninterrupted one.
     torch::manual_seed(seed * 1000003ULL + epoch);
@@ -196,7 +197,7 @@ double run_joint_epoch(Model& m, JointSampler& sampler, const TrainingSet& train
         JointBatch batch = sampler.batch(b);
         auto x = augment_batch(train.pixels.index_select(0, torch::tensor(batch.rows)),
                                m.config().preprocess, aug, gen);
-        set_lr(opt, schedule.at(step));
+        set_lr(opt, schedule.at(step), group_scale);
         opt.zero_grad();
         auto img = net->image->forward(x);
         auto txt = encode_texts_bucketed(m, batch.texts);
@@ -319,8 +320,19 @@ void train_model(const TrainOptions& o) {
 
     if (start_epoch < tc.epochs) {
         proxies.set_requires_grad(true);
+        // With an embedding learning-rate scale the token embeddings get their own first group
+        // (two groups otherwise, as the checkpoints written before the setting existed).
+        std::vector<torch::Tensor> embeddings, rest;
+        for (const auto& p : net->named_parameters())
+            (tc.embed_lr_scale != 1 && p.key().starts_with("text.embed.") ? embeddings : rest)
+                .push_back(p.value());
         std::vector<torch::optim::OptimizerParamGroup> groups;
-        groups.emplace_back(net->parameters());
+        std::vector<double> group_scale;
+        if (!embeddings.empty()) {
+            groups.emplace_back(embeddings);
+            group_scale.push_back(tc.embed_lr_scale);
+        }
+        groups.emplace_back(rest);
         groups.emplace_back(std::vector<torch::Tensor>{proxies},
                             std::make_unique<torch::optim::AdamWOptions>(
                                 torch::optim::AdamWOptions(tc.lr).weight_decay(0)));
@@ -331,8 +343,8 @@ void train_model(const TrainOptions& o) {
                                   tc.epochs * steps_per_epoch);
         Progress progress("images", tc.epochs * steps_per_epoch);
         for (int epoch = start_epoch; epoch < tc.epochs; ++epoch) {
-            double loss = run_joint_epoch(m, sampler, train, tc, opt, proxies, schedule, epoch,
-                                          o.seed, progress);
+            double loss = run_joint_epoch(m, sampler, train, tc, opt, proxies, schedule,
+                                          group_scale, epoch, o.seed, progress);
             finish_epoch(epoch, loss, opt);
         }
         proxies = proxies.detach();
