@@ -24,6 +24,8 @@
 #   O  D with the token embeddings learning 100x faster in the text phase (text_embed_lr_scale 100)
 #   P  D with the token embeddings learning 15x faster in the joint phase too (embed_lr_scale 15:
 #      the text phase's peak rate for them, 30 x 1e-3, at the joint phase's lr of 2e-3)
+#   Q  D with the text phase's targets the identities' mean image embeddings alone
+#      (text_target mean_image, without the learned proxies)
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
 # "--set text_epoch_share=0.1" for the middle budget of docs/model-card.md), JOINT_FROM (a
@@ -66,6 +68,7 @@ declare -A sets=(
   [N]="--set text_embed_lr_scale=3"
   [O]="--set text_embed_lr_scale=100"
   [P]="--set embed_lr_scale=15"
+  [Q]="--set text_target=mean_image"
 )
 # Copies CKPT to DEST once its state.json says EPOCH epochs are done (the text phase saves its
 # first epoch minutes later, so the copy is of a settled folder); gives up when PID ends.
