@@ -175,6 +175,25 @@ Tokenizer train_tokenizer(const TrainingSet& train, const Setup& s, std::uint64_
     return tok;
 }
 
+/// Optimizer parameter groups for `params` with the token embeddings (names starting with
+/// `embed_prefix`) in a first group of their own when `scale` is not 1, and everything else in the
+/// next: one group without a scale, as in the checkpoints written before the scales existed.
+/// `group_scale` receives the learning-rate multiple of each leading group (set_lr).
+std::vector<torch::optim::OptimizerParamGroup> embedding_groups(
+    const torch::OrderedDict<std::string, torch::Tensor>& params, const std::string& embed_prefix,
+    double scale, std::vector<double>& group_scale) {
+    std::vector<torch::Tensor> embeddings, rest;
+    for (const auto& p : params)
+        (scale != 1 && p.key().starts_with(embed_prefix) ? embeddings : rest).push_back(p.value());
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    if (!embeddings.empty()) {
+        groups.emplace_back(embeddings);
+        group_scale.push_back(scale);
+    }
+    groups.emplace_back(rest);
+    return groups;
+}
+
 /// One epoch of the joint phase; returns the mean loss.
 double run_joint_epoch(Model& m, JointSampler& sampler, const TrainingSet& train,
                        const TrainConfig& tc, torch::optim::AdamW& opt,
@@ -320,19 +339,10 @@ void train_model(const TrainOptions& o) {
 
     if (start_epoch < tc.epochs) {
         proxies.set_requires_grad(true);
-        // With an embedding learning-rate scale the token embeddings get their own first group
-        // (two groups otherwise, as the checkpoints written before the setting existed).
-        std::vector<torch::Tensor> embeddings, rest;
-        for (const auto& p : net->named_parameters())
-            (tc.embed_lr_scale != 1 && p.key().starts_with("text.embed.") ? embeddings : rest)
-                .push_back(p.value());
-        std::vector<torch::optim::OptimizerParamGroup> groups;
+        // The network (token embeddings apart with embed_lr_scale), then the proxies.
         std::vector<double> group_scale;
-        if (!embeddings.empty()) {
-            groups.emplace_back(embeddings);
-            group_scale.push_back(tc.embed_lr_scale);
-        }
-        groups.emplace_back(rest);
+        auto groups = embedding_groups(net->named_parameters(), "text.embed.", tc.embed_lr_scale,
+                                       group_scale);
         groups.emplace_back(std::vector<torch::Tensor>{proxies},
                             std::make_unique<torch::optim::AdamWOptions>(
                                 torch::optim::AdamWOptions(tc.lr).weight_decay(0)));
@@ -353,21 +363,10 @@ void train_model(const TrainOptions& o) {
     if (tc.text_epochs > 0) {
         // Locked-image phase: the image branch (and the proxies) are fixed from here on.
         torch::Tensor targets = identity_targets(m, train, proxies, tc.text_target);
-        // With an embedding learning-rate scale, two groups: the token embeddings, then the
-        // rest (one group otherwise, as the checkpoints written before the setting existed).
-        std::vector<torch::Tensor> embeddings, rest;
-        for (const auto& p : net->text->named_parameters())
-            (tc.text_embed_lr_scale != 1 && p.key().starts_with("embed.") ? embeddings : rest)
-                .push_back(p.value());
-        std::vector<torch::optim::OptimizerParamGroup> text_groups;
         std::vector<double> group_scale;
-        if (!embeddings.empty()) {
-            text_groups.emplace_back(embeddings);
-            group_scale.push_back(tc.text_embed_lr_scale);
-        }
-        text_groups.emplace_back(rest);
         torch::optim::AdamW opt(
-            std::move(text_groups),
+            embedding_groups(net->text->named_parameters(), "embed.", tc.text_embed_lr_scale,
+                             group_scale),
             torch::optim::AdamWOptions(tc.text_lr).weight_decay(tc.weight_decay));
         if (resume && start_epoch > tc.epochs) opt.load(*resume);
         const LrSchedule schedule(tc.text_lr, std::max<int64_t>(1, text_steps / 10),
