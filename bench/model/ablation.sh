@@ -26,6 +26,9 @@
 #      the text phase's peak rate for them, 30 x 1e-3, at the joint phase's lr of 2e-3)
 #   Q  D with the text phase's targets the identities' mean image embeddings alone
 #      (text_target mean_image, without the learned proxies)
+#   R  D with the image-image term (two styles of one identity) weighted 3x (image_pair_weight 3)
+#   S  D with 12 joint epochs instead of 8 (epochs 12; a --set, so it wins over EPOCHS)
+#   T  D with a weight decay that decays (weight_decay 0.05 instead of 1e-4; AdamW, decoupled)
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
 # "--set text_epoch_share=0.1" for the middle budget of docs/model-card.md), JOINT_FROM (a
@@ -69,6 +72,9 @@ declare -A sets=(
   [O]="--set text_embed_lr_scale=100"
   [P]="--set embed_lr_scale=15"
   [Q]="--set text_target=mean_image"
+  [R]="--set image_pair_weight=3"
+  [S]="--set epochs=12"
+  [T]="--set weight_decay=0.05"
 )
 # Copies CKPT to DEST once its state.json says EPOCH epochs are done (the text phase saves its
 # first epoch minutes later, so the copy is of a settled folder); gives up when PID ends.
