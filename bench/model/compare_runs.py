@@ -15,6 +15,8 @@ import sys
 
 
 def load_run(spec):
+    if ":" not in spec:
+        sys.exit(f"compare_runs: {spec!r} is not GOOGLE_JSON:RESULTS_JSONL")
     scores_path, results_path = spec.split(":", 1)
     with open(scores_path, encoding="utf-8") as f:
         j = json.load(f)
