@@ -12,7 +12,7 @@ MODEL=${QISS_MODEL:-models/qiss-default.qiss}
 mkdir -p "$DATA"
 [ -f "$DATA/emoji/manifest.jsonl" ] || $QISS corpus emoji --out "$DATA/emoji"
 if [ ! -f "$MODEL" ]; then
-  echo "main: no $MODEL, training it (about 72 minutes on 2 cores)"
+  echo "main: no $MODEL, training it (about 82 minutes on 2 cores)"
   $QISS train --corpus "$DATA/emoji" --out "$MODEL" --config default --seed 1
 fi
 $QISS eval --model "$MODEL" --corpus "$DATA/emoji" --locales en,fr,de,es,ja,zh,ar,ru

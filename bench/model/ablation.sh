@@ -27,7 +27,9 @@
 #   Q  D with the text phase's targets the identities' mean image embeddings alone
 #      (text_target mean_image, without the learned proxies)
 #   R  D with the image-image term (two styles of one identity) weighted 3x (image_pair_weight 3)
-#   S  D with 12 joint epochs instead of 8 (epochs 12; a --set, so it wins over EPOCHS)
+#   S  D with 12 joint epochs instead of 8 (epochs 12; a --set, so it wins over EPOCHS). The
+#      default preset has 12 since 2026-12-03: with PRESET=default, EPOCHS=8 gives the joint
+#      phase that the model card's rows D-T were measured with.
 #   T  D with a weight decay that decays (weight_decay 0.05 instead of 1e-4; AdamW, decoupled)
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.

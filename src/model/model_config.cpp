@@ -25,6 +25,7 @@ ModelConfig model_preset(const std::string& name) {
 TrainConfig train_preset(const std::string& name) {
     TrainConfig t;
     if (name == "default") {
+        t.epochs = 12;  // image->image on an unseen style +0.045 over 8 (two seeds)
         t.text_epochs = 5;
         t.text_embed_lr_scale = 30;
         return t;
