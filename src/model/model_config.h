@@ -71,7 +71,7 @@ struct ModelConfig {
 struct TrainConfig {
     /// With the eleven-style emoji corpus an epoch is 224 steps of 128 identities; the default
     /// preset's 12 epochs (docs/model-card.md, "A longer joint phase") and its 5 text-phase
-    /// epochs train in about 82 minutes on 2 cores.
+    /// epochs train in about 80 minutes on 2 cores (1 h 19 min measured, docs/model-card.md).
     int epochs = 8;
     /// Passes over the training identities per epoch (each pass shows every identity once, with
     /// two images); 0 = as many as there are training images per identity, so that an epoch
