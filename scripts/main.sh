@@ -31,7 +31,7 @@ Try a search (any language, or an image):
   $QISS search --data $DATA/demo --text "Katze"
   $QISS search --data $DATA/demo --image node_modules/emoji-datasource-google/img/google/64/1f408.png
 (Sentences still miss often: "un chat qui dort" does not find the cat and "rotes Herz" finds the
-red heart third; README.md and docs/model-card.md say how often.)
+red heart third; docs/model-card.md says how often.)
 
 Starting the search server (web page and JSON API, docs/api.md); Ctrl-C stops it.
 MSG
