@@ -1,4 +1,5 @@
 // Model file format, tokenizer and losses, with real libtorch and SentencePiece.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -339,6 +340,57 @@ TEST(Sampler, FamilyBatchesKeepSkinToneVariantsTogether) {
     for (int epoch = 0; epoch < 6; ++epoch)
         scattered = scattered || !families_together(plain, epoch);
     EXPECT_TRUE(scattered);
+}
+
+TEST(Sampler, GenderFamiliesKeepManWomanPersonVariantsTogether) {
+    // Two gender families of three (a profession in one skin tone; a runner and its ZWJ
+    // gender signs), a profession in another tone (its own family) and single identities;
+    // batches of three.
+    TrainingSet set;
+    const std::vector<std::string> ids = {"1f468-1f3fd-200d-1f33e",
+                                          "1f469-1f3fd-200d-1f33e",
+                                          "1f9d1-1f3fd-200d-1f33e",
+                                          "1f3c3",
+                                          "1f3c3-200d-2640-fe0f",
+                                          "1f3c3-200d-2642-fe0f",
+                                          "1f9d1-1f3ff-200d-1f33e",
+                                          "2764",
+                                          "1f600"};
+    set.pixels = torch::zeros({static_cast<int64_t>(2 * ids.size()), 8, 8, 3}, torch::kUInt8);
+    for (std::size_t g = 0; g < ids.size(); ++g) {
+        TrainingGroup group;
+        group.id = ids[g];
+        group.images = {static_cast<int>(2 * g), static_cast<int>(2 * g + 1)};
+        group.texts.push_back({"en", {"cap-" + ids[g]}, {}});
+        set.groups.push_back(group);
+    }
+    TrainConfig tc;
+    tc.batch_size = 3;
+    tc.passes_per_epoch = 1;
+    tc.family_batches = true;
+    tc.family_by = "gender";
+    JointSampler sampler(set, tc, 5);
+    ASSERT_EQ(sampler.steps_per_epoch(), 3);
+    for (int epoch = 0; epoch < 6; ++epoch) {
+        sampler.start_epoch(epoch);
+        std::vector<int64_t> order;
+        for (int64_t s = 0; s < sampler.steps_per_epoch(); ++s)
+            for (const int64_t l : sampler.batch(s).labels) order.push_back(l);
+        ASSERT_EQ(std::set<int64_t>(order.begin(), order.end()).size(), ids.size());
+        for (const int64_t first : {0, 3}) {  // labels 0-2 and 3-5 are the two families
+            std::vector<std::size_t> at;
+            for (std::size_t i = 0; i < order.size(); ++i)
+                if (order[i] >= first && order[i] < first + 3) at.push_back(i);
+            EXPECT_EQ(at.back() - at.front(), 2u) << "epoch " << epoch;
+        }
+        // The other skin tone is not of the first family: it is never between its members.
+        const auto pos = std::find(order.begin(), order.end(), 6) - order.begin();
+        std::vector<std::size_t> first_family;
+        for (std::size_t i = 0; i < order.size(); ++i)
+            if (order[i] < 3) first_family.push_back(i);
+        EXPECT_TRUE(static_cast<std::size_t>(pos) < first_family.front() ||
+                    static_cast<std::size_t>(pos) > first_family.back());
+    }
 }
 
 TEST(Sampler, TextItemsCoverEveryLocaleCaptionAndKeywordBundle) {

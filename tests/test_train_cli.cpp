@@ -198,6 +198,7 @@ TEST(TrainCli, InvalidSettingsNameTheKeyAndTheAllowedValues) {
              {"texts_per_identity=0", {"texts_per_identity", ">= 1"}},
              {"model/text/rnn=lstm", {"model/text/rnn", "sru", "gru"}},
              {"sampler=fancy", {"sampler", "balanced", "random"}},
+             {"family_by=age", {"family_by", "skin_tone", "gender"}},
              {"text_target=teacher", {"text_target", "mean_image", "proxy"}},
              {"text_epoch_share=2", {"text_epoch_share", "(0, 1]"}},
              {"text_context=1.5", {"text_context", "[0, 1]"}},

@@ -31,6 +31,10 @@
 #      default preset has 12 since 2026-12-03: with PRESET=default, EPOCHS=8 gives the joint
 #      phase that the model card's rows D-T were measured with.
 #   T  D with a weight decay that decays (weight_decay 0.05 instead of 1e-4; AdamW, decoupled)
+#   U  D + batches that hold each identity's man / woman / person variants (family_batches true,
+#      family_by gender: hard negatives of the confusion an unseen style makes most)
+#   V  D with 16 joint epochs (epochs 16; a --set, so it wins over EPOCHS)
+#   W  D with the image-image term weighted 0.3x (image_pair_weight 0.3; R weighted it 3x)
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
 # "--set text_epoch_share=0.1" for the middle budget of docs/model-card.md), JOINT_FROM (a
@@ -77,6 +81,9 @@ declare -A sets=(
   [R]="--set image_pair_weight=3"
   [S]="--set epochs=12"
   [T]="--set weight_decay=0.05"
+  [U]="--set family_batches=true --set family_by=gender"
+  [V]="--set epochs=16"
+  [W]="--set image_pair_weight=0.3"
 )
 # Copies CKPT to DEST once its state.json says EPOCH epochs are done (the text phase saves its
 # first epoch minutes later, so the copy is of a settled folder); gives up when PID ends.

@@ -176,6 +176,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
          {"sampler", c.sampler},
          {"anchor_locale", c.anchor_locale},
          {"family_batches", c.family_batches},
+         {"family_by", c.family_by},
          {"text_pair_weight", c.text_pair_weight},
          {"vse_warmup_epochs", c.vse_warmup_epochs},
          {"proxy_weight", c.proxy_weight},
@@ -214,6 +215,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     c.sampler = j.value("sampler", "random");
     c.anchor_locale = j.value("anchor_locale", "");
     c.family_batches = json_value(j, "family_batches", false);
+    c.family_by = j.value("family_by", "skin_tone");
     json_get_to(j.at("text_pair_weight"), c.text_pair_weight);
     json_get_to(j.at("vse_warmup_epochs"), c.vse_warmup_epochs);
     c.proxy_weight =
@@ -298,6 +300,7 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
     require(t.mix_style_alpha > 0, "mix_style_alpha", t.mix_style_alpha, positive);
     require(t.texts_per_identity >= 1, "texts_per_identity", t.texts_per_identity, pos);
     require_one_of("sampler", t.sampler, {"balanced", "random"});
+    require_one_of("family_by", t.family_by, {"skin_tone", "gender"});
     require(t.text_pair_weight >= 0, "text_pair_weight", t.text_pair_weight, "a number >= 0");
     require(t.vse_warmup_epochs >= 0, "vse_warmup_epochs", t.vse_warmup_epochs, "an integer >= 0");
     require(t.proxy_weight >= 0, "proxy_weight", t.proxy_weight, "a number >= 0");

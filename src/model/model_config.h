@@ -109,6 +109,12 @@ struct TrainConfig {
     /// each other in an epoch's order, so that each is an in-batch negative of the others
     /// (hard negatives). Ids without such a suffix form families of one (no change).
     bool family_batches = false;
+    /// What makes a family for `family_batches`: "skin_tone" (above) or "gender": identities
+    /// equal once man / woman / person (boy / girl / child, old man / old woman / older person)
+    /// are made one and the ZWJ gender signs dropped, skin tones kept (👨🏽‍🌾 👩🏽‍🌾
+    /// 🧑🏽‍🌾;
+    /// 🏃 🏃‍♀️ 🏃‍♂️): the variants an unseen drawing style confuses most.
+    std::string family_by = "skin_tone";
     float text_pair_weight = 0.5f;  ///< weight of the text-text term (first text vs the others)
     int vse_warmup_epochs = 2;      ///< vse_max: sum of hinges first, then the hardest negative
     /// Weight of the identity-proxy term: one learned unit vector per training identity, every

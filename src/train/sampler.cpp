@@ -55,11 +55,43 @@ std::string family_key(const std::string& id) {
     return out;
 }
 
-/// The identities grouped by skin-tone family (equal ids once the tone modifiers are removed).
-std::vector<std::vector<std::size_t>> skin_tone_families(const TrainingSet& set) {
+/// The id with its man / woman / person variants made one: the person code points of each age
+/// (U+1F468/U+1F469/U+1F9D1, U+1F466/U+1F467/U+1F9D2, U+1F474/U+1F475/U+1F9D3) become one
+/// token and the ZWJ gender signs (U+2640, U+2642) are dropped; skin tones stay
+/// ("1f469-1f3fd-200d-1f33e" and "1f9d1-1f3fd-200d-1f33e" -> "adult-1f3fd-200d-1f33e").
+std::string gender_key(const std::string& id) {
+    static const std::map<std::string, std::string> ages = {
+        {"1f468", "adult"}, {"1f469", "adult"}, {"1f9d1", "adult"},
+        {"1f466", "child"}, {"1f467", "child"}, {"1f9d2", "child"},
+        {"1f474", "old"},   {"1f475", "old"},   {"1f9d3", "old"}};
+    std::vector<std::string> parts;
+    for (std::size_t i = 0; i <= id.size();) {
+        const std::size_t end = std::min(id.find('-', i), id.size());
+        parts.push_back(id.substr(i, end - i));
+        i = end + 1;
+    }
+    std::string out;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (parts[i] == "200d" && i + 1 < parts.size() &&
+            (parts[i + 1] == "2640" || parts[i + 1] == "2642")) {
+            i += (i + 2 < parts.size() && parts[i + 2] == "fe0f") ? 2 : 1;
+            continue;
+        }
+        const auto age = ages.find(parts[i]);
+        out += (out.empty() ? "" : "-") + (age == ages.end() ? parts[i] : age->second);
+    }
+    return out;
+}
+
+/// The identities grouped by family: equal ids once the skin-tone modifiers are removed
+/// (`by` "skin_tone") or once the gender variants are made one (`by` "gender").
+std::vector<std::vector<std::size_t>> identity_families(const TrainingSet& set,
+                                                        const std::string& by) {
     std::map<std::string, std::vector<std::size_t>> by_key;
-    for (std::size_t gi = 0; gi < set.groups.size(); ++gi)
-        by_key[family_key(set.groups[gi].id)].push_back(gi);
+    for (std::size_t gi = 0; gi < set.groups.size(); ++gi) {
+        const std::string& id = set.groups[gi].id;
+        by_key[by == "gender" ? gender_key(id) : family_key(id)].push_back(gi);
+    }
     std::vector<std::vector<std::size_t>> families;
     for (auto& [key, members] : by_key) families.push_back(std::move(members));
     return families;
@@ -82,7 +114,7 @@ JointSampler::JointSampler(const TrainingSet& set, const TrainConfig& config, st
                   : std::max<int>(1, static_cast<int>(std::lround(
                                          static_cast<double>(set.pixels.size(0)) / groups)));
     batches_per_pass_ = groups / batch_;
-    if (config.family_batches) families_ = skin_tone_families(set);
+    if (config.family_batches) families_ = identity_families(set, config.family_by);
 }
 
 void JointSampler::start_epoch(int epoch) {
@@ -158,7 +190,8 @@ std::vector<TextItem> all_text_items(const TrainingSet& set, const std::string& 
     QISS_ASSERT(keywords == "all" || keywords == "family");
     std::vector<bool> gives_keywords(set.groups.size(), keywords == "all");
     if (keywords == "family")
-        for (const auto& members : skin_tone_families(set)) {  // its tone-free member, or its first
+        for (const auto& members :
+             identity_families(set, "skin_tone")) {  // its tone-free member, or its first
             auto tone_free = std::find_if(members.begin(), members.end(), [&](std::size_t gi) {
                 return family_key(set.groups[gi].id) == set.groups[gi].id;
             });
