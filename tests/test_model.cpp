@@ -238,6 +238,20 @@ TrainingSet synthetic_set() {
     return set;
 }
 
+/// One identity per id, each with two blank images and an English caption "cap-ID".
+TrainingSet set_of_ids(const std::vector<std::string>& ids) {
+    TrainingSet set;
+    set.pixels = torch::zeros({static_cast<int64_t>(2 * ids.size()), 8, 8, 3}, torch::kUInt8);
+    for (std::size_t g = 0; g < ids.size(); ++g) {
+        TrainingGroup group;
+        group.id = ids[g];
+        group.images = {static_cast<int>(2 * g), static_cast<int>(2 * g + 1)};
+        group.texts.push_back({"en", {"cap-" + ids[g]}, {}});
+        set.groups.push_back(group);
+    }
+    return set;
+}
+
 /// The locale a synthetic text belongs to, and whether it is a caption.
 std::pair<std::string, bool> locale_of(const std::string& text) {
     if (text.rfind("cap-", 0) == 0) return {text.substr(4), true};
@@ -290,7 +304,6 @@ TEST(Sampler, BatchesDependOnlyOnSeedAndEpoch) {
 TEST(Sampler, FamilyBatchesKeepSkinToneVariantsTogether) {
     // Two families of four (a base emoji and three tones; a two-person emoji whose tones differ
     // per person) and four single identities; batches of four.
-    TrainingSet set;
     const std::vector<std::string> ids = {"1f44b",
                                           "1f44b-1f3fb",
                                           "1f44b-1f3fd",
@@ -303,14 +316,7 @@ TEST(Sampler, FamilyBatchesKeepSkinToneVariantsTogether) {
                                           "1f600",
                                           "1f3fb",
                                           "1f431"};
-    set.pixels = torch::zeros({static_cast<int64_t>(2 * ids.size()), 8, 8, 3}, torch::kUInt8);
-    for (std::size_t g = 0; g < ids.size(); ++g) {
-        TrainingGroup group;
-        group.id = ids[g];
-        group.images = {static_cast<int>(2 * g), static_cast<int>(2 * g + 1)};
-        group.texts.push_back({"en", {"cap-" + ids[g]}, {}});
-        set.groups.push_back(group);
-    }
+    const TrainingSet set = set_of_ids(ids);
     TrainConfig tc;
     tc.batch_size = 4;
     tc.passes_per_epoch = 1;
@@ -346,7 +352,6 @@ TEST(Sampler, GenderFamiliesKeepManWomanPersonVariantsTogether) {
     // Two gender families of three (a profession in one skin tone; a runner and its ZWJ
     // gender signs), a profession in another tone (its own family) and single identities;
     // batches of three.
-    TrainingSet set;
     const std::vector<std::string> ids = {"1f468-1f3fd-200d-1f33e",
                                           "1f469-1f3fd-200d-1f33e",
                                           "1f9d1-1f3fd-200d-1f33e",
@@ -356,14 +361,7 @@ TEST(Sampler, GenderFamiliesKeepManWomanPersonVariantsTogether) {
                                           "1f9d1-1f3ff-200d-1f33e",
                                           "2764",
                                           "1f600"};
-    set.pixels = torch::zeros({static_cast<int64_t>(2 * ids.size()), 8, 8, 3}, torch::kUInt8);
-    for (std::size_t g = 0; g < ids.size(); ++g) {
-        TrainingGroup group;
-        group.id = ids[g];
-        group.images = {static_cast<int>(2 * g), static_cast<int>(2 * g + 1)};
-        group.texts.push_back({"en", {"cap-" + ids[g]}, {}});
-        set.groups.push_back(group);
-    }
+    const TrainingSet set = set_of_ids(ids);
     TrainConfig tc;
     tc.batch_size = 3;
     tc.passes_per_epoch = 1;
