@@ -252,6 +252,15 @@ TrainingSet set_of_ids(const std::vector<std::string>& ids) {
     return set;
 }
 
+/// The identities (labels) of an epoch, in the order the sampler's batches give them.
+std::vector<int64_t> epoch_order(JointSampler& sampler, int epoch) {
+    sampler.start_epoch(epoch);
+    std::vector<int64_t> order;
+    for (int64_t s = 0; s < sampler.steps_per_epoch(); ++s)
+        for (const int64_t l : sampler.batch(s).labels) order.push_back(l);
+    return order;
+}
+
 /// The locale a synthetic text belongs to, and whether it is a caption.
 std::pair<std::string, bool> locale_of(const std::string& text) {
     if (text.rfind("cap-", 0) == 0) return {text.substr(4), true};
@@ -322,10 +331,7 @@ TEST(Sampler, FamilyBatchesKeepSkinToneVariantsTogether) {
     tc.passes_per_epoch = 1;
     // The epoch's identity order; true if both families sit at consecutive positions.
     auto families_together = [&](JointSampler& sampler, int epoch) {
-        sampler.start_epoch(epoch);
-        std::vector<int64_t> order;
-        for (int64_t s = 0; s < sampler.steps_per_epoch(); ++s)
-            for (const int64_t l : sampler.batch(s).labels) order.push_back(l);
+        const std::vector<int64_t> order = epoch_order(sampler, epoch);
         EXPECT_EQ(std::set<int64_t>(order.begin(), order.end()).size(), ids.size());
         bool together = true;
         for (const int64_t first : {0, 4}) {  // labels 0-3 and 4-7 are the two families
@@ -370,10 +376,7 @@ TEST(Sampler, GenderFamiliesKeepManWomanPersonVariantsTogether) {
     JointSampler sampler(set, tc, 5);
     ASSERT_EQ(sampler.steps_per_epoch(), 3);
     for (int epoch = 0; epoch < 6; ++epoch) {
-        sampler.start_epoch(epoch);
-        std::vector<int64_t> order;
-        for (int64_t s = 0; s < sampler.steps_per_epoch(); ++s)
-            for (const int64_t l : sampler.batch(s).labels) order.push_back(l);
+        const std::vector<int64_t> order = epoch_order(sampler, epoch);
         ASSERT_EQ(std::set<int64_t>(order.begin(), order.end()).size(), ids.size());
         for (const int64_t first : {0, 3}) {  // labels 0-2 and 3-5 are the two families
             std::vector<std::size_t> at;
