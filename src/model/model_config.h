@@ -111,9 +111,9 @@ struct TrainConfig {
     bool family_batches = false;
     /// What makes a family for `family_batches`: "skin_tone" (above) or "gender": identities
     /// equal once man / woman / person (boy / girl / child, old man / old woman / older person)
-    /// are made one and the ZWJ gender signs dropped, skin tones kept (👨🏽‍🌾 👩🏽‍🌾
-    /// 🧑🏽‍🌾;
-    /// 🏃 🏃‍♀️ 🏃‍♂️): the variants an unseen drawing style confuses most.
+    /// are made one and the ZWJ gender signs dropped, skin tones kept (the man, woman and person
+    /// farmer of one tone; person, woman and man running): the variants an unseen drawing style
+    /// confuses most.
     std::string family_by = "skin_tone";
     float text_pair_weight = 0.5f;  ///< weight of the text-text term (first text vs the others)
     int vse_warmup_epochs = 2;      ///< vse_max: sum of hinges first, then the hardest negative

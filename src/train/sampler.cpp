@@ -190,8 +190,8 @@ std::vector<TextItem> all_text_items(const TrainingSet& set, const std::string& 
     QISS_ASSERT(keywords == "all" || keywords == "family");
     std::vector<bool> gives_keywords(set.groups.size(), keywords == "all");
     if (keywords == "family")
-        for (const auto& members :
-             identity_families(set, "skin_tone")) {  // its tone-free member, or its first
+        for (const auto& members : identity_families(set, "skin_tone")) {
+            // Its tone-free member, or its first.
             auto tone_free = std::find_if(members.begin(), members.end(), [&](std::size_t gi) {
                 return family_key(set.groups[gi].id) == set.groups[gi].id;
             });
