@@ -435,6 +435,42 @@ TEST(Sampler, FamilyKeywordsComeFromOneMemberOfEachSkinToneFamily) {
     EXPECT_EQ(count(family, false), (std::map<std::uint32_t, int>{{1, 2}, {3, 2}, {5, 2}}));
 }
 
+TEST(Sampler, TextEpochRepeatsToneFreeItemsAndDrawsAShareOfTheTones) {
+    // A waving hand, four of its tones and a flame, one English caption each.
+    const TrainingSet set =
+        set_of_ids({"1f44b", "1f44b-1f3fb", "1f44b-1f3fc", "1f44b-1f3fd", "1f44b-1f3fe", "1f525"});
+    const auto items = all_text_items(set, "all");
+    ASSERT_EQ(items.size(), 6u);
+    auto groups = [](const std::vector<TextItem>& epoch) {
+        std::map<std::uint32_t, int> n;
+        for (const auto& it : epoch) ++n[it.group];
+        return n;
+    };
+    TrainConfig tc;
+    std::mt19937_64 rng(3);
+    EXPECT_EQ(groups(text_epoch_items(set, items, tc, rng)), groups(items));  // defaults: as is
+    EXPECT_EQ(text_epoch_size(set, items, tc), 6u);
+
+    tc.text_base_repeat = 3;
+    tc.text_tone_share = 0.5f;
+    EXPECT_EQ(text_epoch_size(set, items, tc), 3u * 2u + 2u);
+    std::set<std::uint32_t> tones_seen;
+    for (int epoch = 0; epoch < 20; ++epoch) {
+        const auto n = groups(text_epoch_items(set, items, tc, rng));
+        EXPECT_EQ(n.at(0), 3);  // the tone-free hand and the flame, three times each
+        EXPECT_EQ(n.at(5), 3);
+        int tones = 0;
+        for (std::uint32_t g = 1; g <= 4; ++g)
+            if (n.count(g)) {
+                EXPECT_EQ(n.at(g), 1) << "tone " << g;
+                tones_seen.insert(g);
+                ++tones;
+            }
+        EXPECT_EQ(tones, 2) << "epoch " << epoch;
+    }
+    EXPECT_EQ(tones_seen.size(), 4u);  // the share is drawn anew: every tone comes up
+}
+
 TEST(TokenizerTexts, BalancedSampleTakesAsManyFromEveryLocale) {
     TrainingSet set;
     TrainingGroup g;

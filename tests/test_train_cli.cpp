@@ -203,6 +203,8 @@ TEST(TrainCli, InvalidSettingsNameTheKeyAndTheAllowedValues) {
              {"text_epoch_share=2", {"text_epoch_share", "(0, 1]"}},
              {"text_context=1.5", {"text_context", "[0, 1]"}},
              {"text_keywords=some", {"text_keywords", "family", "all"}},
+             {"text_base_repeat=0", {"text_base_repeat", "[1, 100]"}},
+             {"text_tone_share=0", {"text_tone_share", "(0, 1]"}},
              {"text_embed_lr_scale=0", {"text_embed_lr_scale", "(0, 1000]"}},
              {"embed_lr_scale=1001", {"embed_lr_scale", "(0, 1000]"}},
              {"model/text/max_tokens=0", {"model/text/max_tokens", "[1, 256]"}},

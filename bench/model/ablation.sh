@@ -35,6 +35,9 @@
 #      family_by gender: hard negatives of the confusion an unseen style makes most)
 #   V  D with 16 joint epochs (epochs 16; a --set, so it wins over EPOCHS)
 #   W  D with the image-image term weighted 0.3x (image_pair_weight 0.3; R weighted it 3x)
+#   X  D with the text phase's budget moved from skin-tone variants to tone-free names: each
+#      tone-free identity's texts twice per text epoch, a quarter of the tone variants' texts
+#      (text_base_repeat 2, text_tone_share 0.25; about the same number of text pieces)
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
 # "--set text_epoch_share=0.1" for the middle budget of docs/model-card.md), JOINT_FROM (a
@@ -84,6 +87,7 @@ declare -A sets=(
   [U]="--set family_batches=true --set family_by=gender"
   [V]="--set epochs=16"
   [W]="--set image_pair_weight=0.3"
+  [X]="--set text_base_repeat=2 --set text_tone_share=0.25"
 )
 # Copies CKPT to DEST once its state.json says EPOCH epochs are done (the text phase saves its
 # first epoch minutes later, so the copy is of a settled folder); gives up when PID ends.

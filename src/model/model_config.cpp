@@ -192,6 +192,8 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
          {"text_temperature", c.text_temperature},
          {"text_context", c.text_context},
          {"text_keywords", c.text_keywords},
+         {"text_base_repeat", c.text_base_repeat},
+         {"text_tone_share", c.text_tone_share},
          {"text_embed_lr_scale", c.text_embed_lr_scale},
          {"embed_lr_scale", c.embed_lr_scale}};
 }
@@ -234,6 +236,8 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     c.text_temperature = json_value(j, "text_temperature", c.text_temperature);
     c.text_context = json_value(j, "text_context", 0.0f);
     c.text_keywords = j.value("text_keywords", "all");
+    c.text_base_repeat = json_value(j, "text_base_repeat", 1);
+    c.text_tone_share = json_value(j, "text_tone_share", 1.0f);
     c.text_embed_lr_scale = json_value(j, "text_embed_lr_scale", 1.0f);
     c.embed_lr_scale = json_value(j, "embed_lr_scale", 1.0f);
 }
@@ -326,6 +330,10 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
     require(t.text_context >= 0 && t.text_context <= 1, "text_context", t.text_context,
             "a probability in [0, 1]");
     require_one_of("text_keywords", t.text_keywords, {"family", "all"});
+    require(t.text_base_repeat >= 1 && t.text_base_repeat <= 100, "text_base_repeat",
+            t.text_base_repeat, "an integer in [1, 100]");
+    require(t.text_tone_share > 0 && t.text_tone_share <= 1, "text_tone_share", t.text_tone_share,
+            "a number in (0, 1]");
 }
 
 }  // namespace qiss

@@ -154,6 +154,13 @@ struct TrainConfig {
     /// a person emoji and an object is then presented once per tone, e.g. "fire" 18 times as a
     /// firefighter's for once as the flame's).
     std::string text_keywords = "family";
+    /// Times each text item of an identity without skin-tone modifiers is drawn per text epoch
+    /// (its caption and keyword bundles): the tone-free captions are the names people type,
+    /// and shorter ones (docs/model-card.md, "Tone-free texts first"). 1 = once, as before.
+    int text_base_repeat = 1;
+    /// Share of the skin-tone variants' text items drawn per text epoch (a seeded random subset;
+    /// their captions are a family's caption plus the tone's name). 1 = all, as before.
+    float text_tone_share = 1.0f;
 };
 
 /// Checks every field after presets and overrides; throws qiss::Error naming the setting (as

@@ -211,6 +211,49 @@ std::vector<TextItem> all_text_items(const TrainingSet& set, const std::string& 
     return items;
 }
 
+namespace {
+
+bool reweighs_text_items(const TrainConfig& c) {
+    return c.text_base_repeat != 1 || c.text_tone_share != 1.0f;
+}
+
+bool has_skin_tone(const TrainingSet& set, const TextItem& item) {
+    const std::string& id = set.groups[item.group].id;
+    return family_key(id) != id;
+}
+
+std::size_t tone_items_kept(std::size_t tone_items, const TrainConfig& c) {
+    return static_cast<std::size_t>(
+        std::lround(static_cast<double>(tone_items) * c.text_tone_share));
+}
+
+}  // namespace
+
+std::size_t text_epoch_size(const TrainingSet& set, const std::vector<TextItem>& items,
+                            const TrainConfig& c) {
+    if (!reweighs_text_items(c)) return items.size();
+    auto tone = static_cast<std::size_t>(std::count_if(
+        items.begin(), items.end(), [&](const TextItem& it) { return has_skin_tone(set, it); }));
+    return (items.size() - tone) * static_cast<std::size_t>(c.text_base_repeat) +
+           tone_items_kept(tone, c);
+}
+
+std::vector<TextItem> text_epoch_items(const TrainingSet& set, const std::vector<TextItem>& items,
+                                       const TrainConfig& c, std::mt19937_64& rng) {
+    if (!reweighs_text_items(c)) return items;
+    std::vector<TextItem> out, tone;
+    for (const auto& it : items) {
+        if (has_skin_tone(set, it))
+            tone.push_back(it);
+        else
+            out.insert(out.end(), static_cast<std::size_t>(c.text_base_repeat), it);
+    }
+    std::shuffle(tone.begin(), tone.end(), rng);
+    out.insert(out.end(), tone.begin(),
+               tone.begin() + static_cast<std::ptrdiff_t>(tone_items_kept(tone.size(), c)));
+    return out;
+}
+
 std::string item_text(const TrainingSet& set, const TextItem& item, std::mt19937_64& rng) {
     return locale_text(set.groups[item.group].texts[item.locale], item.caption, rng);
 }

@@ -62,6 +62,15 @@ struct TextItem {
 /// TrainConfig::text_keywords).
 std::vector<TextItem> all_text_items(const TrainingSet& set, const std::string& keywords);
 
+/// The items of one text-phase epoch, before its shuffle: `items` themselves when
+/// TrainConfig::text_base_repeat and text_tone_share are 1; otherwise every item of an identity
+/// without skin-tone modifiers text_base_repeat times and a random text_tone_share of the
+/// others' (drawn from `rng`). Always text_epoch_size() items.
+std::vector<TextItem> text_epoch_items(const TrainingSet& set, const std::vector<TextItem>& items,
+                                       const TrainConfig& config, std::mt19937_64& rng);
+std::size_t text_epoch_size(const TrainingSet& set, const std::vector<TextItem>& items,
+                            const TrainConfig& config);
+
 /// The text of an item: one of the locale's captions, or 1-3 of its keywords.
 std::string item_text(const TrainingSet& set, const TextItem& item, std::mt19937_64& rng);
 

@@ -68,11 +68,13 @@ int64_t text_steps_per_epoch(std::size_t items, const TrainConfig& c) {
     return std::max<int64_t>(1, (used + c.text_batch_size - 1) / c.text_batch_size);
 }
 
-double run_text_epoch(Model& model, const TrainingSet& set, const std::vector<TextItem>& items,
+double run_text_epoch(Model& model, const TrainingSet& set, const std::vector<TextItem>& all_items,
                       const TextContext& context, const torch::Tensor& targets,
                       const TrainConfig& c, torch::optim::AdamW& opt, const LrSchedule& schedule,
                       const std::vector<double>& group_scale, int text_epoch, std::uint64_t seed,
                       const TextProgress& progress) {
+    auto draw_rng = seeded_rng(seed, 5, static_cast<std::uint64_t>(text_epoch));
+    const std::vector<TextItem> items = text_epoch_items(set, all_items, c, draw_rng);
     auto rng = seeded_rng(seed, 4, static_cast<std::uint64_t>(text_epoch));
     std::vector<std::size_t> order(items.size());
     std::iota(order.begin(), order.end(), 0);

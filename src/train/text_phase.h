@@ -36,8 +36,9 @@ int64_t text_steps_per_epoch(std::size_t items, const TrainConfig& config);
 /// Called every step with (step in epoch, loss, texts done in this epoch).
 using TextProgress = std::function<void(int64_t, double, int64_t)>;
 
-/// One epoch of the text phase: a seeded share of the items in a seeded order, batches of
-/// TrainConfig::text_batch_size, each text given context by `context`; returns the mean loss.
+/// One epoch of the text phase: a seeded share of the epoch's items (text_epoch_items of
+/// `items`) in a seeded order, batches of TrainConfig::text_batch_size, each text given context
+/// by `context`; returns the mean loss.
 /// Each optimizer group's learning rate is the schedule's times its entry in `group_scale`.
 double run_text_epoch(Model& model, const TrainingSet& set, const std::vector<TextItem>& items,
                       const TextContext& context, const torch::Tensor& targets,

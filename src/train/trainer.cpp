@@ -244,9 +244,9 @@ bool same_run(const nlohmann::json& saved, const nlohmann::json& now, bool befor
         return false;
     }
     if (before_text_phase)
-        for (const char* key :
-             {"text_epochs", "text_epoch_share", "text_batch_size", "text_lr", "text_target",
-              "text_temperature", "text_context", "text_keywords", "text_embed_lr_scale"}) {
+        for (const char* key : {"text_epochs", "text_epoch_share", "text_batch_size", "text_lr",
+                                "text_target", "text_temperature", "text_context", "text_keywords",
+                                "text_embed_lr_scale", "text_base_repeat", "text_tone_share"}) {
             a["train"].erase(key);
             b["train"].erase(key);
         }
@@ -283,12 +283,13 @@ void train_model(const TrainOptions& o) {
     const int64_t steps_per_epoch = sampler.steps_per_epoch();
     const std::vector<TextItem> items =
         tc.text_epochs > 0 ? all_text_items(train, tc.text_keywords) : std::vector<TextItem>{};
-    const int64_t text_steps = text_steps_per_epoch(items.size(), tc);
+    const std::size_t texts_per_epoch = text_epoch_size(train, items, tc);
+    const int64_t text_steps = text_steps_per_epoch(texts_per_epoch, tc);
     spdlog::info(
         "training set: {} images, {} identities, {} skipped; val: {} images; "
         "{} steps/epoch of {} identities; text phase: {} epochs of {} steps ({} texts)",
         n_images, train.groups.size(), train.skipped, val.pixels.size(0), steps_per_epoch,
-        sampler.batch_size(), tc.text_epochs, text_steps, items.size());
+        sampler.batch_size(), tc.text_epochs, text_steps, texts_per_epoch);
 
     nlohmann::json signature = {{"config", mc},
                                 {"train", tc},
