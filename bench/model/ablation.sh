@@ -37,7 +37,12 @@
 #   W  D with the image-image term weighted 0.3x (image_pair_weight 0.3; R weighted it 3x)
 #   X  D with the text phase's budget moved from skin-tone variants to tone-free names: each
 #      tone-free identity's texts twice per text epoch, a quarter of the tone variants' texts
-#      (text_base_repeat 2, text_tone_share 0.25; about the same number of text pieces)
+#      (text_base_repeat 2, text_tone_share 0.25: 42 % more text-phase steps)
+#   Y  X within D's text-phase budget: a tenth of the tone variants' texts per text epoch and
+#      7 text epochs instead of 5 (text_tone_share 0.1, text_epochs 7: 2 % fewer steps than D;
+#      each tone-free text 7 times instead of 5)
+#   Z  D with the text phase's peak learning rate 3x (text_lr 3e-3; the token embeddings keep
+#      their 30x of it, so 9e-2): does the text branch fit its training captions better?
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
 # "--set text_epoch_share=0.1" for the middle budget of docs/model-card.md), JOINT_FROM (a
@@ -88,6 +93,8 @@ declare -A sets=(
   [V]="--set epochs=16"
   [W]="--set image_pair_weight=0.3"
   [X]="--set text_base_repeat=2 --set text_tone_share=0.25"
+  [Y]="--set text_tone_share=0.1 --set text_epochs=7"
+  [Z]="--set text_lr=3e-3"
 )
 # Copies CKPT to DEST once its state.json says EPOCH epochs are done (the text phase saves its
 # first epoch minutes later, so the copy is of a settled folder); gives up when PID ends.
