@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Text->image recall by kind of caption (docs/model-card.md, "Tone-free texts first").
 
-The evaluation's text queries are every identity's CLDR caption in each locale. Three in five
+The evaluation's text queries are every identity's CLDR caption in each locale. About half
 are skin-tone variants ("firefighter: dark skin tone"), which the model finds almost always; the
 names people type are the tone-free ones, and the shorter they are the worse they fare. This
 splits R@1 and R@10 of each locale into tone variants and tone-free captions of one word, two
@@ -22,17 +22,9 @@ import collections
 import glob
 import os
 
-import numpy as np
+from eval_dump import SKIN, load
 
-SKIN = {"1f3fb", "1f3fc", "1f3fd", "1f3fe", "1f3ff"}
 KINDS = ["tone-free, 1 word", "tone-free, 2 words", "tone-free, 3+ words", "skin-tone variant"]
-
-
-def load(folder, name):
-    vectors = np.load(os.path.join(folder, f"{name}.npy"))
-    rows = [line.rstrip("\n").split("\t", 1) for line in open(os.path.join(folder, f"{name}.tsv"), encoding="utf-8")]
-    assert len(rows) == len(vectors), name
-    return vectors, rows
 
 
 def kind(emoji_id, caption):
@@ -47,8 +39,8 @@ def main():
     ap.add_argument("dump", help="folder written by qiss eval --dump")
     ap.add_argument("--locales", help="comma-separated locales (default: every text_*.npy)")
     args = ap.parse_args()
-    gallery, grows = load(args.dump, "gallery")
-    index = {row[0]: i for i, row in enumerate(grows)}
+    gallery, gallery_ids, _ = load(args.dump, "gallery")
+    index = {emoji_id: i for i, emoji_id in enumerate(gallery_ids)}
     if args.locales:
         locales = args.locales.split(",")
     else:
@@ -57,10 +49,10 @@ def main():
     print("|---|---|---:|---:|---:|")
     total = collections.defaultdict(lambda: [0, 0, 0])
     for loc in locales:
-        texts, rows = load(args.dump, f"text_{loc}")
+        texts, ids, captions = load(args.dump, f"text_{loc}")
         per = collections.defaultdict(lambda: [0, 0, 0])
         scores = texts @ gallery.T
-        for i, (emoji_id, caption) in enumerate(rows):
+        for i, (emoji_id, caption) in enumerate(zip(ids, captions)):
             if emoji_id not in index:
                 continue
             s = scores[i]

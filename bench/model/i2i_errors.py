@@ -20,15 +20,7 @@ import sys
 
 import numpy as np
 
-SKIN = {"1f3fb", "1f3fc", "1f3fd", "1f3fe", "1f3ff"}
-
-
-def load(folder, name):
-    vectors = np.load(f"{folder}/{name}.npy")
-    ids = [line.split("\t", 1)[0] for line in open(f"{folder}/{name}.tsv", encoding="utf-8")]
-    assert len(ids) == len(vectors), name
-    return vectors, ids
-
+from eval_dump import SKIN, load
 
 def kind(emoji_id):
     parts = emoji_id.split("-")
@@ -73,8 +65,8 @@ def glyph(emoji_id):
 
 
 def main(folder):
-    gallery, gallery_ids = load(folder, "gallery")
-    queries, query_ids = load(folder, "image_queries")
+    gallery, gallery_ids, _ = load(folder, "gallery")
+    queries, query_ids, _ = load(folder, "image_queries")
     gallery_ids = np.array(gallery_ids)
     query_ids = np.array(query_ids)
     sims = queries @ gallery.T
