@@ -9,6 +9,7 @@
 
 #include "corpus/emoji_corpus.h"
 #include "corpus/emoji_styles.h"
+#include "corpus/fillers.h"
 #include "image/image_io.h"
 #include "test_support.h"
 
@@ -231,6 +232,15 @@ TEST_F(EmojiCorpus, CliWritesManifestAndFailsClearlyWithoutPackages) {
     EXPECT_EQ(per_vendor.size(), 5u);
     EXPECT_EQ(per_vendor["fluent-high-contrast"], stats_.images_per_vendor["fluent-high-contrast"]);
     EXPECT_EQ(per_vendor["apple"], stats_.images_per_vendor["apple"]);
+    // Filler words from stopwords-iso, cleaned: function words in, punctuation out.
+    const FillerWords fillers = read_fillers(dir / "c" / kFillersFile);
+    EXPECT_GT(fillers.size(), 50u);
+    auto has = [&](const std::string& lang, const std::string& w) {
+        auto it = fillers.find(lang);
+        return it != fillers.end() && std::binary_search(it->second.begin(), it->second.end(), w);
+    };
+    EXPECT_TRUE(has("en", "my") && has("fr", "qui") && has("de", "der") && has("ja", "が"));
+    EXPECT_FALSE(has("zh", "、") || has("ja", "。") || has("en", "10"));
     fs::remove_all(dir / "c");
 
     // Without the extra styles: the four emoji-datasource vendors only, no cache.

@@ -87,5 +87,60 @@ TEST(TextContext, ProbabilityZeroChangesNothingAndDrawsNothing) {
     EXPECT_TRUE(context.common_words("en").empty());
 }
 
+/// Filler words of two languages; "animal3" is a whole English keyword, "face" only a word of
+/// captions.
+FillerWords some_fillers() {
+    return {{"en", {"a", "animal3", "face", "my", "tv"}}, {"fr", {"qui", "un"}}};
+}
+
+TEST(TextContext, FillersAreTheLanguagesWordsLessTheLocalesWholeTexts) {
+    const TrainingSet set = small_set();
+    const TextContext context(set, 0.0, some_fillers(), 1.0);
+    EXPECT_EQ(context.filler_words("en"), (std::vector<std::string>{"a", "face", "my", "tv"}));
+    EXPECT_EQ(context.filler_words("fr"), (std::vector<std::string>{"qui", "un"}));
+    EXPECT_TRUE(context.filler_words("de").empty());
+    EXPECT_EQ(context.filler_locales(), 2u);
+    EXPECT_EQ(locale_language("pt-PT"), "pt");
+    EXPECT_EQ(locale_language("zh_Hant"), "zh");
+    EXPECT_EQ(locale_language("fr"), "fr");
+}
+
+TEST(TextContext, FillersKeepTheTextInOrderAndAddOneToThreeOfItsLanguagesWords) {
+    const TrainingSet set = small_set();
+    const TextContext context(set, 0.0, some_fillers(), 1.0);
+    // Identity 1's English keyword: "face" is a word of its own caption, so never a filler.
+    std::mt19937_64 rng(5);
+    std::set<std::size_t> added;
+    for (int i = 0; i < 300; ++i) {
+        const auto words = split_words(context.apply({1, 0, false}, "animal1", rng));
+        EXPECT_TRUE(is_subsequence({"animal1"}, words));
+        for (const auto& w : words)
+            EXPECT_TRUE(w == "animal1" || w == "a" || w == "my" || w == "tv") << w;
+        added.insert(words.size() - 1);
+    }
+    EXPECT_EQ(added, (std::set<std::size_t>{1, 2, 3}));
+    // Identity 0's French caption gets French fillers only.
+    for (int i = 0; i < 50; ++i)
+        for (const auto& w : split_words(context.apply({0, 1, true}, "visage de animal0", rng)))
+            EXPECT_TRUE(w == "visage" || w == "de" || w == "animal0" || w == "qui" || w == "un")
+                << w;
+}
+
+TEST(TextContext, FillersComeWithTheirProbabilityAndNotAtAllAtZero) {
+    const TrainingSet set = small_set();
+    const TextContext half(set, 0.0, some_fillers(), 0.5);
+    std::mt19937_64 rng(9);
+    int changed = 0;
+    for (int i = 0; i < 400; ++i)
+        changed += half.apply({3, 0, true}, "animal3 face", rng) != "animal3 face";
+    EXPECT_GT(changed, 140);
+    EXPECT_LT(changed, 260);
+    const TextContext none(set, 0.0, some_fillers(), 0.0);
+    std::mt19937_64 a(11), b(11);
+    EXPECT_EQ(none.apply({3, 0, true}, "animal3 face", a), "animal3 face");
+    EXPECT_EQ(a(), b());
+    EXPECT_EQ(none.filler_locales(), 0u);
+}
+
 }  // namespace
 }  // namespace qiss

@@ -202,6 +202,7 @@ TEST(TrainCli, InvalidSettingsNameTheKeyAndTheAllowedValues) {
              {"text_target=teacher", {"text_target", "mean_image", "proxy"}},
              {"text_epoch_share=2", {"text_epoch_share", "(0, 1]"}},
              {"text_context=1.5", {"text_context", "[0, 1]"}},
+             {"text_fillers=-0.5", {"text_fillers", "[0, 1]"}},
              {"text_keywords=some", {"text_keywords", "family", "all"}},
              {"text_base_repeat=0", {"text_base_repeat", "[1, 100]"}},
              {"text_tone_share=0", {"text_tone_share", "(0, 1]"}},
@@ -216,6 +217,32 @@ TEST(TrainCli, InvalidSettingsNameTheKeyAndTheAllowedValues) {
         EXPECT_EQ(r.output.find("training set"), std::string::npos) << set << ": " << r.output;
     }
     EXPECT_FALSE(fs::exists(dir / "x.qiss.ckpt"));
+}
+
+TEST(TrainCli, FillerWordsComeFromTheCorpusFolderOrTheRunFailsAtOnce) {
+    test::TempDir dir("train-fillers");
+    const fs::path slice = write_slice(dir, 40);
+    const std::string args = "train --corpus " + slice.string() + " --config tiny --epochs 1 " +
+                             "--set text_epochs=1 --set text_epoch_share=0.2 --set text_fillers=1";
+    // No fillers.tsv beside the manifest: a clear error before any training.
+    auto missing = test::run_qiss(args + " --out " + (dir / "a.qiss").string());
+    EXPECT_EQ(missing.exit_code, 1) << missing.output;
+    EXPECT_NE(missing.output.find("text_fillers"), std::string::npos) << missing.output;
+    EXPECT_NE(missing.output.find((dir / "fillers.tsv").string()), std::string::npos)
+        << missing.output;
+    EXPECT_EQ(missing.output.find("training set"), std::string::npos) << missing.output;
+    // A damaged one names its line.
+    std::ofstream(dir / "fillers.tsv") << "# qiss fillers 1\nen\tmy\nno tab here\n";
+    auto damaged = test::run_qiss(args + " --out " + (dir / "b.qiss").string());
+    EXPECT_EQ(damaged.exit_code, 1) << damaged.output;
+    EXPECT_NE(damaged.output.find("fillers.tsv:3"), std::string::npos) << damaged.output;
+    // The corpus fixture's: the text phase uses it.
+    fs::copy_file(corpus_manifest().parent_path() / "fillers.tsv", dir / "fillers.tsv",
+                  fs::copy_options::overwrite_existing);
+    auto ok = test::run_qiss(args + " --out " + (dir / "c.qiss").string());
+    ASSERT_EQ(ok.exit_code, 0) << ok.output;
+    EXPECT_NE(ok.output.find("filler words for"), std::string::npos) << ok.output;
+    EXPECT_TRUE(fs::is_regular_file(dir / "c.qiss"));
 }
 
 TEST(TrainCli, ExcludedVendorsAreLeftOutOfTraining) {

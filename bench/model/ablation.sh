@@ -43,6 +43,9 @@
 #      each tone-free text 7 times instead of 5)
 #   Z  D with the text phase's peak learning rate 3x (text_lr 3e-3; the token embeddings keep
 #      their 30x of it, so 9e-2): does the text branch fit its training captions better?
+#   AA D with filler words in half of the text phase's texts (text_fillers 0.5): one to three
+#      function words of the text's language (the corpus's fillers.tsv, from stopwords-iso:
+#      "a", "my", "qui", "der") inserted at random word boundaries, as in a typed sentence
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
 # "--set text_epoch_share=0.1" for the middle budget of docs/model-card.md), JOINT_FROM (a
@@ -95,6 +98,7 @@ declare -A sets=(
   [X]="--set text_base_repeat=2 --set text_tone_share=0.25"
   [Y]="--set text_tone_share=0.1 --set text_epochs=7"
   [Z]="--set text_lr=3e-3"
+  [AA]="--set text_fillers=0.5"
 )
 # Copies CKPT to DEST once its state.json says EPOCH epochs are done (the text phase saves its
 # first epoch minutes later, so the copy is of a settled folder); gives up when PID ends.

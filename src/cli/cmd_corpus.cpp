@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "corpus/emoji_corpus.h"
+#include "corpus/fillers.h"
 
 namespace qiss::cli {
 
@@ -12,7 +13,8 @@ Command register_corpus(CLI::App& app) {
     auto* emoji = sub->add_subcommand(
         "emoji", "Emoji images (11 drawing styles) + CLDR names in ~170 locales");
     auto o = std::make_shared<EmojiCorpusOptions>();
-    emoji->add_option("--out", o->out, "Corpus folder to write (manifest.jsonl)")->required();
+    emoji->add_option("--out", o->out, "Corpus folder to write (manifest.jsonl, fillers.tsv)")
+        ->required();
     emoji->add_option("--node-modules", o->node_modules, "Where npm installed the packages")
         ->capture_default_str();
     emoji
@@ -32,9 +34,12 @@ Command register_corpus(CLI::App& app) {
     return {sub, [o] {
                 if (o->styles == std::vector<std::string>{"none"}) o->styles.clear();
                 EmojiCorpusStats st;
+                const FillerWords fillers = fillers_from_stopwords_iso(
+                    o->node_modules / "stopwords-iso" / "stopwords-iso.json");
                 auto entries = build_emoji_corpus(*o, st);
                 std::filesystem::create_directories(o->out);
                 write_manifest(manifest_path(o->out), entries);
+                write_fillers(o->out / kFillersFile, fillers);
                 spdlog::info(
                     "wrote {}: {} images of {} identities, {} locales ({} identities "
                     "without captions)",
@@ -45,6 +50,10 @@ Command register_corpus(CLI::App& app) {
                 for (const auto& [s, n] : st.images_per_split) spdlog::info("  split {}: {}", s, n);
                 spdlog::info("  style images: {} rasterized, {} from the cache, {} failed",
                              st.rendered, st.reused, st.failed);
+                std::size_t words = 0;
+                for (const auto& [_, list] : fillers) words += list.size();
+                spdlog::info("wrote {}: {} filler words in {} languages",
+                             (o->out / kFillersFile).string(), words, fillers.size());
                 return 0;
             }};
 }

@@ -191,6 +191,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
          {"text_target", c.text_target},
          {"text_temperature", c.text_temperature},
          {"text_context", c.text_context},
+         {"text_fillers", c.text_fillers},
          {"text_keywords", c.text_keywords},
          {"text_base_repeat", c.text_base_repeat},
          {"text_tone_share", c.text_tone_share},
@@ -235,6 +236,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     c.text_target = json_value(j, "text_target", c.text_target);
     c.text_temperature = json_value(j, "text_temperature", c.text_temperature);
     c.text_context = json_value(j, "text_context", 0.0f);
+    c.text_fillers = json_value(j, "text_fillers", 0.0f);
     c.text_keywords = j.value("text_keywords", "all");
     c.text_base_repeat = json_value(j, "text_base_repeat", 1);
     c.text_tone_share = json_value(j, "text_tone_share", 1.0f);
@@ -328,6 +330,8 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
             "mean_image when proxy_weight is 0 (no proxies are learned)");
     require(t.text_temperature > 0, "text_temperature", t.text_temperature, positive);
     require(t.text_context >= 0 && t.text_context <= 1, "text_context", t.text_context,
+            "a probability in [0, 1]");
+    require(t.text_fillers >= 0 && t.text_fillers <= 1, "text_fillers", t.text_fillers,
             "a probability in [0, 1]");
     require_one_of("text_keywords", t.text_keywords, {"family", "all"});
     require(t.text_base_repeat >= 1 && t.text_base_repeat <= 100, "text_base_repeat",

@@ -148,6 +148,10 @@ struct TrainConfig {
     /// Probability that a text-phase text gets sentence-like context: another text of its
     /// identity and/or common words of its locale (train/text_context.h); 0 = none.
     float text_context = 0.0f;
+    /// Probability that a text-phase text gets one to three filler words of its language
+    /// ("a", "my", "qui"; the corpus's fillers.tsv, corpus/fillers.h) inserted at random word
+    /// boundaries, so that sentences read like the names they hold; 0 = none.
+    float text_fillers = 0.0f;
     /// Which identities give keyword bundles to the text phase: "family" (one per skin-tone
     /// family: the tone-free id, else the family's first; the tones' keywords are the same plus
     /// the tone's name, which their captions carry) or "all" (every identity: a keyword shared by

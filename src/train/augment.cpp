@@ -22,9 +22,10 @@ torch::Tensor restyle(torch::Tensor x, float p, torch::Generator& gen) {
     // Posterize to 4..16 levels per channel.
     auto levels = torch::pow(2.0f, torch::randint(2, 5, {b}, gen, f32)).view({b, 1, 1, 1}) - 1;
     x = torch::where(pick(), torch::round(x * levels) / levels, x);
-    x = torch::where(pick(), F::avg_pool2d(x, F::AvgPool2dFuncOptions(3).stride(1).padding(1)
-                                                  .count_include_pad(false)),
-                     x);
+    x = torch::where(
+        pick(),
+        F::avg_pool2d(x, F::AvgPool2dFuncOptions(3).stride(1).padding(1).count_include_pad(false)),
+        x);
     // Dark outlines on a light background: a min filter thickens them, a max filter thins them.
     auto pool = F::MaxPool2dFuncOptions(3).stride(1).padding(1);
     auto thick = -F::max_pool2d(-x, pool), thin = F::max_pool2d(x, pool);

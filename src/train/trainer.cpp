@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "common/error.h"
+#include "corpus/fillers.h"
 #include "eval/calibration_fit.h"
 #include "eval/retrieval_eval.h"
 #include "model/model.h"
@@ -244,9 +245,10 @@ bool same_run(const nlohmann::json& saved, const nlohmann::json& now, bool befor
         return false;
     }
     if (before_text_phase)
-        for (const char* key : {"text_epochs", "text_epoch_share", "text_batch_size", "text_lr",
-                                "text_target", "text_temperature", "text_context", "text_keywords",
-                                "text_embed_lr_scale", "text_base_repeat", "text_tone_share"}) {
+        for (const char* key :
+             {"text_epochs", "text_epoch_share", "text_batch_size", "text_lr", "text_target",
+              "text_temperature", "text_context", "text_fillers", "text_keywords",
+              "text_embed_lr_scale", "text_base_repeat", "text_tone_share"}) {
             a["train"].erase(key);
             b["train"].erase(key);
         }
@@ -263,7 +265,18 @@ void train_model(const TrainOptions& o) {
     torch::set_num_threads(std::max(1, s.threads));
     std::unordered_set<std::string> exclude(o.exclude_langs.begin(), o.exclude_langs.end());
 
-    Manifest manifest = read_manifest(resolve_manifest(o.corpus));
+    const auto manifest_file = resolve_manifest(o.corpus);
+    Manifest manifest = read_manifest(manifest_file);
+    // Read before the joint phase, so that a missing file fails at once, not an hour later.
+    FillerWords fillers;
+    if (tc.text_fillers > 0 && tc.text_epochs > 0) {
+        const auto path = manifest_file.parent_path() / kFillersFile;
+        QISS_CHECK(std::filesystem::is_regular_file(path),
+                   "text_fillers needs the corpus's filler words, {} (qiss corpus emoji writes "
+                   "it; docs/format.md, \"Filler words\")",
+                   path.string());
+        fillers = read_fillers(path);
+    }
     if (!o.exclude_vendors.empty()) {
         std::erase_if(manifest.entries, [&](const ManifestEntry& e) {
             return std::find(o.exclude_vendors.begin(), o.exclude_vendors.end(), e.vendor) !=
@@ -372,7 +385,10 @@ void train_model(const TrainOptions& o) {
         if (resume && start_epoch > tc.epochs) opt.load(*resume);
         const LrSchedule schedule(tc.text_lr, std::max<int64_t>(1, text_steps / 10),
                                   tc.text_epochs * text_steps);
-        const TextContext context(train, tc.text_context);
+        const TextContext context(train, tc.text_context, fillers, tc.text_fillers);
+        if (tc.text_fillers > 0)
+            spdlog::info("text phase: filler words for {} of the training set's locales",
+                         context.filler_locales());
         Progress progress("texts", tc.text_epochs * text_steps);
         for (int te = std::max(0, start_epoch - tc.epochs); te < tc.text_epochs; ++te) {
             const int epoch = tc.epochs + te;
