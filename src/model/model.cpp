@@ -8,6 +8,7 @@
 #include "common/file_util.h"
 #include "image/resize.h"
 #include "model/model_file.h"
+#include "text/spelling.h"
 
 namespace qiss {
 
@@ -150,7 +151,8 @@ TokenBatch Model::tokenize(const std::vector<std::string>& texts) const {
     if (config_.kind == "torchscript") return tokenize_imported(texts);
     std::vector<std::vector<int>> tokens;
     tokens.reserve(texts.size());
-    for (const auto& t : texts) tokens.push_back(tokenizer().encode(t, config_.max_tokens));
+    for (const auto& t : texts)
+        tokens.push_back(tokenizer().encode(known_spelling(tokenizer(), t), config_.max_tokens));
     return make_token_batch(tokens);
 }
 

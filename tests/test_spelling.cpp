@@ -1,0 +1,64 @@
+// Ligatures written back where the tokenizer knows a word better with them (text/spelling.h),
+// with a real SentencePiece model trained on hand-made text.
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "text/spelling.h"
+
+using namespace qiss;
+
+namespace {
+
+/// A vocabulary trained on the words below, each frequent, among random filler words made of
+/// other letters: it splits "cœur", "œuf" and "sœur" (as CLDR spells them) into fewer pieces
+/// than "coeur", "oeuf" and "soeur" (the tests check that before relying on it).
+const Tokenizer& tokenizer() {
+    static const Tokenizer tok = [] {
+        const char* words[] = {"cœur", "rouge",  "œuf",   "sœur",    "bær",
+                               "toe",  "aerial", "poeme", "maestro", "chat"};
+        const std::string letters = "bdfgklmnprstvzaiu";
+        std::mt19937 rng(1);
+        std::vector<std::string> s;
+        for (int i = 0; i < 3000; ++i) {
+            std::string line = words[i % std::size(words)];
+            for (int w = 0; w < 2; ++w) {
+                line += ' ';
+                for (int c = 0; c < 5; ++c) line += letters[rng() % letters.size()];
+            }
+            s.push_back(line);
+        }
+        TokenizerTrainOptions to;
+        to.vocab_size = 300;
+        return Tokenizer::train(s, to);
+    }();
+    return tok;
+}
+
+}  // namespace
+
+TEST(Spelling, WritesBackTheLigatureOfAWordTheVocabularyKnows) {
+    const Tokenizer& tok = tokenizer();
+    for (auto [typed, written] : {std::pair{"coeur", "cœur"}, {"oeuf", "œuf"}, {"soeur", "sœur"}})
+        ASSERT_LT(tok.pieces(written).size(), tok.pieces(typed).size()) << written;
+    EXPECT_EQ(known_spelling(tok, "coeur rouge"), "cœur rouge");
+    EXPECT_EQ(known_spelling(tok, "un oeuf"), "un œuf");
+    EXPECT_EQ(known_spelling(tok, "ma soeur et moi"), "ma sœur et moi");
+    // Upper case: the ligature of the same case (nfkc_cf folds both to the known word).
+    EXPECT_EQ(known_spelling(tok, "COEUR"), "CŒUR");
+    EXPECT_EQ(known_spelling(tok, "Oeuf"), "Œuf");
+}
+
+TEST(Spelling, KeepsTheWordAsTypedUnlessALigatureSplitsIntoFewerPieces) {
+    const Tokenizer& tok = tokenizer();
+    // Ties and losses keep the word as typed: none of these gets fewer pieces with œ / æ.
+    for (auto [typed, variant] : {std::pair{"toe", "tœ"},
+                                  {"aerial", "ærial"},
+                                  {"poeme", "pœme"},
+                                  {"maestro", "mæstro"},
+                                  {"baer", "bær"}})
+        ASSERT_LE(tok.pieces(typed).size(), tok.pieces(variant).size()) << typed;
+    for (const char* text : {"a toe", "aerial", "poeme", "maestro", "baer", "chat", "",
+                             "  two  spaces ", "cœur rouge", "oeoeoeoeoe"})
+        EXPECT_EQ(known_spelling(tok, text), text) << text;
+}
