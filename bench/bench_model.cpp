@@ -64,6 +64,14 @@ void BM_EmbedTexts(benchmark::State& state) {
     state.counters["threads"] = at::get_num_threads();
 }
 
+/// One query typed without ligatures: each of its three words with "oe" is tokenized once more
+/// per ligature variant (text/spelling.h), the worst case of a short query.
+void BM_EmbedTypedText(benchmark::State& state) {
+    const std::vector<std::string> texts{"ma soeur mange un oeuf au coeur rouge"};
+    for (auto _ : state) benchmark::DoNotOptimize(model().embed_texts(texts));
+    state.counters["threads"] = at::get_num_threads();
+}
+
 /// Training cost of the text branch: forward + backward of n texts of mixed lengths (short
 /// keywords to long skin-tone captions, as in a training batch), padded to the longest
 /// (range(1) = 0) or encoded in chunks of similar length (range(1) = 1).
@@ -109,6 +117,7 @@ BENCHMARK(BM_EmbedImages)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_EmbedTexts)->Arg(1)->Arg(32)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_EmbedTypedText)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 int main(int argc, char** argv) {
     int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -62,3 +62,14 @@ TEST(Spelling, KeepsTheWordAsTypedUnlessALigatureSplitsIntoFewerPieces) {
                              "  two  spaces ", "cœur rouge", "oeoeoeoeoe"})
         EXPECT_EQ(known_spelling(tok, text), text) << text;
 }
+
+TEST(Spelling, ALongTextStopsLookingOnceItsBudgetIsSpent) {
+    const Tokenizer& tok = tokenizer();
+    // "coeur" costs 2 tokenizations: 128 of them spend the budget of 256, the rest stay typed.
+    std::string text, expected;
+    for (int i = 0; i < 130; ++i) {
+        text += (i ? " " : "") + std::string("coeur");
+        expected += (i ? " " : "") + std::string(i < 128 ? "cœur" : "coeur");
+    }
+    EXPECT_EQ(known_spelling(tok, text), expected);
+}

@@ -14,6 +14,9 @@ struct Variant {
 constexpr std::array<Variant, 6> kVariants{
     {{"oe", "œ"}, {"Oe", "Œ"}, {"OE", "Œ"}, {"ae", "æ"}, {"Ae", "Æ"}, {"AE", "Æ"}}};
 constexpr std::size_t kMaxPlaces = 4;
+/// Tokenizations one text may cost (a word with k places costs 2^k): a long query of such words
+/// keeps its later words as typed rather than take milliseconds.
+constexpr std::size_t kMaxTokenizations = 256;
 
 struct Place {
     std::size_t at;
@@ -46,9 +49,11 @@ std::string with_ligatures(std::string_view word, const std::vector<Place>& plac
     return out;
 }
 
-std::string known_word(const Tokenizer& tokenizer, std::string_view word) {
+std::string known_word(const Tokenizer& tokenizer, std::string_view word, std::size_t& budget) {
     const auto places = places_in(word);
-    if (places.empty() || places.size() > kMaxPlaces) return std::string(word);
+    const std::size_t cost = std::size_t{1} << places.size();
+    if (places.empty() || places.size() > kMaxPlaces || cost > budget) return std::string(word);
+    budget -= cost;
     std::string best(word);
     std::size_t best_pieces = tokenizer.pieces(word).size();
     // A variant must split into strictly fewer pieces than the best so far: the word as
@@ -69,11 +74,12 @@ std::string known_word(const Tokenizer& tokenizer, std::string_view word) {
 std::string known_spelling(const Tokenizer& tokenizer, std::string_view text) {
     std::string out;
     out.reserve(text.size() + 4);
+    std::size_t budget = kMaxTokenizations;
     std::size_t s = 0;
     while (s <= text.size()) {
         std::size_t e = text.find(' ', s);
         if (e == std::string_view::npos) e = text.size();
-        out += known_word(tokenizer, text.substr(s, e - s));
+        out += known_word(tokenizer, text.substr(s, e - s), budget);
         if (e < text.size()) out += ' ';
         s = e + 1;
     }

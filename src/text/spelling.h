@@ -17,7 +17,8 @@ namespace qiss {
 /// `text` with each space-separated word that holds "oe" or "ae" (any case) replaced by the
 /// variant with œ / æ in some of those places that `tokenizer` splits into the fewest pieces,
 /// when that is fewer than the word as typed (a tie keeps the word as typed). Words with more
-/// than four such places are left alone.
+/// than four such places are left alone, and so are the words after the first that would take
+/// the text past 256 tokenizations.
 std::string known_spelling(const Tokenizer& tokenizer, std::string_view text);
 
 }  // namespace qiss
