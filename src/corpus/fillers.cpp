@@ -44,10 +44,6 @@ void sort_unique(std::vector<std::string>& v) {
 
 }  // namespace
 
-std::string locale_language(const std::string& locale) {
-    return locale.substr(0, locale.find_first_of("-_"));
-}
-
 FillerWords read_fillers(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     QISS_CHECK(in, "cannot read the filler words {}", path.string());

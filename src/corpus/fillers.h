@@ -31,7 +31,4 @@ void write_fillers(const std::filesystem::path& path, const FillerWords& words);
 /// left out. Throws qiss::Error if the file is missing or not of that shape.
 FillerWords fillers_from_stopwords_iso(const std::filesystem::path& json_path);
 
-/// The language of a locale: its part before the first '-' or '_' ("pt-PT" -> "pt").
-std::string locale_language(const std::string& locale);
-
 }  // namespace qiss

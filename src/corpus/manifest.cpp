@@ -35,6 +35,10 @@ Split parse_split(const std::string& s) {
     QISS_THROW("unknown split '{}' (expected train, val or test)", s);
 }
 
+std::string locale_language(const std::string& locale) {
+    return locale.substr(0, locale.find_first_of("-_"));
+}
+
 fs::path manifest_path(const fs::path& corpus_dir) {
     return corpus_dir / "manifest.jsonl";
 }

@@ -22,6 +22,9 @@ const char* split_name(Split s);
 /// Parses "train", "val" or "test"; throws qiss::Error otherwise.
 Split parse_split(const std::string& s);
 
+/// The language of a locale: its part before the first '-' or '_' ("pt-PT" -> "pt").
+std::string locale_language(const std::string& locale);
+
 /// locale -> texts.
 using TextsByLocale = std::map<std::string, std::vector<std::string>>;
 

@@ -15,7 +15,7 @@
 namespace qiss {
 
 bool locale_in(const std::string& locale, const std::unordered_set<std::string>& langs) {
-    return langs.count(locale.substr(0, locale.find('-'))) > 0;
+    return langs.count(locale_language(locale)) > 0;
 }
 
 TrainingSet load_training_set(const std::vector<ManifestEntry>& entries, Split split,

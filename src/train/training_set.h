@@ -34,7 +34,8 @@ struct TrainingSet {
     std::size_t skipped = 0;  ///< images that could not be decoded (each logged)
 };
 
-/// True if `locale`'s language (the part before the first '-') is in `langs`.
+/// True if `locale`'s language (locale_language: the part before the first '-' or '_') is in
+/// `langs`.
 bool locale_in(const std::string& locale, const std::unordered_set<std::string>& langs);
 
 /// Loads the entries of one split. Texts of locales whose language is in `exclude_langs` are
