@@ -61,6 +61,10 @@ TEST(Spelling, KeepsTheWordAsTypedUnlessALigatureSplitsIntoFewerPieces) {
     for (const char* text : {"a toe", "aerial", "poeme", "maestro", "baer", "chat", "",
                              "  two  spaces ", "cœur rouge", "oeoeoeoeoe"})
         EXPECT_EQ(known_spelling(tok, text), text) << text;
+    // A word of 500 places (more than a shift can count) is left alone like one of five.
+    std::string long_word;
+    for (int i = 0; i < 500; ++i) long_word += "oe";
+    EXPECT_EQ(known_spelling(tok, long_word), long_word);
 }
 
 TEST(Spelling, ALongTextStopsLookingOnceItsBudgetIsSpent) {
@@ -68,8 +72,12 @@ TEST(Spelling, ALongTextStopsLookingOnceItsBudgetIsSpent) {
     // "coeur" costs 2 tokenizations: 128 of them spend the budget of 256, the rest stay typed.
     std::string text, expected;
     for (int i = 0; i < 130; ++i) {
-        text += (i ? " " : "") + std::string("coeur");
-        expected += (i ? " " : "") + std::string(i < 128 ? "cœur" : "coeur");
+        if (i > 0) {
+            text += ' ';
+            expected += ' ';
+        }
+        text += "coeur";
+        expected += i < 128 ? "cœur" : "coeur";
     }
     EXPECT_EQ(known_spelling(tok, text), expected);
 }

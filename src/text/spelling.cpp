@@ -51,8 +51,9 @@ std::string with_ligatures(std::string_view word, const std::vector<Place>& plac
 
 std::string known_word(const Tokenizer& tokenizer, std::string_view word, std::size_t& budget) {
     const auto places = places_in(word);
-    const std::size_t cost = std::size_t{1} << places.size();
-    if (places.empty() || places.size() > kMaxPlaces || cost > budget) return std::string(word);
+    if (places.empty() || places.size() > kMaxPlaces) return std::string(word);
+    const std::size_t cost = std::size_t{1} << places.size();  // after the bound: no overflow
+    if (cost > budget) return std::string(word);
     budget -= cost;
     std::string best(word);
     std::size_t best_pieces = tokenizer.pieces(word).size();
