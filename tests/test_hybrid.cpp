@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <xapian.h>
 
 #include "engine/collection.h"
 #include "engine/fusion.h"
@@ -82,6 +83,34 @@ TEST(KeywordIndex, MatchesWordsAsWrittenAndByTheirStem) {
     EXPECT_TRUE(k->has_text());
     // Hostile text is words, never a query syntax error.
     EXPECT_NO_THROW(k->search("\"unbalanced (AND OR NOT * ~ -", "en", 10));
+}
+
+TEST(KeywordIndex, FindsWordsTypedWithoutTheirAccentsOrLigatures) {
+    auto k = KeywordIndex::in_memory();
+    k->add(record(1, "crème brûlée"));
+    k->add(record(2, "cœur rouge"));
+    k->add(record(3, "Łódź at night"));
+    k->add(record(4, "Straße"));
+    k->add(record(5, "creme solaire"));
+    k->add(record(6, "ёлка"));
+    k->add(record(7, "", "/photos/Café_de_Flore.jpg"));
+    EXPECT_EQ(ids_of(k->search("creme brulee", "fr", 10)), (std::vector<std::uint64_t>{1, 5}))
+        << "both words first, then one";
+    EXPECT_EQ(ids_of(k->search("crème", "fr", 10)), (std::vector<std::uint64_t>{1, 5}))
+        << "the word as written first, then its folded form";
+    EXPECT_EQ(ids_of(k->search("coeur", "fr", 10)), std::vector<std::uint64_t>{2});
+    EXPECT_EQ(ids_of(k->search("cœurs", "fr", 10)), std::vector<std::uint64_t>{2}) << "stem";
+    EXPECT_EQ(ids_of(k->search("Lodz", "pl", 10)), std::vector<std::uint64_t>{3});
+    EXPECT_EQ(ids_of(k->search("strasse", "de", 10)), std::vector<std::uint64_t>{4});
+    EXPECT_EQ(ids_of(k->search("straße", "de", 10)), std::vector<std::uint64_t>{4});
+    EXPECT_EQ(ids_of(k->search("cafe", "fr", 10)), std::vector<std::uint64_t>{7})
+        << "file names too";
+    EXPECT_TRUE(k->search("елка", "ru", 10).empty()) << "other scripts keep their letters";
+    EXPECT_EQ(ids_of(k->search("ёлка", "ru", 10)), std::vector<std::uint64_t>{6});
+    // Explain names the words as the query typed them.
+    EXPECT_EQ(k->matching_words("une creme brulee", "fr", 1),
+              (std::vector<std::string>{"creme", "brulee"}));
+    EXPECT_EQ(k->matching_words("coeur", "fr", 2), std::vector<std::string>{"coeur"});
 }
 
 TEST(KeywordIndex, RemovalAndHasText) {
@@ -205,6 +234,54 @@ TEST(HybridSearch, DamagedOrForeignKeywordIndexIsRebuiltFromTheStore) {
     for (const auto& e : fs::directory_iterator(other_data))
         aside += e.path().filename().string().starts_with("keywords.bad-");
     EXPECT_EQ(aside, 1) << "built from another image store";
+}
+
+TEST(HybridSearch, KeywordIndexOfTheFormatBeforeFoldingIsRebuiltInPlace) {
+    TempDir dir("hybrid-format-1");
+    const fs::path data = test::captioned_collection(dir, [](std::size_t i) {
+        return i == 3 ? std::string("crème brûlée") : fmt::format("red heart {}", i);
+    });
+    {
+        // What qiss wrote before folded words (format 1): the words as written only.
+        Xapian::WritableDatabase db((data / "keywords").string(), Xapian::DB_OPEN);
+        for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+            Xapian::Document doc = db.get_document(*it);
+            for (const char* folded : {"creme", "brulee"}) try {
+                    doc.remove_term(folded);
+                } catch (const Xapian::InvalidArgumentError&) {  // not in this document
+                }
+            db.replace_document(*it, doc);
+        }
+        db.set_metadata("qiss:format", "1");
+        db.commit();
+    }
+    const auto aside = [&] {
+        int n = 0;
+        for (const auto& e : fs::directory_iterator(data))
+            n += e.path().filename().string().starts_with("keywords.");
+        return n;
+    };
+    const auto stored = [&](const char* key) {
+        return Xapian::Database((data / "keywords").string()).get_metadata(key);
+    };
+    const auto documents_with = [&](const char* term) {
+        return Xapian::Database((data / "keywords").string()).get_termfreq(term);
+    };
+    ASSERT_EQ(documents_with("creme"), 0u);
+    {
+        CollectionOptions ro;
+        ro.read_only = true;
+        const auto c = Collection::open(data, ro);  // rebuilt in memory, the folder left alone
+        EXPECT_EQ(c->keyword_search("creme brulee", "fr", 5).size(), 1u);
+    }
+    EXPECT_EQ(stored("qiss:format"), "1");
+    const auto c = Collection::open(data);  // with write access: rebuilt where it was
+    EXPECT_EQ(stored("qiss:format"), "2");
+    EXPECT_EQ(documents_with("creme"), 1u);
+    EXPECT_EQ(documents_with("brulee"), 1u);
+    EXPECT_EQ(c->keyword_search("creme brulee", "fr", 5).size(), 1u);
+    EXPECT_EQ(c->keyword_count(), 12u);
+    EXPECT_EQ(aside(), 0) << "an older format is not damage: nothing is set aside";
 }
 
 TEST(Fusion, ReciprocalRankFusionAddsOneOverSixtyPlusRank) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "text/fold.h"
 #include "text/spelling.h"
 
 using namespace qiss;
@@ -80,4 +81,16 @@ TEST(Spelling, ALongTextStopsLookingOnceItsBudgetIsSpent) {
         expected += i < 128 ? "cœur" : "coeur";
     }
     EXPECT_EQ(known_spelling(tok, text), expected);
+}
+
+TEST(FoldLatin, WritesLatinLettersInAsciiAndLeavesOtherScriptsAlone) {
+    EXPECT_EQ(fold_latin("crème brûlée"), "creme brulee");
+    EXPECT_EQ(fold_latin("cœur Œuvre"), "coeur OEuvre");
+    EXPECT_EQ(fold_latin("Łódź straße Ærø"), "Lodz strasse AEro");
+    EXPECT_EQ(fold_latin("Đà Nẵng phở, İstanbul"), "Da Nang pho, Istanbul");
+    EXPECT_EQ(fold_latin("e\xCC\x81t\xC3\xA9"), "ete") << "a combining accent as well";
+    for (const char* kept : {"が ガ", "कुत्ता", "собака ё", "猫 😀", "مرحبا", "plain ascii"})
+        EXPECT_EQ(fold_latin(kept), kept);
+    EXPECT_EQ(fold_latin("caf\xC3"), "caf\xEF\xBF\xBD") << "invalid UTF-8: U+FFFD, no crash";
+    EXPECT_EQ(fold_latin(""), "");
 }

@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/error_kind.h"
+#include "text/fold.h"
 #include "text/language.h"
 
 namespace qiss {
@@ -20,7 +21,10 @@ namespace {
 constexpr const char* kSeqKey = "qiss:applied_seq";
 constexpr const char* kStoreKey = "qiss:store_id";
 constexpr const char* kFormatKey = "qiss:format";
-constexpr const char* kFormat = "1";
+/// 2: each word with a Latin accent or ligature is also indexed folded ("crème" as "creme");
+/// an index of format 1 is rebuilt from the store when a command with write access opens it.
+constexpr const char* kFormat = "2";
+constexpr const char* kOlderFormat = "1";
 constexpr Xapian::valueno kIdSlot = 0;
 constexpr const char* kTextTerm = "XT";  ///< on images with a caption, tags, title or description
 
@@ -65,6 +69,27 @@ Xapian::Stem stemmer_for(const std::string& code) {
     const std::string lang = code.substr(0, code.find('-'));
     if (lang.empty() || lang == "und") return Xapian::Stem();
     return Xapian::Stem(lang, /*fallback=*/true);
+}
+
+/// The words of `text` (split at white space) that fold_latin() changes, folded: what a
+/// document adds to its words as written, and a query searches for besides them.
+std::string folded_words(const std::string& text) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const std::size_t start = text.find_first_not_of(" \t\r\n", i);
+        if (start == std::string::npos) break;
+        std::size_t end = text.find_first_of(" \t\r\n", start);
+        if (end == std::string::npos) end = text.size();
+        const std::string word = text.substr(start, end - start);
+        const std::string folded = fold_latin(word);
+        if (folded != word) {
+            out += ' ';
+            out += folded;
+        }
+        i = end;
+    }
+    return out;
 }
 
 /// Adds the string values of a JSON value (a string, or a list of strings) to `out`.
@@ -169,8 +194,16 @@ struct KeywordIndex::Impl {
         applied = seq.empty() ? 0 : std::stoull(seq);
         store_id = parse_hex(db.get_metadata(kStoreKey));
     }
-    /// The query for `text`: its words as written OR'd with their stems.
+    /// The query for `text`: its words as written OR'd with their stems, and the same for its
+    /// words with a Latin accent or ligature, folded ("crème" also asks for "creme", which a
+    /// document holds as written or as the folded form of its own "crème").
     Xapian::Query query(const std::string& text, const std::string& language) const {
+        const std::string folded = folded_words(text);
+        if (folded.empty()) return words_query(text, language);
+        return Xapian::Query(Xapian::Query::OP_OR, words_query(text, language),
+                             words_query(folded, language));
+    }
+    Xapian::Query words_query(const std::string& text, const std::string& language) const {
         Xapian::QueryParser raw;
         raw.set_stemming_strategy(Xapian::QueryParser::STEM_NONE);
         raw.set_default_op(Xapian::Query::OP_OR);
@@ -194,6 +227,14 @@ std::unique_ptr<KeywordIndex> KeywordIndex::open(const std::filesystem::path& di
         if (writable) {
             if (!std::filesystem::exists(dir)) create_atomically(dir);
             impl->own = Xapian::WritableDatabase(dir.string(), Xapian::DB_OPEN);
+            if (impl->own.get_metadata(kFormatKey) == kOlderFormat) {
+                // Derived data of an older qiss: emptied here, filled again from the store by
+                // the collection (an index with no store id and no log position).
+                impl->own.close();
+                std::filesystem::remove_all(dir);
+                create_atomically(dir);
+                impl->own = Xapian::WritableDatabase(dir.string(), Xapian::DB_OPEN);
+            }
             const std::string format = impl->own.get_metadata(kFormatKey);
             QISS_CHECK(format.empty() || format == kFormat,
                        "keyword index {} has format {}, not {}", dir.string(), format, kFormat);
@@ -260,6 +301,11 @@ void KeywordIndex::add(const ImageRecord& record) {
     generator.index_text(text);
     generator.increase_termpos();
     generator.index_text(name);
+    const std::string folded = folded_words(text + ' ' + name);
+    if (!folded.empty()) {
+        generator.increase_termpos();
+        generator.index_text(folded);
+    }
     if (text.find_first_not_of(" \t\r\n") != std::string::npos) doc.add_boolean_term(kTextTerm);
     doc.add_boolean_term(id_term(record.id));
     doc.add_value(kIdSlot, id_value(record.id));
@@ -384,9 +430,13 @@ std::vector<std::string> KeywordIndex::matching_words(const std::string& text,
         std::vector<std::pair<Xapian::termpos, std::string>> ordered;
         for (auto t = words_doc.termlist_begin(); t != words_doc.termlist_end(); ++t) {
             const std::string word = *t;
-            std::string stemmed = "Z";
-            stemmed += stem(word);
-            if (!matched.contains(word) && !matched.contains(stemmed)) continue;
+            const auto matches = [&](const std::string& w) {
+                std::string stemmed = "Z";
+                stemmed += stem(w);
+                return matched.contains(w) || matched.contains(stemmed);
+            };
+            const std::string folded = fold_latin(word);
+            if (!matches(word) && (folded == word || !matches(folded))) continue;
             auto pos = t.positionlist_begin();
             ordered.emplace_back(pos != t.positionlist_end() ? *pos : 0, word);
         }
