@@ -206,6 +206,7 @@ TEST(TrainCli, InvalidSettingsNameTheKeyAndTheAllowedValues) {
              {"text_keywords=some", {"text_keywords", "family", "all"}},
              {"text_base_repeat=0", {"text_base_repeat", "[1, 100]"}},
              {"text_tone_share=0", {"text_tone_share", "(0, 1]"}},
+             {"text_name_keywords=some", {"text_name_keywords", "keep", "drop"}},
              {"text_embed_lr_scale=0", {"text_embed_lr_scale", "(0, 1000]"}},
              {"embed_lr_scale=1001", {"embed_lr_scale", "(0, 1000]"}},
              {"model/text/max_tokens=0", {"model/text/max_tokens", "[1, 256]"}},

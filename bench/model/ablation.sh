@@ -48,6 +48,8 @@
 #      "a", "my", "qui", "der") inserted at random word boundaries, as in a typed sentence
 #   AB D with a deeper text branch: two bidirectional SRU layers instead of one
 #      (model/text/gru_layers 2; a from-scratch run, since JOINT_FROM holds a one-layer branch)
+#   AC D without the text phase's keywords that are another identity's caption in their locale
+#      (text_name_keywords drop: "rocket" stays 🚀's name and is no astronaut's keyword)
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
 # "--set text_epoch_share=0.1" for the middle budget of docs/model-card.md), JOINT_FROM (a
@@ -102,6 +104,7 @@ declare -A sets=(
   [Z]="--set text_lr=3e-3"
   [AA]="--set text_fillers=0.5"
   [AB]="--set model/text/gru_layers=2"
+  [AC]="--set text_name_keywords=drop"
 )
 # Copies CKPT to DEST once its state.json says EPOCH epochs are done (the text phase saves its
 # first epoch minutes later, so the copy is of a settled folder); gives up when PID ends.

@@ -195,6 +195,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
          {"text_keywords", c.text_keywords},
          {"text_base_repeat", c.text_base_repeat},
          {"text_tone_share", c.text_tone_share},
+         {"text_name_keywords", c.text_name_keywords},
          {"text_embed_lr_scale", c.text_embed_lr_scale},
          {"embed_lr_scale", c.embed_lr_scale}};
 }
@@ -240,6 +241,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     c.text_keywords = j.value("text_keywords", "all");
     c.text_base_repeat = json_value(j, "text_base_repeat", 1);
     c.text_tone_share = json_value(j, "text_tone_share", 1.0f);
+    c.text_name_keywords = j.value("text_name_keywords", "keep");
     c.text_embed_lr_scale = json_value(j, "text_embed_lr_scale", 1.0f);
     c.embed_lr_scale = json_value(j, "embed_lr_scale", 1.0f);
 }
@@ -338,6 +340,7 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
             t.text_base_repeat, "an integer in [1, 100]");
     require(t.text_tone_share > 0 && t.text_tone_share <= 1, "text_tone_share", t.text_tone_share,
             "a number in (0, 1]");
+    require_one_of("text_name_keywords", t.text_name_keywords, {"keep", "drop"});
 }
 
 }  // namespace qiss

@@ -165,6 +165,11 @@ struct TrainConfig {
     /// Share of the skin-tone variants' text items drawn per text epoch (a seeded random subset;
     /// their captions are a family's caption plus the tone's name). 1 = all, as before.
     float text_tone_share = 1.0f;
+    /// "drop": in the text phase, a keyword of an identity that is another identity's caption
+    /// in the same locale (case folded: "rocket" is 🚀's name and an astronaut's keyword, "man"
+    /// is 👨's and a keyword of 673 others) is not among the identity's keywords, so a name is
+    /// only ever taught as its own emoji's. "keep": every keyword, as before.
+    std::string text_name_keywords = "keep";
 };
 
 /// Checks every field after presets and overrides; throws qiss::Error naming the setting (as

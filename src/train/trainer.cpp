@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 
@@ -16,6 +17,7 @@
 #include "train/augment.h"
 #include "train/batch_loss.h"
 #include "train/checkpointer.h"
+#include "train/name_keywords.h"
 #include "train/sampler.h"
 #include "train/schedule.h"
 #include "train/text_phase.h"
@@ -248,7 +250,7 @@ bool same_run(const nlohmann::json& saved, const nlohmann::json& now, bool befor
         for (const char* key :
              {"text_epochs", "text_epoch_share", "text_batch_size", "text_lr", "text_target",
               "text_temperature", "text_context", "text_fillers", "text_keywords",
-              "text_embed_lr_scale", "text_base_repeat", "text_tone_share"}) {
+              "text_embed_lr_scale", "text_base_repeat", "text_tone_share", "text_name_keywords"}) {
             a["train"].erase(key);
             b["train"].erase(key);
         }
@@ -294,9 +296,18 @@ void train_model(const TrainOptions& o) {
     JointSampler sampler(train, tc, o.seed);
     const int64_t n_images = train.pixels.size(0);
     const int64_t steps_per_epoch = sampler.steps_per_epoch();
+    // The text phase's view of the training set: without the keywords that name another
+    // identity (text_name_keywords "drop"); the images, and so the targets, are train's.
+    std::optional<TrainingSet> named;
+    if (tc.text_epochs > 0 && tc.text_name_keywords == "drop") {
+        named = train;
+        spdlog::info("text phase: {} keywords that are another identity's caption left out",
+                     drop_other_names(*named));
+    }
+    const TrainingSet& text_set = named ? *named : train;
     const std::vector<TextItem> items =
-        tc.text_epochs > 0 ? all_text_items(train, tc.text_keywords) : std::vector<TextItem>{};
-    const std::size_t texts_per_epoch = text_epoch_size(train, items, tc);
+        tc.text_epochs > 0 ? all_text_items(text_set, tc.text_keywords) : std::vector<TextItem>{};
+    const std::size_t texts_per_epoch = text_epoch_size(text_set, items, tc);
     const int64_t text_steps = text_steps_per_epoch(texts_per_epoch, tc);
     spdlog::info(
         "training set: {} images, {} identities, {} skipped; val: {} images; "
@@ -385,7 +396,7 @@ void train_model(const TrainOptions& o) {
         if (resume && start_epoch > tc.epochs) opt.load(*resume);
         const LrSchedule schedule(tc.text_lr, std::max<int64_t>(1, text_steps / 10),
                                   tc.text_epochs * text_steps);
-        const TextContext context(train, tc.text_context, fillers, tc.text_fillers);
+        const TextContext context(text_set, tc.text_context, fillers, tc.text_fillers);
         if (tc.text_fillers > 0)
             spdlog::info("text phase: filler words for {} of the training set's locales",
                          context.filler_locales());
@@ -393,7 +404,7 @@ void train_model(const TrainOptions& o) {
         for (int te = std::max(0, start_epoch - tc.epochs); te < tc.text_epochs; ++te) {
             const int epoch = tc.epochs + te;
             double loss = run_text_epoch(
-                m, train, items, context, targets, tc, opt, schedule, group_scale, te, o.seed,
+                m, text_set, items, context, targets, tc, opt, schedule, group_scale, te, o.seed,
                 [&](int64_t step, double mean_loss, int64_t) {
                     const int64_t global = static_cast<int64_t>(te) * text_steps + step;
                     progress.step(fmt::format("text epoch {}/{} step {}/{}", te + 1, tc.text_epochs,
