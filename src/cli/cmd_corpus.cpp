@@ -19,7 +19,7 @@ Command register_corpus(CLI::App& app) {
         ->capture_default_str();
     emoji
         ->add_option("--val-fraction", o->val_fraction,
-                     "Share of identities held out for validation")
+                     "Share of identities with two of their drawings held out for validation")
         ->capture_default_str();
     emoji->add_option("--seed", o->seed, "Seed of the validation hold-out")->capture_default_str();
     emoji

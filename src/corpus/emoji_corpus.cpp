@@ -1,6 +1,7 @@
 #include "corpus/emoji_corpus.h"
 
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <set>
 #include <unordered_map>
@@ -14,6 +15,7 @@
 #include "common/file_util.h"
 #include "corpus/emoji_styles.h"
 #include "corpus/style_cache.h"
+#include "corpus/tone_audit.h"
 #include "text/utf8.h"
 
 namespace qiss {
@@ -121,7 +123,28 @@ const EmojiStyle* find_style(const std::string& name) {
     return &*it;
 }
 
-/// code point key -> image file, for each selected style (rasterized into the cache first).
+/// The vendors of the kValDrawings drawings of a held-out identity that become validation
+/// images: those with the lowest hash of (id, vendor), among its training drawings; none when
+/// fewer than kValDrawings + kMinTrainDrawings of them exist, so that it is still learned.
+std::set<std::string> held_out_drawings(
+    const std::string& id, const std::vector<std::pair<std::string, fs::path>>& drawings,
+    std::uint64_t seed) {
+    std::vector<std::pair<double, std::string>> ranked;
+    for (const auto& [vendor, _] : drawings)
+        if (vendor != kEmojiTestVendor)
+            ranked.emplace_back(unit_hash(id + '/' + vendor, seed), vendor);
+    if (ranked.size() < kValDrawings + kMinTrainDrawings) return {};
+    std::sort(ranked.begin(), ranked.end());
+    std::set<std::string> out;
+    for (std::size_t i = 0; i < kValDrawings; ++i) out.insert(ranked[i].second);
+    return out;
+}
+
+constexpr std::array<const char*, 5> kToneNames = {"light", "medium-light", "medium", "medium-dark",
+                                                   "dark"};
+
+/// code point key -> image file, for each selected style (rasterized into the cache first),
+/// its skin tones audited (corpus/tone_audit.h).
 using StyleFiles = std::vector<std::pair<std::string, std::unordered_map<std::string, fs::path>>>;
 
 StyleFiles prepare_styles(const EmojiCorpusOptions& o, const fs::path& nm, const SlugIndex& slugs,
@@ -157,6 +180,19 @@ StyleFiles prepare_styles(const EmojiCorpusOptions& o, const fs::path& nm, const
         auto& by_key = out.back().second;
         for (std::size_t i = 0; i < images.size(); ++i)
             if (!files[i].empty()) by_key.emplace(images[i].key, files[i]);
+        const ToneAudit audit = audit_skin_tones(by_key);
+        if (audit.exchanged > 0)
+            spdlog::warn(
+                "style {}: {} of {} skin-tone families draw {} as {} and the other way "
+                "round: put back",
+                it->vendor, audit.exchanged, audit.families,
+                kToneNames[static_cast<std::size_t>(audit.pair)],
+                kToneNames[static_cast<std::size_t>(audit.pair) + 1]);
+        if (audit.dropped > 0)
+            spdlog::warn("style {}: {} of {} skin-tone families drawn out of tone order: left out",
+                         it->vendor, audit.dropped, audit.families);
+        stats.tone_families_exchanged[it->vendor] = audit.exchanged;
+        stats.tone_families_dropped[it->vendor] = audit.dropped;
     }
     return out;
 }
@@ -215,7 +251,7 @@ std::vector<ManifestEntry> build_emoji_corpus(const EmojiCorpusOptions& o,
         std::string id = lower(ident.unified);
         std::string key = strip_fe0f(utf8_from_unified(ident.unified));
         auto found = by_char.find(key);
-        bool val = unit_hash(id, o.seed) < o.val_fraction;
+        const bool held_out = unit_hash(id, o.seed) < o.val_fraction;
         // One text set per identity, shared by all of its images.
         std::shared_ptr<const EntryTexts> texts;
         if (found != by_char.end()) {
@@ -224,30 +260,34 @@ std::vector<ManifestEntry> build_emoji_corpus(const EmojiCorpusOptions& o,
             std::erase_if(t->keywords, [](const auto& kv) { return kv.second.empty(); });
             if (!t->empty()) texts = std::move(t);
         }
-        auto add = [&](const std::string& vendor, fs::path img) {
-            ManifestEntry m;
-            m.path = std::move(img);
-            m.id = id;
-            m.vendor = vendor;
-            m.split = vendor == kEmojiTestVendor ? Split::Test : val ? Split::Val : Split::Train;
-            m.texts = texts;
-            stats.images_per_vendor[vendor]++;
-            stats.images_per_split[split_name(m.split)]++;
-            out.push_back(std::move(m));
-        };
-        std::size_t before = out.size();
+        std::vector<std::pair<std::string, fs::path>> drawings;  // (vendor, image)
         for (const auto& vendor : kEmojiVendors) {
             if (!ident.entry.value("has_img_" + vendor, false)) continue;
             fs::path img = nm / ("emoji-datasource-" + vendor) / "img" / vendor / "64" /
                            ident.entry.at("image").get<std::string>();
-            if (fs::is_regular_file(img)) add(vendor, img);
+            if (fs::is_regular_file(img)) drawings.emplace_back(vendor, std::move(img));
         }
         std::string cp = codepoint_key(ident.unified);
         for (const auto& [vendor, by_key] : styles) {
             auto f = by_key.find(cp);
-            if (f != by_key.end()) add(vendor, f->second);
+            if (f != by_key.end()) drawings.emplace_back(vendor, f->second);
         }
-        if (out.size() == before) continue;
+        if (drawings.empty()) continue;
+        const std::set<std::string> val_vendors =
+            held_out ? held_out_drawings(id, drawings, o.seed) : std::set<std::string>{};
+        for (auto& [vendor, img] : drawings) {
+            ManifestEntry m;
+            m.path = std::move(img);
+            m.id = id;
+            m.vendor = vendor;
+            m.split = vendor == kEmojiTestVendor  ? Split::Test
+                      : val_vendors.count(vendor) ? Split::Val
+                                                  : Split::Train;
+            m.texts = texts;
+            stats.images_per_vendor[vendor]++;
+            stats.images_per_split[split_name(m.split)]++;
+            out.push_back(std::move(m));
+        }
         stats.identities++;
         if (found == by_char.end()) stats.without_captions++;
     }
