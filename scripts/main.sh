@@ -27,11 +27,12 @@ $QISS info --data "$DATA/demo"
 cat <<MSG
 
 Try a search (any language, or an image):
-  $QISS search --data $DATA/demo --text "chat qui pleure"
-  $QISS search --data $DATA/demo --text "Katze"
+  $QISS search --data $DATA/demo --text "avion"
+  $QISS search --data $DATA/demo --text "猫"
   $QISS search --data $DATA/demo --image node_modules/emoji-datasource-google/img/google/64/1f408.png
-(Sentences still miss often: "un chat qui dort" does not find the cat and "rotes Herz" finds the
-red heart third; docs/model-card.md says how often.)
+(Sentences still miss often: "un chat qui dort" finds other cats than the sleeping one, "chat qui
+pleure" the crying cat only fourth, "rotes Herz" the red heart second; docs/model-card.md says
+how often.)
 
 Starting the search server (web page and JSON API, docs/api.md); Ctrl-C stops it.
 MSG

@@ -428,7 +428,7 @@ void train_model(const TrainOptions& o) {
     info["train_images"] = n_images;
     info["train_identities"] = train.groups.size();
     info["train_seconds"] = total;
-    // Relevance calibration (issue 13): fitted on the validation identities, never the test split.
+    // Relevance calibration (issue 13): fitted on the validation drawings, never the test split.
     net->eval();
     try {
         m.set_calibration(fit_calibration(m, manifest.entries));

@@ -203,19 +203,22 @@ test('empty and error states, and a 360 px wide screen', async () => {
 });
 
 test('"Group near-duplicates" folds copies into one result with "+N similar", kept in the URL', async () => {
-  // Ten emoji and two byte-different copies of the first (the same pixels: bytes after IEND).
+  // Ten emoji spread over the set (not ten keycaps, which a small model may well find to be
+  // near-duplicates of each other) and two byte-different copies of the first (the same pixels:
+  // bytes after IEND).
   const dir = path.join(tmp, 'dup-in');
   fs.mkdirSync(dir);
-  for (const f of files.slice(0, 10)) fs.copyFileSync(path.join(emojiDir, f), path.join(dir, f));
-  const png = fs.readFileSync(path.join(emojiDir, files[0]));
+  const spread = fs.readdirSync(emojiDir).sort().filter((_, i) => i % 379 === 0).slice(0, 10);
+  for (const f of spread) fs.copyFileSync(path.join(emojiDir, f), path.join(dir, f));
+  const png = fs.readFileSync(path.join(emojiDir, spread[0]));
   for (const tag of ['a', 'b']) {
-    fs.writeFileSync(path.join(dir, `copy-${tag}-${files[0]}`), Buffer.concat([png, Buffer.from(tag)]));
+    fs.writeFileSync(path.join(dir, `copy-${tag}-${spread[0]}`), Buffer.concat([png, Buffer.from(tag)]));
   }
   const data = path.join(tmp, 'dup-data');
   qiss('index', '--data', data, '--model', path.join(testData, 'tiny.qiss'), dir);
   const url = await startServer(data);
   const names = () => page.locator('#results li.result .caption').allTextContents();
-  const copies = (list) => list.filter((n) => n.endsWith(files[0])).length;
+  const copies = (list) => list.filter((n) => n.endsWith(spread[0])).length;
 
   await page.goto(`${url}?q=face`);
   await page.waitForFunction(() => document.querySelectorAll('#results li.result').length === 12);
@@ -225,7 +228,9 @@ test('"Group near-duplicates" folds copies into one result with "+N similar", ke
   await page.locator('#collapse').check();
   await page.waitForFunction(() => new URL(location.href).searchParams.get('collapse') === '1');
   await page.waitForFunction(() => document.querySelectorAll('#results li.result').length < 12);
-  assert.equal(copies(await names()), 1);
+  // The three copies show as one result at most: themselves, or folded with them into another
+  // emoji that the model finds as close (which depends on its weights, so either is right).
+  assert.ok(copies(await names()) <= 1, `names: ${await names()}`);
   const badges = await page.locator('#results .similar-count:not([hidden])').allTextContents();
   assert.ok(badges.some((b) => Number(b.match(/^\+(\d+) similar$/)?.[1]) >= 2), `badges: ${badges}`);
   await shot('collapsed');
@@ -234,7 +239,7 @@ test('"Group near-duplicates" folds copies into one result with "+N similar", ke
   await page.goto(`${url}?q=face&collapse=1`);
   await page.locator('#results li.result').first().waitFor();
   assert.equal(await page.locator('#collapse').isChecked(), true);
-  assert.equal(copies(await names()), 1);
+  assert.ok(copies(await names()) <= 1, `names: ${await names()}`);
   await page.locator('#collapse').uncheck();
   await page.waitForFunction(() => document.querySelectorAll('#results li.result').length === 12);
   assert.equal(new URL(page.url()).searchParams.has('collapse'), false);
