@@ -8,6 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "corpus/skin_tone.h"
 #include "corpus/tone_audit.h"
 #include "test_support.h"
 
@@ -113,4 +114,19 @@ TEST(ToneAudit, AnUnreadableDrawingIsAClearError) {
     } catch (const std::exception& e) {
         EXPECT_NE(std::string(e.what()).find("1f44b-1f3fd.png"), std::string::npos) << e.what();
     }
+}
+
+TEST(SkinTone, ModifiersFollowACodePoint) {
+    EXPECT_EQ(without_skin_tones("1f44b-1f3fd"), "1f44b");
+    EXPECT_EQ(skin_tones("1f44b-1f3fd"), std::vector<int>{2});
+    EXPECT_EQ(without_skin_tones("1f9d1-1f3fb-200d-1f91d-200d-1f9d1-1f3ff"),
+              "1f9d1-200d-1f91d-200d-1f9d1");
+    EXPECT_EQ(skin_tones("1f9d1-1f3fb-200d-1f91d-200d-1f9d1-1f3ff"), (std::vector<int>{0, 4}));
+    EXPECT_EQ(without_skin_tones("1f600"), "1f600");
+    EXPECT_TRUE(skin_tones("1f600").empty());
+    // The swatch emoji U+1F3FB alone is an emoji, not a modifier of nothing.
+    EXPECT_EQ(without_skin_tones("1f3fb"), "1f3fb");
+    EXPECT_TRUE(skin_tones("1f3fb").empty());
+    // Only the five modifiers: U+1F3FA (amphora) is not one.
+    EXPECT_EQ(without_skin_tones("1f44b-1f3fa"), "1f44b-1f3fa");
 }

@@ -1,5 +1,6 @@
 #include "corpus/tone_audit.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <map>
@@ -9,6 +10,7 @@
 #include <opencv2/core.hpp>
 
 #include "common/error.h"
+#include "corpus/skin_tone.h"
 #include "image/image_io.h"
 
 namespace qiss {
@@ -16,7 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::array<const char*, 5> kTones = {"1f3fb", "1f3fc", "1f3fd", "1f3fe", "1f3ff"};
 /// A pixel is skin when its channels vary this much (standard deviations summed, 0-255 scale)
 /// across the family's five drawings; a family with fewer such pixels is not checked.
 constexpr double kSkinSpread = 20;
@@ -24,29 +25,14 @@ constexpr int kMinSkinPixels = 10;
 /// Two tones are out of order when the darker one's skin is lighter by more than this (0-255).
 constexpr double kMargin = 8;
 
-/// The tone index (0 = light) of a key whose tone modifiers are all one tone, and its family
-/// key (each modifier written "T"); nullopt for a key without, or with mixed, tones.
+/// The tone (0 = light) of a key whose skin-tone modifiers are all one tone, and its family
+/// (the key without them); nullopt for a key without, or with mixed, tones.
 std::optional<std::pair<int, std::string>> tone_of(const std::string& key) {
-    int tone = -1;
-    std::string family;
-    std::size_t start = 0;
-    while (start <= key.size()) {
-        std::size_t end = key.find('-', start);
-        if (end == std::string::npos) end = key.size();
-        const std::string part = key.substr(start, end - start);
-        int t = -1;
-        for (int i = 0; i < static_cast<int>(kTones.size()); ++i)
-            if (part == kTones[static_cast<std::size_t>(i)]) t = i;
-        if (t >= 0) {
-            if (tone >= 0 && tone != t) return std::nullopt;
-            tone = t;
-        }
-        if (!family.empty()) family += '-';
-        family += t >= 0 ? "T" : part;
-        start = end + 1;
-    }
-    if (tone < 0) return std::nullopt;
-    return std::make_pair(tone, family);
+    const std::vector<int> tones = skin_tones(key);
+    if (tones.empty() || std::count(tones.begin(), tones.end(), tones.front()) !=
+                             static_cast<std::ptrdiff_t>(tones.size()))
+        return std::nullopt;
+    return std::make_pair(tones.front(), without_skin_tones(key));
 }
 
 /// The mean luminance of each drawing's skin, or nullopt when the family has too little of it.

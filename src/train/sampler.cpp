@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "common/error.h"
+#include "corpus/skin_tone.h"
 
 namespace qiss {
 namespace {
@@ -38,21 +39,6 @@ std::string locale_text(const TrainingGroup::LocaleTexts& lt, bool caption, std:
     if (lt.keywords.empty() || (caption && !lt.captions.empty()))
         return lt.captions[pick(lt.captions.size(), rng)];
     return keyword_bundle(lt.keywords, rng);
-}
-
-/// The id without its skin-tone modifiers ("1f44b-1f3fd" -> "1f44b").
-std::string family_key(const std::string& id) {
-    std::string out;
-    std::size_t i = 0;
-    while (i < id.size()) {
-        if (id.compare(i, 5, "-1f3f") == 0 && i + 6 <= id.size() && id[i + 5] >= 'b' &&
-            id[i + 5] <= 'f' && (i + 6 == id.size() || id[i + 6] == '-')) {
-            i += 6;
-            continue;
-        }
-        out += id[i++];
-    }
-    return out;
 }
 
 /// The id with its man / woman / person variants made one: the person code points of each age
@@ -90,7 +76,7 @@ std::vector<std::vector<std::size_t>> identity_families(const TrainingSet& set,
     std::map<std::string, std::vector<std::size_t>> by_key;
     for (std::size_t gi = 0; gi < set.groups.size(); ++gi) {
         const std::string& id = set.groups[gi].id;
-        by_key[by == "gender" ? gender_key(id) : family_key(id)].push_back(gi);
+        by_key[by == "gender" ? gender_key(id) : without_skin_tones(id)].push_back(gi);
     }
     std::vector<std::vector<std::size_t>> families;
     for (auto& [key, members] : by_key) families.push_back(std::move(members));
@@ -193,7 +179,7 @@ std::vector<TextItem> all_text_items(const TrainingSet& set, const std::string& 
         for (const auto& members : identity_families(set, "skin_tone")) {
             // Its tone-free member, or its first.
             auto tone_free = std::find_if(members.begin(), members.end(), [&](std::size_t gi) {
-                return family_key(set.groups[gi].id) == set.groups[gi].id;
+                return without_skin_tones(set.groups[gi].id) == set.groups[gi].id;
             });
             gives_keywords[tone_free != members.end() ? *tone_free : members.front()] = true;
         }
@@ -219,7 +205,7 @@ bool reweighs_text_items(const TrainConfig& c) {
 
 bool has_skin_tone(const TrainingSet& set, const TextItem& item) {
     const std::string& id = set.groups[item.group].id;
-    return family_key(id) != id;
+    return without_skin_tones(id) != id;
 }
 
 std::size_t tone_items_kept(std::size_t tone_items, const TrainConfig& c) {
