@@ -182,6 +182,63 @@ TEST(RelevanceCli, CalibrateThenSearchWithMinRelevance) {
     EXPECT_NE(bad.output.find("min-relevance"), std::string::npos) << bad.output;
 }
 
+TEST(RelevanceCli, CalibrateOnAHeldOutStyleAndGiveItsMapsToAnotherModel) {
+    TempDir dir("relevance-vendor");
+    const std::string base = fmt::format("calibrate --model {} --corpus {}/emoji --locales en,fr",
+                                         kTiny.string(), QISS_TEST_DATA);
+    const fs::path google = dir / "google.qiss";
+    auto r = run_qiss(fmt::format("{} --vendor google --out {}", base, google.string()));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const Model fitted = Model::load(google);
+    ASSERT_TRUE(fitted.calibration() && fitted.calibration()->text && fitted.calibration()->image);
+    const json& on = fitted.calibration()->fitted_on;
+    EXPECT_EQ(on["vendor"], "google");
+    EXPECT_EQ(on["query_vendor"], "apple");
+    EXPECT_FALSE(on.contains("split"));
+    EXPECT_EQ(on["locales"], json({"en", "fr"}));
+    // Every google image is the gallery; a query per identity and locale, one per apple image.
+    const int images = on["images"].get<int>();
+    EXPECT_GT(images, 1000);
+    EXPECT_EQ(on["text"]["queries"].get<int>(), on["text"]["relevant_pairs"].get<int>())
+        << "one relevant google image per caption";
+    EXPECT_GT(on["text"]["queries"].get<int>(), images) << "captions in two locales";
+    EXPECT_GT(on["image"]["queries"].get<int>(), images / 2);
+    EXPECT_LE(on["image"]["queries"].get<int>(), images);
+
+    // The maps, printed as the options take them, give another model the same calibration.
+    const auto flag = [&](const std::string& name) {
+        const auto at = r.output.find("--" + name + " ");
+        EXPECT_NE(at, std::string::npos) << r.output;
+        const auto start = at + name.size() + 3;
+        return r.output.substr(start, r.output.find(')', start) - start);
+    };
+    const fs::path copy = dir / "copy.qiss";
+    auto by_hand =
+        run_qiss(fmt::format("calibrate --model {} --text-map {} --image-map {} --out {}",
+                             kTiny.string(), flag("text-map"), flag("image-map"), copy.string()));
+    ASSERT_EQ(by_hand.exit_code, 0) << by_hand.output;
+    const Model copied = Model::load(copy);
+    EXPECT_NEAR(copied.calibration()->text->a, fitted.calibration()->text->a,
+                1e-5 * std::abs(fitted.calibration()->text->a));
+    EXPECT_NEAR(copied.calibration()->image->b, fitted.calibration()->image->b,
+                1e-5 * std::abs(fitted.calibration()->image->b) + 1e-9);
+
+    // Clear errors, nothing written.
+    for (const auto& [args, expected] : std::vector<std::pair<std::string, std::string>>{
+             {"--vendor google --query-vendor google", "must differ"},
+             {"--vendor nosuchstyle", "vendor nosuchstyle"},
+             {"--vendor google --query-vendor nosuchstyle", "nosuchstyle has no image"}}) {
+        const fs::path out = dir / "bad.qiss";
+        auto bad = run_qiss(fmt::format("{} {} --out {}", base, args, out.string()));
+        EXPECT_NE(bad.exit_code, 0) << args;
+        EXPECT_NE(bad.output.find(expected), std::string::npos) << args << ": " << bad.output;
+        EXPECT_FALSE(fs::exists(out)) << args;
+    }
+    auto no_corpus = run_qiss("calibrate --model " + kTiny.string() + " --vendor google");
+    EXPECT_NE(no_corpus.exit_code, 0);
+    EXPECT_NE(no_corpus.output.find("--corpus"), std::string::npos) << no_corpus.output;
+}
+
 TEST(RelevanceCli, AModelWithoutCalibrationHasNoRelevanceAndSaysHowToGetOne) {
     TempDir dir("relevance-none");
     const fs::path data = uncalibrated_collection(dir);

@@ -14,7 +14,7 @@
 # the mounts live in a private mount namespace and the container's writes in its tmpfs.
 #
 #   sudo bench/service/systemd_live.sh BUILD_DIR        # packages BUILD_DIR with cpack first
-#   sudo bench/service/systemd_live.sh --deb qiss_0.1.0_amd64.deb
+#   sudo bench/service/systemd_live.sh --deb qiss_0.2.0_amd64.deb
 #   QISS_LIVE_DROPIN=F ...   # F as a drop-in of qiss.service (a unit defect to see the checks fail)
 #
 # Needs root and the Debian packages systemd, systemd-container (systemd-nspawn), util-linux

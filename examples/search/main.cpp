@@ -1,5 +1,6 @@
 // Opens a collection made by `qiss index` and prints the images closest to a text query, then
-// the images similar to the best one.   qiss_example DATADIR TEXT [K]
+// the images similar to the best one, one per line: ID, score, relevance ("-" for a model
+// without calibration), WxH, source.   qiss_example DATADIR TEXT [K]
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -11,8 +12,9 @@ namespace {
 void print(const char* heading, const std::vector<qiss::Result>& results) {
     std::cout << heading << "\n";
     for (const qiss::Result& r : results)
-        std::cout << r.id << "\t" << r.score << "\t" << r.width << "x" << r.height << "\t"
-                  << r.source << "\n";
+        std::cout << r.id << "\t" << r.score << "\t"
+                  << (r.relevance ? std::to_string(*r.relevance) : std::string("-")) << "\t"
+                  << r.width << "x" << r.height << "\t" << r.source << "\n";
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -25,7 +26,7 @@
 
 namespace qiss {
 
-/// The version of the library the program runs with, e.g. "0.1.0" (the CMake package's
+/// The version of the library the program runs with, e.g. "0.2.0" (the CMake package's
 /// qiss_VERSION is that of the library it was built against).
 QISS_API const char* version();
 
@@ -46,6 +47,9 @@ struct Result {
     int width = 0;         ///< the image's width in pixels
     int height = 0;        ///< the image's height in pixels
     std::string caption;   ///< the caption given at indexing, or empty
+    /// The probability that the image is relevant to the query, in [0, 1], from the model's
+    /// relevance calibration (docs/api.md, "Relevance"); empty when the model has none.
+    std::optional<float> relevance;
 };
 
 /// How Searcher::open opens a collection. Every limit has a safe default.

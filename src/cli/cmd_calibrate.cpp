@@ -1,5 +1,5 @@
-// qiss calibrate: fits a model's relevance calibration on a corpus's validation split and writes
-// the model with it (docs/search.md, "Relevance").
+// qiss calibrate: fits a model's relevance calibration on a corpus's validation split, or on a
+// drawing style the model never saw, and writes the model with it (docs/api.md, "Relevance").
 #include <charconv>
 #include <cmath>
 #include <iostream>
@@ -37,7 +37,8 @@ Command register_calibrate(CLI::App& app) {
         "calibrate",
         "Fit the score -> relevance calibration of a model on a corpus's validation split");
     struct Args {
-        std::string model, corpus, out, text_map, image_map;
+        std::string model, corpus, out, text_map, image_map, vendor, query_vendor = "apple";
+        std::vector<std::string> locales;
         int negatives = 100, threads = 0;
     };
     auto a = std::make_shared<Args>();
@@ -50,9 +51,21 @@ Command register_calibrate(CLI::App& app) {
                                      "(relevance = 1 / (1 + exp(-(A*score + B))))");
     auto* image_map =
         sub->add_option("--image-map", a->image_map, "Set the image map by hand (A,B)");
+    auto* vendor = sub->add_option(
+        "--vendor", a->vendor,
+        "Fit on every image of this vendor (a drawing style the model was trained without, "
+        "--exclude-vendors) instead of the val split");
+    sub->add_option("--query-vendor", a->query_vendor,
+                    "With --vendor: the vendor whose images are the image queries")
+        ->capture_default_str();
+    auto* locales = sub->add_option("--locales", a->locales,
+                                    "Text queries in these locales only (default: every locale)")
+                        ->delimiter(',');
     text_map->needs(image_map);
     image_map->needs(text_map);
+    locales->needs(corpus);
     corpus->excludes(text_map);
+    vendor->needs(corpus);
     sub->add_option("--out", a->out, "Write the calibrated model here (default: over --model)");
     sub->add_option("--negatives", a->negatives, "Irrelevant pairs sampled per query")
         ->check(CLI::Range(1, 1000))
@@ -73,19 +86,25 @@ Command register_calibrate(CLI::App& app) {
                     Manifest manifest = read_manifest(resolve_manifest(a->corpus));
                     CalibrationFitOptions o;
                     o.negatives = a->negatives;
+                    o.gallery_vendor = a->vendor;
+                    o.query_vendor = a->query_vendor;
+                    o.locales = a->locales;
                     c = fit_calibration(model, manifest.entries, o);
                 }
                 model.set_calibration(c);
                 model.save(a->out.empty() ? a->model : a->out);
                 // Where the cut of 0.5 falls for two collection sizes.
+                // and the maps as --text-map / --image-map take them (to give another model).
                 const double small = collection_prior(1000), large = collection_prior(100000);
                 std::cout << fmt::format(
-                    "text: relevance 0.5 at score {:.3f} in 1,000 images, {:.3f} in 100,000\n"
-                    "image: relevance 0.5 at score {:.3f} in 1,000 images, {:.3f} in 100,000\n"
+                    "text: relevance 0.5 at score {:.3f} in 1,000 images, {:.3f} in 100,000 "
+                    "(--text-map {},{})\n"
+                    "image: relevance 0.5 at score {:.3f} in 1,000 images, {:.3f} in 100,000 "
+                    "(--image-map {},{})\n"
                     "wrote {}\n",
-                    c.text->score_for(0.5, small), c.text->score_for(0.5, large),
-                    c.image->score_for(0.5, small), c.image->score_for(0.5, large),
-                    a->out.empty() ? a->model : a->out);
+                    c.text->score_for(0.5, small), c.text->score_for(0.5, large), c.text->a,
+                    c.text->b, c.image->score_for(0.5, small), c.image->score_for(0.5, large),
+                    c.image->a, c.image->b, a->out.empty() ? a->model : a->out);
                 return 0;
             }};
 }

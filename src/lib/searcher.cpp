@@ -28,12 +28,17 @@ auto translated(F&& f) -> decltype(f()) {
     }
 }
 
-std::vector<Result> to_results(const std::vector<Hit>& hits) {
+std::vector<Result> to_results(const QueryResult& result) {
     std::vector<Result> out;
-    out.reserve(hits.size());
-    for (const auto& h : hits)
-        out.push_back(
-            {h.id, h.score, h.record.source, h.record.width, h.record.height, h.record.caption});
+    out.reserve(result.hits.size());
+    for (std::size_t i = 0; i < result.hits.size(); ++i) {
+        const Hit& h = result.hits[i];
+        Result r{h.id,           h.score,         h.record.source,
+                 h.record.width, h.record.height, h.record.caption,
+                 std::nullopt};
+        if (i < result.relevance.size()) r.relevance = result.relevance[i];
+        out.push_back(std::move(r));
+    }
     return out;
 }
 
@@ -52,7 +57,7 @@ struct Searcher::Impl {
 
     std::vector<Result> run(Query&& query, int k) const {
         query.k = k;
-        return to_results(run_query(*collection, query, limits).hits);
+        return to_results(run_query(*collection, query, limits));
     }
 };
 

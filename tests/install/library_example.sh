@@ -44,7 +44,7 @@ example=$work/example/qiss_example
 out=$(run_clean "$example" "$work/data" pizza 3) || fail "the example: $out"
 echo "$out"
 grep -qx "qiss [0-9.]*, 4 images" <<<"$out" || fail "first line: $out"
-# Lines "ID<tab>SCORE<tab>WxH<tab>SOURCE" after "text:" and after "similar:".
+# Lines "ID<tab>SCORE<tab>RELEVANCE<tab>WxH<tab>SOURCE" after "text:" and after "similar:".
 section() { awk -v s="$1:" '/:$/ {on = ($0 == s); next} on' <<<"$out"; }
 text_ids=$(section text | cut -f1)
 similar_ids=$(section similar | cut -f1)
@@ -58,6 +58,10 @@ cli_similar=$(run_clean "$qiss" search --json --data "$work/data" --id "$top" -k
 [ "$(wc -l <<<"$text_ids")" -eq 3 ] || fail "expected 3 text results"
 for s in text similar; do
   section "$s" | cut -f2 | sort -g -r -c || fail "$s scores not in descending order"
+  # The tiny model is calibrated: every result has a relevance in [0, 1], falling with the score.
+  section "$s" | cut -f3 | awk '!($1 ~ /^[0-9.e-]+$/ && $1 >= 0 && $1 <= 1) {exit 1}' ||
+    fail "$s relevance not in [0, 1]: $(section "$s" | cut -f3 | tr '\n' ' ')"
+  section "$s" | cut -f3 | sort -g -r -c || fail "$s relevance not in descending order"
 done
 
 err=$(run_clean "$example" "$work/missing" pizza 2>&1) && fail "opened a missing DATADIR"

@@ -8,6 +8,7 @@
 
 #include "engine/query.h"
 #include "image/image_io.h"
+#include "model/model.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -28,18 +29,26 @@ class Library : public ::testing::Test {
     static fs::path data() { return *dir_ / "data"; }
 
     /// What the engine answers to `query` (k = 5), through a collection of its own.
-    static std::vector<qiss::Hit> engine_hits(qiss::Query query) {
+    static qiss::QueryResult engine_answer(qiss::Query query) {
         qiss::CollectionOptions options;
         options.read_only = true;
         auto collection = qiss::Collection::open(data(), options);
         query.k = 5;
-        return qiss::run_query(*collection, query).hits;
+        return qiss::run_query(*collection, query);
     }
 
+    /// The library's results are the engine's hits, with the engine's calibrated relevance (the
+    /// tiny model is calibrated, so every result has one).
     static void expect_same(const std::vector<qiss::Result>& results,
-                            const std::vector<qiss::Hit>& hits) {
+                            const qiss::QueryResult& answer) {
+        const auto& hits = answer.hits;
         ASSERT_EQ(results.size(), hits.size());
+        ASSERT_EQ(answer.relevance.size(), hits.size()) << "the tiny model is calibrated";
         for (std::size_t i = 0; i < hits.size(); ++i) {
+            ASSERT_TRUE(results[i].relevance.has_value()) << i;
+            EXPECT_FLOAT_EQ(*results[i].relevance, answer.relevance[i]) << i;
+            EXPECT_GE(*results[i].relevance, 0.0f) << i;
+            EXPECT_LE(*results[i].relevance, 1.0f) << i;
             EXPECT_EQ(results[i].id, hits[i].id) << i;
             EXPECT_FLOAT_EQ(results[i].score, hits[i].score) << i;
             EXPECT_EQ(results[i].source, hits[i].record.source) << i;
@@ -74,7 +83,7 @@ std::vector<fs::path> Library::images_;
 TEST_F(Library, TextSearchAnswersWhatTheEngineAnswers) {
     qiss::Query q;
     q.text = "a red heart";
-    const auto hits = engine_hits(q);
+    const auto answer = engine_answer(q);
 
     auto searcher = qiss::Searcher::open(data());
     EXPECT_EQ(searcher->size(), 8u);
@@ -82,7 +91,7 @@ TEST_F(Library, TextSearchAnswersWhatTheEngineAnswers) {
     ASSERT_EQ(results.size(), 5u);
     for (std::size_t i = 1; i < results.size(); ++i)
         EXPECT_GE(results[i - 1].score, results[i].score);
-    expect_same(results, hits);
+    expect_same(results, answer);
     EXPECT_EQ(searcher->search_text("a red heart").size(), 8u) << "default k is 20";
 }
 
@@ -90,13 +99,13 @@ TEST_F(Library, ImageAndIdSearchesAnswerWhatTheEngineAnswers) {
     qiss::Query q;
     q.kind = qiss::Query::Kind::Image;
     q.image = qiss::read_image(images_[3]).rgb;
-    const auto image_hits = engine_hits(q);
-    ASSERT_FALSE(image_hits.empty());
-    const std::uint64_t id = image_hits.front().id;
+    const auto image_hits = engine_answer(q);
+    ASSERT_FALSE(image_hits.hits.empty());
+    const std::uint64_t id = image_hits.hits.front().id;
     q = {};
     q.kind = qiss::Query::Kind::Id;
     q.id = id;
-    const auto id_hits = engine_hits(q);
+    const auto id_hits = engine_answer(q);
 
     auto searcher = qiss::Searcher::open(data());
     expect_same(searcher->search_image_file(images_[3], 5), image_hits);
@@ -106,6 +115,24 @@ TEST_F(Library, ImageAndIdSearchesAnswerWhatTheEngineAnswers) {
     auto similar = searcher->similar(id, 5);
     for (const auto& r : similar) EXPECT_NE(r.id, id) << "an image is not similar to itself";
     expect_same(similar, id_hits);
+}
+
+TEST_F(Library, ResultsOfAModelWithoutCalibrationHaveNoRelevance) {
+    qiss::Model plain = qiss::Model::load(fs::path(QISS_TEST_DATA) / "tiny.qiss");
+    plain.set_calibration(std::nullopt);
+    plain.save(*dir_ / "plain.qiss");
+    const fs::path data = *dir_ / "plain-data";
+    auto r =
+        qiss::test::run_qiss("index --data " + data.string() + " --model " +
+                             (*dir_ / "plain.qiss").string() + " " + (*dir_ / "images").string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+
+    auto searcher = qiss::Searcher::open(data);
+    const auto results = searcher->search_text("a red heart", 5);
+    ASSERT_EQ(results.size(), 5u);
+    for (const auto& result : results) EXPECT_FALSE(result.relevance.has_value()) << result.id;
+    for (const auto& result : searcher->similar(results.front().id, 3))
+        EXPECT_FALSE(result.relevance.has_value()) << result.id;
 }
 
 TEST_F(Library, ErrorsAreExceptionsWithTheEnginesMessage) {
