@@ -48,6 +48,7 @@ if [ "$want_bench" -eq 1 ]; then
     python3-pil python3-numpy python3-matplotlib     # photo derivation, plots (bench/plot.py, bench/soak/)
     python3                                          # scoring (bench/model/nl_queries.sh, standard library only)
     python3-faiss python3-hnswlib                    # the bare libraries as peers (bench/ann/)
+    sentencepiece                                    # spm_encode: how a model's tokenizer cuts names (bench/model/tokenizer_fragments.py)
     hunspell hunspell-en-us hunspell-fr hunspell-de-de hunspell-es hunspell-it hunspell-pt-br \
     hunspell-ru hunspell-pl hunspell-nl hunspell-uk hunspell-sv hunspell-ar hunspell-vi \
     hunspell-ko hunspell-tr hunspell-hi                # stems of the query words (bench/model/nl_lemmas.py)

@@ -493,6 +493,39 @@ TEST(TokenizerTexts, BalancedSampleTakesAsManyFromEveryLocale) {
     EXPECT_EQ(uniform.size(), 90u);
 }
 
+TEST(TokenizerTexts, DistinctSampleHoldsEveryNameOnce) {
+    // Five skin-tone variants repeat one keyword list; a rare animal's name is said once.
+    TrainingSet set;
+    for (int tone = 0; tone < 5; ++tone) {
+        TrainingGroup g;
+        g.texts.push_back({"en", {"waving hand: tone " + std::to_string(tone)}, {"hand", "wave"}});
+        g.texts.push_back({"fr", {"main qui salue " + std::to_string(tone)}, {"main"}});
+        set.groups.push_back(g);
+    }
+    TrainingGroup lion;
+    lion.texts.push_back({"en", {"lion"}, {"lion", "Leo", "zodiac"}});
+    lion.texts.push_back({"fr", {"tête de lion"}, {"lion"}});
+    set.groups.push_back(lion);
+
+    const auto texts = tokenizer_texts(set, "distinct", 1000, 2.0, 1);
+    std::map<std::string, int> count;
+    for (const auto& t : texts) count[t]++;
+    EXPECT_EQ(count["hand"], 1) << "a keyword repeated by five variants counts once";
+    EXPECT_EQ(count["wave"], 1);
+    EXPECT_EQ(count["main"], 1);
+    EXPECT_EQ(count["waving hand: tone 3"], 2) << "captions count caption_weight times";
+    // Distinct per locale: twice as the English caption (not again as its keyword), once as
+    // a French keyword.
+    EXPECT_EQ(count["lion"], 3);
+    EXPECT_EQ(count["tête de lion"], 2);
+    EXPECT_EQ(count["Leo"], 1);
+    EXPECT_EQ(count["zodiac"], 1);
+    // Per locale, six captions twice: en + hand, wave, Leo, zodiac; fr + main, lion.
+    EXPECT_EQ(texts.size(), 12u + 4 + 12 + 2);
+    EXPECT_EQ(tokenizer_texts(set, "distinct", 7, 2.0, 1).size(), 7u) << "at most max_sentences";
+    EXPECT_EQ(tokenizer_texts(set, "distinct", 1000, 2.0, 1), texts) << "seeded";
+}
+
 TEST(Tokenizer, ByteFallbackLeavesNoUnknownCharacter) {
     TokenizerTrainOptions to;
     to.vocab_size = 400;

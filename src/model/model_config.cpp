@@ -315,7 +315,7 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
     require(t.proxy_temperature > 0, "proxy_temperature", t.proxy_temperature, positive);
     require(t.tokenizer_sentences >= 1000, "tokenizer_sentences", t.tokenizer_sentences,
             "an integer >= 1000");
-    require_one_of("tokenizer_sampling", t.tokenizer_sampling, {"balanced", "uniform"});
+    require_one_of("tokenizer_sampling", t.tokenizer_sampling, {"balanced", "distinct", "uniform"});
     require(t.tokenizer_caption_weight > 0, "tokenizer_caption_weight", t.tokenizer_caption_weight,
             positive);
     require(t.text_epochs >= 0, "text_epochs", t.text_epochs, "an integer >= 0");

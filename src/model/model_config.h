@@ -124,8 +124,10 @@ struct TrainConfig {
     float proxy_temperature = 0.05f;  ///< softmax temperature of the proxy term
     int tokenizer_sentences = 400000;
     /// Tokenizer training text: "balanced" (the same number of texts from every locale,
-    /// captions `tokenizer_caption_weight` times as likely as a keyword) or "uniform" (a
-    /// uniform sample of every caption and keyword, the first models' choice).
+    /// captions `tokenizer_caption_weight` times as likely as a keyword), "distinct" (every
+    /// distinct caption, `tokenizer_caption_weight` times, and keyword of every locale, up to
+    /// `tokenizer_sentences`) or "uniform" (a uniform sample of every caption and keyword, the
+    /// first models' choice).
     std::string tokenizer_sampling = "balanced";
     float tokenizer_caption_weight = 4.0f;
     // Locked-image text phase (LiT / M-CLIP teacher learning), after the joint epochs: the

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <map>
 #include <random>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -102,8 +103,27 @@ std::vector<std::string> tokenizer_texts(const TrainingSet& set, const std::stri
         if (texts.size() > max_sentences) texts.resize(max_sentences);
         return texts;
     }
-    QISS_ASSERT(sampling == "balanced");
     const auto copies = static_cast<std::size_t>(std::max(1.0, std::round(caption_weight)));
+    if (sampling == "distinct") {
+        std::map<std::string, std::pair<std::set<std::string>, std::set<std::string>>> by_locale;
+        for (const auto& g : set.groups)
+            for (const auto& lt : g.texts) {
+                auto& [captions, keywords] = by_locale[lt.locale];
+                captions.insert(lt.captions.begin(), lt.captions.end());
+                keywords.insert(lt.keywords.begin(), lt.keywords.end());
+            }
+        std::vector<std::string> out;
+        for (const auto& [locale, texts] : by_locale) {
+            const auto& [captions, keywords] = texts;
+            for (const auto& c : captions) out.insert(out.end(), copies, c);
+            for (const auto& k : keywords)
+                if (!captions.count(k)) out.push_back(k);
+        }
+        std::shuffle(out.begin(), out.end(), rng);
+        if (out.size() > max_sentences) out.resize(max_sentences);
+        return out;
+    }
+    QISS_ASSERT(sampling == "balanced");
     std::map<std::string, std::vector<const std::string*>> pool;
     for (const auto& g : set.groups)
         for (const auto& lt : g.texts) {

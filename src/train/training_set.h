@@ -53,6 +53,10 @@ std::vector<std::string> all_texts(const TrainingSet& set);
 /// sample of all_texts(). "balanced": the same number from every locale, drawn without
 /// replacement from the locale's captions (each counted round(caption_weight) times) and
 /// keywords, so that rare scripts get as many pieces' worth of text as Latin ones.
+/// "distinct": every distinct caption (counted round(caption_weight) times) and every distinct
+/// keyword that is not also a caption, of every locale, so that no name is left out of the
+/// sample for the repeats of others (skin-tone variants repeat their family's keywords); a
+/// seeded uniform sample of them if there are more than `max_sentences`.
 std::vector<std::string> tokenizer_texts(const TrainingSet& set, const std::string& sampling,
                                          std::size_t max_sentences, double caption_weight,
                                          std::uint64_t seed);
