@@ -35,7 +35,8 @@ PlattScaling parse_map(const std::string& option, const std::string& text) {
 Command register_calibrate(CLI::App& app) {
     auto* sub = app.add_subcommand(
         "calibrate",
-        "Fit the score -> relevance calibration of a model on a corpus's validation split");
+        "Fit the score -> relevance calibration of a model on a corpus's validation split, or on "
+        "a drawing style it was trained without (--vendor)");
     struct Args {
         std::string model, corpus, out, text_map, image_map, vendor, query_vendor = "apple";
         std::vector<std::string> locales;
@@ -93,8 +94,8 @@ Command register_calibrate(CLI::App& app) {
                 }
                 model.set_calibration(c);
                 model.save(a->out.empty() ? a->model : a->out);
-                // Where the cut of 0.5 falls for two collection sizes.
-                // and the maps as --text-map / --image-map take them (to give another model).
+                // Where the cut of 0.5 falls for two collection sizes, and the maps as --text-map
+                // and --image-map take them (to give them to another model).
                 const double small = collection_prior(1000), large = collection_prior(100000);
                 std::cout << fmt::format(
                     "text: relevance 0.5 at score {:.3f} in 1,000 images, {:.3f} in 100,000 "
