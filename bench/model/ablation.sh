@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recipe ablation with google as the pseudo-test style (docs/model-card.md, "Ablation").
+# Recipe ablation with google as the pseudo-test style (docs/model-card.md, "Model selection without the test gallery").
 # Every run leaves google out of training (--exclude-vendors google) and is scored on the
 # google images (qiss eval --gallery-vendor google); twitter is never read here.
 #   bench/model/ablation.sh [OUT_DIR] [STEP...]     e.g. bench/model/ablation.sh out/ablation A B
@@ -52,7 +52,7 @@
 #      (text_name_keywords drop: "rocket" stays 🚀's name and is no astronaut's keyword)
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
-# "--set text_epoch_share=0.1" for the middle budget of docs/model-card.md), JOINT_FROM (a
+# "--set text_epoch_share=0.1" for the middle budget of docs/model-experiments.md), JOINT_FROM (a
 # checkpoint folder M.qiss.ckpt saved at the end of the joint epochs: each step starts its text
 # phase from a copy of it, so that steps that differ only in the text phase share one joint
 # phase; its settings must otherwise match the step's, or qiss train refuses it), KEEP_JOINT (a

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Text->image recall by kind of caption (docs/model-card.md, "Tone-free texts first").
+"""Text->image recall by kind of caption (docs/model-experiments.md, "Tone-free texts first").
 
 The evaluation's text queries are every identity's CLDR caption in each locale. About half
 are skin-tone variants ("firefighter: dark skin tone"), which the model finds almost always; the

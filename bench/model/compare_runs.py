@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Compares two recipes, A and B, over one or more seeds (docs/model-card.md, "A longer joint
+"""Compares two recipes, A and B, over one or more seeds (docs/model-experiments.md, "A longer joint
 phase"): the mean of each score over the seeds, B - A, and for the natural-language set the
 queries that only one of the two finds, with an exact McNemar test. A run is a pair
 GOOGLE_JSON:RESULTS_JSONL (the output of `qiss eval --json` and the results.jsonl that

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Where image->image retrieval fails on an unseen drawing style, and what two retrieval-side
-remedies do (docs/model-card.md, "Image->image on an unseen style").
+remedies do (docs/model-experiments.md, "Image->image on an unseen style").
 
 Reads the folder written by `qiss eval --dump DIR` (docs/format.md, "Evaluation dump"), e.g.
 

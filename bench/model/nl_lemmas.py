@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Do the natural-language queries miss for want of words? (docs/model-card.md, "Lemmas at query
+"""Do the natural-language queries miss for want of words? (docs/model-experiments.md, "Lemmas at query
 time"). For every word of bench/model/queries.tsv, whether the training text of its language (the
 corpus manifest's captions and keywords in that locale) contains it; if not, whether a hunspell
 stem (the dictionary form: "dort" -> "dormir") or a synonym from the LibreOffice thesaurus

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Query-side handling of sentences, tried without changing qiss (docs/model-card.md, "Why a
+"""Query-side handling of sentences, tried without changing qiss (docs/model-experiments.md, "Why a
 training caption misses"): scores the natural-language set against a running `qiss serve` four
 ways and prints the share of queries with an accepted emoji in the top 10.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""How a model's tokenizer cuts the names, and what that costs (docs/model-card.md, "Names
+"""How a model's tokenizer cuts the names, and what that costs (docs/model-experiments.md, "Names
 the tokenizer cuts into pieces").
 
 A model file holds its SentencePiece tokenizer (docs/format.md). This takes it out and runs

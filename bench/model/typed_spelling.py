@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Queries typed without ligatures ("coeur rouge" for "cœur rouge"; docs/model-card.md,
+"""Queries typed without ligatures ("coeur rouge" for "cœur rouge"; docs/model-experiments.md,
 "Spellings that keyboards force"): how far text->image recall falls when the CLDR captions that
 hold œ or æ are typed with oe / ae, and how much of it `known_spelling` (src/text/spelling.h)
 wins back.

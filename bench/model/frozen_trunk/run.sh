@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Does an ImageNet-initialised MobileNetV2 trunk, frozen, carry an emoji's identity across
-# drawing styles better than qiss's own CNN? (docs/model-card.md, "A frozen pretrained trunk")
+# drawing styles better than qiss's own CNN? (docs/model-experiments.md, "A frozen pretrained trunk")
 # Features: nsfwjs's MobileNetV2 (npm, TF.js, WASM backend), output of `out_relu` (7x7x1280)
 # at 224 px, mean- and GeM-pooled. Task: apple image -> google gallery (3,786 images), as
 # `qiss eval --gallery-vendor google` scores image->image; google is never used for fitting.
