@@ -203,6 +203,7 @@ TEST(TrainCli, InvalidSettingsNameTheKeyAndTheAllowedValues) {
              {"text_epoch_share=2", {"text_epoch_share", "(0, 1]"}},
              {"text_context=1.5", {"text_context", "[0, 1]"}},
              {"text_fillers=-0.5", {"text_fillers", "[0, 1]"}},
+             {"text_mix=1.5", {"text_mix", "[0, 1]"}},
              {"text_keywords=some", {"text_keywords", "family", "all"}},
              {"text_base_repeat=0", {"text_base_repeat", "[1, 100]"}},
              {"text_tone_share=0", {"text_tone_share", "(0, 1]"}},
@@ -417,11 +418,16 @@ TEST(TrainCli, TextPhaseSettingsMayChangeUntilTheTextPhaseStarts) {
     EXPECT_NE(other.exit_code, 0);
     EXPECT_NE(other.output.find("other settings"), std::string::npos) << other.output;
 
-    auto shorter = test::run_qiss("train" + common + " --set text_epoch_share=0.05");
+    // A shorter text phase, with two-concept texts (train/text_mix.h) in half of it.
+    auto shorter =
+        test::run_qiss("train" + common + " --set text_epoch_share=0.05 --set text_mix=0.5");
     ASSERT_EQ(shorter.exit_code, 0) << shorter.output;
     EXPECT_NE(shorter.output.find("resuming"), std::string::npos) << shorter.output;
     EXPECT_NE(shorter.output.find("text epoch 1/1"), std::string::npos) << shorter.output;
-    EXPECT_TRUE(fs::exists(model));
+    ASSERT_TRUE(fs::exists(model));
+    auto info = test::run_qiss("model info " + model);
+    ASSERT_EQ(info.exit_code, 0) << info.output;
+    EXPECT_NE(info.output.find("\"text_mix\":0.5"), std::string::npos) << info.output;
 }
 
 TEST(EvalCli, SkinToneFamilyDropsOnlyTheModifiers) {

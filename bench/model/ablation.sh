@@ -50,6 +50,10 @@
 #      (model/text/gru_layers 2; a from-scratch run, since JOINT_FROM holds a one-layer branch)
 #   AC D without the text phase's keywords that are another identity's caption in their locale
 #      (text_name_keywords drop: "rocket" stays 🚀's name and is no astronaut's keyword)
+#   AD D with 64,000 tokenizer pieces instead of 32,000 (model/text/vocab_size 64000): fewer
+#      names cut into pieces ("lion" = "▁li on" with 32,000)
+#   AE AD with two-concept texts in 30 % of the text phase (text_mix 0.3): a text joined with a
+#      text of another identity of its locale learns both identities' targets at half weight
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
 # "--set text_epoch_share=0.1" for the middle budget of docs/model-experiments.md), JOINT_FROM (a
@@ -105,6 +109,8 @@ declare -A sets=(
   [AA]="--set text_fillers=0.5"
   [AB]="--set model/text/gru_layers=2"
   [AC]="--set text_name_keywords=drop"
+  [AD]="--set model/text/vocab_size=64000"
+  [AE]="--set model/text/vocab_size=64000 --set text_mix=0.3"
 )
 # Copies CKPT to DEST once its state.json says EPOCH epochs are done (the text phase saves its
 # first epoch minutes later, so the copy is of a settled folder); gives up when PID ends.

@@ -192,6 +192,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
          {"text_temperature", c.text_temperature},
          {"text_context", c.text_context},
          {"text_fillers", c.text_fillers},
+         {"text_mix", c.text_mix},
          {"text_keywords", c.text_keywords},
          {"text_base_repeat", c.text_base_repeat},
          {"text_tone_share", c.text_tone_share},
@@ -238,6 +239,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     c.text_temperature = json_value(j, "text_temperature", c.text_temperature);
     c.text_context = json_value(j, "text_context", 0.0f);
     c.text_fillers = json_value(j, "text_fillers", 0.0f);
+    c.text_mix = json_value(j, "text_mix", 0.0f);
     c.text_keywords = j.value("text_keywords", "all");
     c.text_base_repeat = json_value(j, "text_base_repeat", 1);
     c.text_tone_share = json_value(j, "text_tone_share", 1.0f);
@@ -334,6 +336,8 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
     require(t.text_context >= 0 && t.text_context <= 1, "text_context", t.text_context,
             "a probability in [0, 1]");
     require(t.text_fillers >= 0 && t.text_fillers <= 1, "text_fillers", t.text_fillers,
+            "a probability in [0, 1]");
+    require(t.text_mix >= 0 && t.text_mix <= 1, "text_mix", t.text_mix,
             "a probability in [0, 1]");
     require_one_of("text_keywords", t.text_keywords, {"family", "all"});
     require(t.text_base_repeat >= 1 && t.text_base_repeat <= 100, "text_base_repeat",

@@ -154,6 +154,10 @@ struct TrainConfig {
     /// ("a", "my", "qui"; the corpus's fillers.tsv, corpus/fillers.h) inserted at random word
     /// boundaries, so that sentences read like the names they hold; 0 = none.
     float text_fillers = 0.0f;
+    /// Probability that a text-phase text is joined with a text of another identity in its
+    /// locale and learns both identities' targets at half weight each (train/text_mix.h), so
+    /// that a sentence naming two things lies near both; 0 = none.
+    float text_mix = 0.0f;
     /// Which identities give keyword bundles to the text phase: "family" (one per skin-tone
     /// family: the tone-free id, else the family's first; the tones' keywords are the same plus
     /// the tone's name, which their captions carry) or "all" (every identity: a keyword shared by

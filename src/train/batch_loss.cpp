@@ -31,8 +31,10 @@ torch::Tensor joint_loss(const TrainConfig& c, const torch::Tensor& images,
 }
 
 torch::Tensor text_phase_loss(const TrainConfig& c, const torch::Tensor& texts,
-                              const torch::Tensor& labels, const torch::Tensor& targets) {
-    return proxy_loss(texts, targets, labels, c.text_temperature);
+                              const torch::Tensor& labels, const torch::Tensor& partners,
+                              const torch::Tensor& targets) {
+    if (c.text_mix == 0) return proxy_loss(texts, targets, labels, c.text_temperature);
+    return proxy_loss(texts, targets, labels, partners, c.text_temperature);
 }
 
 }  // namespace qiss

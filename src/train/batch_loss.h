@@ -18,7 +18,10 @@ torch::Tensor joint_loss(const TrainConfig& config, const torch::Tensor& images,
 
 /// Locked-image text phase: each text [N,D] classified against every identity target [K,D]
 /// (fixed, unit rows) at TrainConfig::text_temperature.
+/// `partners` [N]: each text's second identity (TrainConfig::text_mix), -1 for none; without
+/// text_mix the term is the plain cross-entropy (bit for bit as before the setting existed).
 torch::Tensor text_phase_loss(const TrainConfig& config, const torch::Tensor& texts,
-                              const torch::Tensor& labels, const torch::Tensor& targets);
+                              const torch::Tensor& labels, const torch::Tensor& partners,
+                              const torch::Tensor& targets);
 
 }  // namespace qiss

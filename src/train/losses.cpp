@@ -27,4 +27,15 @@ torch::Tensor proxy_loss(const torch::Tensor& x, const torch::Tensor& proxies,
     return F::cross_entropy(x.matmul(p.t()) / temperature, labels);
 }
 
+torch::Tensor proxy_loss(const torch::Tensor& x, const torch::Tensor& proxies,
+                         const torch::Tensor& labels, const torch::Tensor& partners,
+                         float temperature) {
+    namespace F = torch::nn::functional;
+    auto p = F::normalize(proxies, F::NormalizeFuncOptions().dim(1));
+    auto logp = F::log_softmax(x.matmul(p.t()) / temperature, F::LogSoftmaxFuncOptions(1));
+    auto own = logp.gather(1, labels.unsqueeze(1)).squeeze(1);
+    auto other = logp.gather(1, partners.clamp_min(0).unsqueeze(1)).squeeze(1);
+    return torch::where(partners >= 0, -0.5 * (own + other), -own).mean();
+}
+
 }  // namespace qiss

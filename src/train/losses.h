@@ -21,4 +21,11 @@ torch::Tensor infonce_loss(const torch::Tensor& a, const torch::Tensor& b, float
 torch::Tensor proxy_loss(const torch::Tensor& x, const torch::Tensor& proxies,
                          const torch::Tensor& labels, float temperature);
 
+/// proxy_loss with a second identity per row: a row whose `partners` entry is >= 0 names two
+/// identities and takes half its cross-entropy against each (a soft target of 1/2, 1/2); a row
+/// with -1 is as in proxy_loss. partners: [B] int64 in [-1,K).
+torch::Tensor proxy_loss(const torch::Tensor& x, const torch::Tensor& proxies,
+                         const torch::Tensor& labels, const torch::Tensor& partners,
+                         float temperature);
+
 }  // namespace qiss

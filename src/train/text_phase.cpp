@@ -69,7 +69,7 @@ int64_t text_steps_per_epoch(std::size_t items, const TrainConfig& c) {
 }
 
 double run_text_epoch(Model& model, const TrainingSet& set, const std::vector<TextItem>& all_items,
-                      const TextContext& context, const torch::Tensor& targets,
+                      const TextContext& context, const TextMix& mix, const torch::Tensor& targets,
                       const TrainConfig& c, torch::optim::AdamW& opt, const LrSchedule& schedule,
                       const std::vector<double>& group_scale, int text_epoch, std::uint64_t seed,
                       const TextProgress& progress) {
@@ -89,16 +89,19 @@ double run_text_epoch(Model& model, const TrainingSet& set, const std::vector<Te
         std::size_t s = static_cast<std::size_t>(step * c.text_batch_size);
         std::size_t e = std::min(order.size(), s + static_cast<std::size_t>(c.text_batch_size));
         std::vector<std::string> texts;
-        std::vector<int64_t> labels;
+        std::vector<int64_t> labels, partners;
         for (std::size_t i = s; i < e; ++i) {
-            texts.push_back(
-                context.apply(items[order[i]], item_text(set, items[order[i]], rng), rng));
-            labels.push_back(items[order[i]].group);
+            const TextItem& item = items[order[i]];
+            auto mixed = mix.apply(item, context.apply(item, item_text(set, item, rng), rng), rng);
+            texts.push_back(std::move(mixed.text));
+            labels.push_back(item.group);
+            partners.push_back(mixed.partner);
         }
         set_lr(opt, schedule.at(static_cast<int64_t>(text_epoch) * steps + step), group_scale);
         opt.zero_grad();
         auto t = encode_texts_bucketed(model, texts);
-        auto loss = text_phase_loss(c, t, torch::tensor(labels, torch::kInt64), targets);
+        auto loss = text_phase_loss(c, t, torch::tensor(labels, torch::kInt64),
+                                    torch::tensor(partners, torch::kInt64), targets);
         loss.backward();
         opt.step();
         loss_sum += loss.item<double>();

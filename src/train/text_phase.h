@@ -15,6 +15,7 @@
 #include "train/sampler.h"
 #include "train/schedule.h"
 #include "train/text_context.h"
+#include "train/text_mix.h"
 #include "train/training_set.h"
 
 namespace qiss {
@@ -38,10 +39,10 @@ using TextProgress = std::function<void(int64_t, double, int64_t)>;
 
 /// One epoch of the text phase: a seeded share of the epoch's items (text_epoch_items of
 /// `items`) in a seeded order, batches of TrainConfig::text_batch_size, each text given context
-/// by `context`; returns the mean loss.
+/// by `context`, then joined with another identity's by `mix`; returns the mean loss.
 /// Each optimizer group's learning rate is the schedule's times its entry in `group_scale`.
 double run_text_epoch(Model& model, const TrainingSet& set, const std::vector<TextItem>& items,
-                      const TextContext& context, const torch::Tensor& targets,
+                      const TextContext& context, const TextMix& mix, const torch::Tensor& targets,
                       const TrainConfig& config, torch::optim::AdamW& optimizer,
                       const LrSchedule& schedule, const std::vector<double>& group_scale,
                       int text_epoch, std::uint64_t seed, const TextProgress& progress);

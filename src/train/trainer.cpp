@@ -249,7 +249,7 @@ bool same_run(const nlohmann::json& saved, const nlohmann::json& now, bool befor
     if (before_text_phase)
         for (const char* key :
              {"text_epochs", "text_epoch_share", "text_batch_size", "text_lr", "text_target",
-              "text_temperature", "text_context", "text_fillers", "text_keywords",
+              "text_temperature", "text_context", "text_fillers", "text_mix", "text_keywords",
               "text_embed_lr_scale", "text_base_repeat", "text_tone_share", "text_name_keywords"}) {
             a["train"].erase(key);
             b["train"].erase(key);
@@ -397,6 +397,7 @@ void train_model(const TrainOptions& o) {
         const LrSchedule schedule(tc.text_lr, std::max<int64_t>(1, text_steps / 10),
                                   tc.text_epochs * text_steps);
         const TextContext context(text_set, tc.text_context, fillers, tc.text_fillers);
+        const TextMix mix(text_set, tc.text_mix);
         if (tc.text_fillers > 0)
             spdlog::info("text phase: filler words for {} of the training set's locales",
                          context.filler_locales());
@@ -404,8 +405,8 @@ void train_model(const TrainOptions& o) {
         for (int te = std::max(0, start_epoch - tc.epochs); te < tc.text_epochs; ++te) {
             const int epoch = tc.epochs + te;
             double loss = run_text_epoch(
-                m, text_set, items, context, targets, tc, opt, schedule, group_scale, te, o.seed,
-                [&](int64_t step, double mean_loss, int64_t) {
+                m, text_set, items, context, mix, targets, tc, opt, schedule, group_scale, te,
+                o.seed, [&](int64_t step, double mean_loss, int64_t) {
                     const int64_t global = static_cast<int64_t>(te) * text_steps + step;
                     progress.step(fmt::format("text epoch {}/{} step {}/{}", te + 1, tc.text_epochs,
                                               step + 1, text_steps),
