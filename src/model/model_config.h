@@ -69,9 +69,10 @@ struct ModelConfig {
 
 /// Training hyper-parameters.
 struct TrainConfig {
-    /// With the eleven-style emoji corpus an epoch is 224 steps of 128 identities; the default
-    /// preset's 12 epochs (docs/model-card.md, "A longer joint phase") and its 5 text-phase
-    /// epochs train in about 80 minutes on 2 cores (1 h 19 min measured, docs/model-card.md).
+    /// With the eleven-style emoji corpus an epoch is 232 steps of 128 identities; the default
+    /// preset's 12 epochs (docs/model-experiments.md, "A longer joint phase") and its 5
+    /// text-phase epochs train in about 85 minutes on 2 cores (1 h 26 min measured,
+    /// docs/model-card.md).
     int epochs = 8;
     /// Passes over the training identities per epoch (each pass shows every identity once, with
     /// two images); 0 = as many as there are training images per identity, so that an epoch
@@ -140,8 +141,8 @@ struct TrainConfig {
     /// Learning rate of the token embeddings in the text phase, as a multiple of `text_lr`.
     /// Adam moves a weight by about the learning rate per update, and a rare word's embedding
     /// is updated only the few times per epoch that one of its texts is drawn. 1 here and in
-    /// the tiny preset; the default preset sets 30 (docs/model-card.md, "Token embeddings that
-    /// learn").
+    /// the tiny preset; the default preset sets 30 (docs/model-experiments.md, "Token
+    /// embeddings that learn").
     float text_embed_lr_scale = 1.0f;
     /// Targets: "mean_image" (the normalised mean embedding of the identity's training images),
     /// "proxy" (its learned proxy) or "both" (normalised sum of the two).
@@ -166,7 +167,8 @@ struct TrainConfig {
     std::string text_keywords = "family";
     /// Times each text item of an identity without skin-tone modifiers is drawn per text epoch
     /// (its caption and keyword bundles): the tone-free captions are the names people type,
-    /// and shorter ones (docs/model-card.md, "Tone-free texts first"). 1 = once, as before.
+    /// and shorter ones (docs/model-experiments.md, "Tone-free texts first"). 1 = once, as
+    /// before.
     int text_base_repeat = 1;
     /// Share of the skin-tone variants' text items drawn per text epoch (a seeded random subset;
     /// their captions are a family's caption plus the tone's name). 1 = all, as before.
