@@ -171,7 +171,7 @@ TEST(Collection, WritesGoOnWhileTheIndexIsReTypedAndReachTheNewIndex) {
     // rebuild held the write lock throughout) and must all be in it afterwards.
     auto fresh = random_images(2000, dim, 5);
     std::vector<std::uint64_t> added;
-    std::size_t during = 0;
+    std::size_t during = 0, removed = 0;
     for (auto& im : fresh) {
         const bool running = retype.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
         std::vector<qiss::NewImage> one;
@@ -179,11 +179,12 @@ TEST(Collection, WritesGoOnWhileTheIndexIsReTypedAndReachTheNewIndex) {
         added.push_back(c->add(std::move(one)).at(0).id);
         if (running) ++during;
         if (!running && during > 0) break;
-        if (added.size() % 10 == 0) c->remove(added.size() / 10);  // ids 1, 2, …
+        if (added.size() % 10 == 0) {
+            ASSERT_TRUE(c->remove(++removed));  // ids 1, 2, …
+        }
     }
     ASSERT_TRUE(retype.get());
     EXPECT_GE(during, 20u) << "writes waited for the rebuild";
-    const std::size_t removed = added.size() / 10;
     const auto info = c->info();
     EXPECT_EQ(info.index_factory, "HNSW32");
     EXPECT_EQ(info.images, 10000 + added.size() - removed);
