@@ -129,4 +129,6 @@ TEST(SkinTone, ModifiersFollowACodePoint) {
     EXPECT_TRUE(skin_tones("1f3fb").empty());
     // Only the five modifiers: U+1F3FA (amphora) is not one.
     EXPECT_EQ(without_skin_tones("1f44b-1f3fa"), "1f44b-1f3fa");
+    // A photo corpus's ids are paths: left as they are.
+    EXPECT_EQ(without_skin_tones("photos/000123.jpg"), "photos/000123.jpg");
 }

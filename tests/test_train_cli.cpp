@@ -429,12 +429,3 @@ TEST(TrainCli, TextPhaseSettingsMayChangeUntilTheTextPhaseStarts) {
     ASSERT_EQ(info.exit_code, 0) << info.output;
     EXPECT_NE(info.output.find("\"text_mix\":0.5"), std::string::npos) << info.output;
 }
-
-TEST(EvalCli, SkinToneFamilyDropsOnlyTheModifiers) {
-    EXPECT_EQ(skin_tone_family("1f44b-1f3fd"), "1f44b");
-    EXPECT_EQ(skin_tone_family("1f9d1-1f3fb-200d-1f91d-200d-1f9d1-1f3ff"),
-              "1f9d1-200d-1f91d-200d-1f9d1");
-    EXPECT_EQ(skin_tone_family("1f600"), "1f600");
-    EXPECT_EQ(skin_tone_family("1f3fa"), "1f3fa");  // amphora, not a modifier
-    EXPECT_EQ(skin_tone_family("photos/000123.jpg"), "photos/000123.jpg");
-}

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/error.h"
+#include "corpus/skin_tone.h"
 #include "eval/embedding_dump.h"
 #include "image/image_io.h"
 
@@ -171,19 +172,6 @@ nlohmann::json EvalReport::to_json() const {
             {"relevance", relevance ? relevance->to_json() : nlohmann::json()}};
 }
 
-std::string skin_tone_family(const std::string& id) {
-    std::string out;
-    std::size_t start = 0;
-    while (start <= id.size()) {
-        std::size_t end = std::min(id.find('-', start), id.size());
-        std::string cp = id.substr(start, end - start);
-        bool tone = cp.size() == 5 && cp.compare(0, 4, "1f3f") == 0 && cp[4] >= 'b' && cp[4] <= 'f';
-        if (!tone) out += (out.empty() ? "" : "-") + cp;
-        start = end + 1;
-    }
-    return out;
-}
-
 EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
                     const EvalOptions& opt) {
     EvalReport report;
@@ -288,7 +276,8 @@ EvalReport evaluate(Model& model, const std::vector<ManifestEntry>& entries,
                     cut_stats(*calibration->image, q, labels, gallery, gallery_labels);
             std::unordered_map<std::string, int64_t> family_of;
             auto family = [&](const std::string& id) {
-                return family_of.try_emplace(skin_tone_family(id), family_of.size()).first->second;
+                return family_of.try_emplace(without_skin_tones(id), family_of.size())
+                    .first->second;
             };
             std::vector<int64_t> gallery_families, query_families;
             for (const auto* e : gallery_kept) gallery_families.push_back(family(e->id));

@@ -74,9 +74,6 @@ struct EvalReport {
     nlohmann::json to_json() const;
 };
 
-/// The identity without its skin-tone modifiers: "1f44b-1f3fd" -> "1f44b".
-std::string skin_tone_family(const std::string& id);
-
 /// Embeds images in batches, decoding them in parallel; unreadable files are skipped with a
 /// warning and their row left out (the kept indices are returned in `kept`).
 torch::Tensor embed_image_files(Model& model, const std::vector<const ManifestEntry*>& entries,
