@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: dependencies, build, the emoji corpus, the model (the committed one, or trained
 # if missing), its evaluation on the twitter gallery, and a demo collection of every emoji image
-# (all four vendors), then the search server on it (web page and API) until Ctrl-C.
+# (every drawing style), then the search server on it (web page and API) until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -12,7 +12,7 @@ MODEL=${QISS_MODEL:-models/qiss-default.qiss}
 mkdir -p "$DATA"
 [ -f "$DATA/emoji/manifest.jsonl" ] || $QISS corpus emoji --out "$DATA/emoji"
 if [ ! -f "$MODEL" ]; then
-  echo "main: no $MODEL, training it (about 80 minutes on 2 cores)"
+  echo "main: no $MODEL, training it (about 85 minutes on 2 cores)"
   $QISS train --corpus "$DATA/emoji" --out "$MODEL" --config default --seed 1
 fi
 $QISS eval --model "$MODEL" --corpus "$DATA/emoji" --locales en,fr,de,es,ja,zh,ar,ru
@@ -30,9 +30,9 @@ Try a search (any language, or an image):
   $QISS search --data $DATA/demo --text "avion"
   $QISS search --data $DATA/demo --text "猫"
   $QISS search --data $DATA/demo --image node_modules/emoji-datasource-google/img/google/64/1f408.png
-(Sentences still miss often: "un chat qui dort" finds other cats than the sleeping one, "chat qui
-pleure" the crying cat only fourth, "rotes Herz" the red heart second; docs/model-card.md says
-how often.)
+(Sentences still miss often: "rotes Herz" and "chat qui pleure" find their emoji first, but "un
+chat qui dort" gives the crying cat first and "pouce levé" a fist; docs/model-card.md says how
+often.)
 
 Starting the search server (web page and JSON API, docs/api.md); Ctrl-C stops it.
 MSG

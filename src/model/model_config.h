@@ -57,7 +57,10 @@ struct ModelConfig {
     // Text branch: SentencePiece tokens, embeddings, a bidirectional recurrent encoder
     // ("sru": Simple Recurrent Units, several times cheaper on CPU; "gru"), mean+max pooling.
     std::string rnn = "sru";
-    int vocab_size = 32000;
+    /// Pieces of the SentencePiece vocabulary, shared by every language (64,000 since
+    /// 2026-12-05: fewer names cut into pieces, docs/model-experiments.md, "Names the tokenizer
+    /// cuts into pieces"; the tiny preset keeps 4,000).
+    int vocab_size = 64000;
     double char_coverage = 1.0;  ///< tokenizer training: rarer characters become <unk>/bytes
     bool byte_fallback = true;   ///< unknown characters become UTF-8 byte pieces, not <unk>
     int token_dim = 128;
@@ -71,8 +74,8 @@ struct ModelConfig {
 struct TrainConfig {
     /// With the eleven-style emoji corpus an epoch is 232 steps of 128 identities; the default
     /// preset's 12 epochs (docs/model-experiments.md, "A longer joint phase") and its 5
-    /// text-phase epochs train in about 85 minutes on 2 cores (1 h 26 min measured,
-    /// docs/model-card.md).
+    /// text-phase epochs train in about 85 minutes on 2 cores (1 h 23 min 36 s measured on
+    /// 2026-12-05, docs/model-card.md).
     int epochs = 8;
     /// Passes over the training identities per epoch (each pass shows every identity once, with
     /// two images); 0 = as many as there are training images per identity, so that an epoch
