@@ -54,6 +54,8 @@
 #      names cut into pieces ("lion" = "▁li on" with 32,000)
 #   AE AD with two-concept texts in 30 % of the text phase (text_mix 0.3): a text joined with a
 #      text of another identity of its locale learns both identities' targets at half weight
+#   AF AE within AD's text-phase time: 4 text epochs instead of 5 (text_epochs 4; AE's texts
+#      are longer, its text phase ran 1.23x AD's time)
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
 # "--set text_epoch_share=0.1" for the middle budget of docs/model-experiments.md), JOINT_FROM (a
@@ -111,6 +113,7 @@ declare -A sets=(
   [AC]="--set text_name_keywords=drop"
   [AD]="--set model/text/vocab_size=64000"
   [AE]="--set model/text/vocab_size=64000 --set text_mix=0.3"
+  [AF]="--set model/text/vocab_size=64000 --set text_mix=0.3 --set text_epochs=4"
 )
 # Copies CKPT to DEST once its state.json says EPOCH epochs are done (the text phase saves its
 # first epoch minutes later, so the copy is of a settled folder); gives up when PID ends.
