@@ -84,6 +84,29 @@ TEST(ModelFile, RoundTripGivesSameEmbeddings) {
     fs::remove_all(dir);
 }
 
+TEST(ModelFile, Float16StorageHalvesTheWeightsAndKeepsEmbeddingsClose) {
+    Model m = tiny_model();
+    m.set_weight_dtype("float16");
+    const std::string half = m.to_bytes(), full = m.to_bytes(Model::Precision::full);
+    EXPECT_LT(half.size(), full.size() * 6 / 10) << half.size() << " vs " << full.size();
+    Model from_half = Model::from_bytes(half, "half.qiss");
+    Model from_full = Model::from_bytes(full, "full.qiss");
+    EXPECT_EQ(from_half.config().weight_dtype, "float16");
+    cv::Mat img(40, 30, CV_8UC3, cv::Scalar(10, 200, 30));
+    const std::vector<std::string> texts{"un chat qui dort", "Katze", "猫"};
+    auto ia = m.embed_images({img}), ta = m.embed_texts(texts);
+    // Checkpoints (Precision::full) resume exactly; float16 moves an embedding by ~1e-3.
+    EXPECT_TRUE(torch::equal(ia, from_full.embed_images({img})));
+    EXPECT_TRUE(torch::equal(ta, from_full.embed_texts(texts)));
+    auto ib = from_half.embed_images({img}), tb = from_half.embed_texts(texts);
+    EXPECT_LT((ia - ib).abs().max().item<float>(), 5e-3);
+    EXPECT_LT((ta - tb).abs().max().item<float>(), 5e-3);
+    EXPECT_GT((ta - tb).abs().max().item<float>(), 0.0f) << "the table was not stored as float16";
+    // Widened to float32 in memory, and stored again as float16 without a further loss.
+    for (const auto& p : from_half.net()->parameters()) EXPECT_EQ(p.scalar_type(), torch::kFloat32);
+    EXPECT_EQ(from_half.to_bytes(), half);
+}
+
 TEST(ModelFile, RejectsTruncatedForeignAndNewerFiles) {
     Model m = tiny_model();
     std::string bytes = m.to_bytes();

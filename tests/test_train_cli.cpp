@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <set>
@@ -141,6 +143,35 @@ TEST(TrainCli, BadOptionsAndModelFilesGiveClearErrors) {
     EXPECT_NE(empty.exit_code, 0);
 }
 
+TEST(ModelCli, ConvertStoresTheWeightsAsFloat16OrFloat32) {
+    test::TempDir dir("model-convert");
+    const std::string model = std::string(QISS_TEST_DATA) + "/tiny.qiss";
+    const auto half = dir / "half.qiss", full = dir / "full.qiss";
+    auto r =
+        test::run_qiss("model convert " + model + " --weight-dtype float16 --out " + half.string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_LT(fs::file_size(half), fs::file_size(model) * 6 / 10);
+    r = test::run_qiss("model convert " + half.string() + " --weight-dtype float32 --out " +
+                       full.string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_GT(fs::file_size(full), fs::file_size(model) * 9 / 10);
+    for (const char* text : {"grinning face", "un chat qui dort"}) {
+        auto a = nlohmann::json::parse(embed(model, text)).get<std::vector<float>>();
+        auto b = nlohmann::json::parse(embed(half, text)).get<std::vector<float>>();
+        auto c = nlohmann::json::parse(embed(full, text)).get<std::vector<float>>();
+        ASSERT_EQ(a.size(), b.size());
+        float most = 0;
+        for (std::size_t i = 0; i < a.size(); ++i) most = std::max(most, std::abs(a[i] - b[i]));
+        EXPECT_LT(most, 5e-3f) << text;
+        EXPECT_EQ(b, c) << "float16 widened to float32 is the same model";
+    }
+    r = test::run_qiss("model convert " + model + " --weight-dtype float8 --out " +
+                       (dir / "x.qiss").string());
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.output.find("float16"), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(dir / "x.qiss"));
+}
+
 TEST(EvalCli, JsonReportOnTheTwitterGallery) {
     std::string model = std::string(QISS_TEST_DATA) + "/tiny.qiss";
     auto r = test::run_qiss("eval --json --locales en,fr,ja --model " + model + " --corpus " +
@@ -197,6 +228,7 @@ TEST(TrainCli, InvalidSettingsNameTheKeyAndTheAllowedValues) {
              {"lr=-0.01", {"lr", "> 0"}},
              {"texts_per_identity=0", {"texts_per_identity", ">= 1"}},
              {"model/text/rnn=lstm", {"model/text/rnn", "sru", "gru"}},
+             {"model/weight_dtype=float8", {"model/weight_dtype", "float16", "float32"}},
              {"sampler=fancy", {"sampler", "balanced", "random"}},
              {"family_by=age", {"family_by", "skin_tone", "gender"}},
              {"text_target=teacher", {"text_target", "mean_image", "proxy"}},

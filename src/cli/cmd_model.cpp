@@ -1,4 +1,5 @@
-// qiss model: import a pretrained model into a qiss model file; describe a model file.
+// qiss model: import a pretrained model into a qiss model file; describe a model file; store
+// a trained model's weights as float16 or float32.
 #include <algorithm>
 #include <iostream>
 
@@ -34,10 +35,11 @@ std::vector<std::filesystem::path> whitening_images(const std::vector<std::strin
 }  // namespace
 
 Command register_model(CLI::App& app) {
-    auto* sub = app.add_subcommand("model", "Import a pretrained model; describe a model file");
+    auto* sub =
+        app.add_subcommand("model", "Import a pretrained model; describe or convert a model file");
     sub->require_subcommand(1);
     struct Args {
-        std::string tfjs, torchscript, out, info;
+        std::string tfjs, torchscript, out, info, convert, convert_out, weight_dtype;
         std::vector<std::string> whiten_on;
         std::size_t whiten_max = 2000;
         std::vector<float> mean{0, 0, 0}, std{1, 1, 1};
@@ -86,46 +88,64 @@ Command register_model(CLI::App& app) {
         ->capture_default_str();
     auto* info = sub->add_subcommand("info", "Describe a model file (kind, dimension, input)");
     info->add_option("model", a->info, "Model file")->required();
+    auto* convert = sub->add_subcommand(
+        "convert",
+        "Rewrite a trained (kind dual) model file with its large tensors stored as float16 "
+        "(half the file) or every tensor as float32");
+    convert->add_option("model", a->convert, "Model file")->required();
+    convert->add_option("--weight-dtype", a->weight_dtype, "float16 or float32")
+        ->required()
+        ->check(CLI::IsMember({"float16", "float32"}));
+    convert->add_option("--out", a->convert_out, "Model file to write")->required();
 
-    return {sub, [a, imp, info] {
-                if (imp->parsed() && !a->torchscript.empty()) {
-                    Model model = import_torchscript(a->torchscript);
-                    model.training_info()["command"] =
-                        "qiss model import --torchscript " + a->torchscript;
-                    model.save(a->out);
-                    spdlog::info("wrote {}: kind {}, {} dimensions, {} px input, {} tokens", a->out,
-                                 model.kind().name, model.dim(), model.config().preprocess.size,
-                                 model.config().text_input.context_length);
-                    return 0;
-                }
-                if (imp->parsed()) {
-                    QISS_CHECK(!a->tfjs.empty(),
-                               "model import: give --tfjs DIR or --torchscript DIR");
-                    TfjsImportOptions o = a->options;
-                    std::copy(a->mean.begin(), a->mean.end(), o.mean.begin());
-                    std::copy(a->std.begin(), a->std.end(), o.std.begin());
-                    if (!a->whiten_on.empty())
-                        o.whiten_images = whitening_images(a->whiten_on, a->whiten_max);
-                    QISS_CHECK(o.dim == 0 || !o.whiten_images.empty(),
-                               "--dim needs --whiten-on (without whitening the embedding is the "
-                               "pooled features)");
-                    Model model = import_tfjs(a->tfjs, o);
-                    model.training_info()["command"] = "qiss model import --tfjs " + a->tfjs;
-                    model.save(a->out);
-                    spdlog::info("wrote {}: kind {}, {} dimensions, {} px input", a->out,
-                                 model.kind().name, model.dim(), model.config().preprocess.size);
-                    return 0;
-                }
-                QISS_ASSERT(info->parsed());
-                const Model model = Model::load(a->info);
-                const nlohmann::json j = {{"kind", model.kind().name},
-                                          {"dim", model.dim()},
-                                          {"has_text", model.has_text()},
-                                          {"preprocess", model.config().preprocess},
-                                          {"training", model.training_info()}};
-                std::cout << j.dump() << std::endl;
+    return {
+        sub, [a, imp, info, convert] {
+            if (convert->parsed()) {
+                Model model = Model::load(a->convert);
+                model.set_weight_dtype(a->weight_dtype);
+                model.save(a->convert_out);
+                spdlog::info("wrote {} ({:.1f} MB, large tensors as {})", a->convert_out,
+                             static_cast<double>(std::filesystem::file_size(a->convert_out)) / 1e6,
+                             a->weight_dtype);
                 return 0;
-            }};
+            }
+            if (imp->parsed() && !a->torchscript.empty()) {
+                Model model = import_torchscript(a->torchscript);
+                model.training_info()["command"] =
+                    "qiss model import --torchscript " + a->torchscript;
+                model.save(a->out);
+                spdlog::info("wrote {}: kind {}, {} dimensions, {} px input, {} tokens", a->out,
+                             model.kind().name, model.dim(), model.config().preprocess.size,
+                             model.config().text_input.context_length);
+                return 0;
+            }
+            if (imp->parsed()) {
+                QISS_CHECK(!a->tfjs.empty(), "model import: give --tfjs DIR or --torchscript DIR");
+                TfjsImportOptions o = a->options;
+                std::copy(a->mean.begin(), a->mean.end(), o.mean.begin());
+                std::copy(a->std.begin(), a->std.end(), o.std.begin());
+                if (!a->whiten_on.empty())
+                    o.whiten_images = whitening_images(a->whiten_on, a->whiten_max);
+                QISS_CHECK(o.dim == 0 || !o.whiten_images.empty(),
+                           "--dim needs --whiten-on (without whitening the embedding is the "
+                           "pooled features)");
+                Model model = import_tfjs(a->tfjs, o);
+                model.training_info()["command"] = "qiss model import --tfjs " + a->tfjs;
+                model.save(a->out);
+                spdlog::info("wrote {}: kind {}, {} dimensions, {} px input", a->out,
+                             model.kind().name, model.dim(), model.config().preprocess.size);
+                return 0;
+            }
+            QISS_ASSERT(info->parsed());
+            const Model model = Model::load(a->info);
+            const nlohmann::json j = {{"kind", model.kind().name},
+                                      {"dim", model.dim()},
+                                      {"has_text", model.has_text()},
+                                      {"preprocess", model.config().preprocess},
+                                      {"training", model.training_info()}};
+            std::cout << j.dump() << std::endl;
+            return 0;
+        }};
 }
 
 }  // namespace qiss::cli

@@ -8,9 +8,14 @@
 #include "common/file_util.h"
 #include "image/resize.h"
 #include "model/model_file.h"
+#include "model/weight_archive.h"
 #include "text/spelling.h"
 
 namespace qiss {
+namespace {
+/// Tensors this large are stored as float16 under weight_dtype "float16" (docs/format.md).
+constexpr std::int64_t kHalfFromElements = 65536;
+}  // namespace
 
 Model::Model(ModelConfig config, std::optional<Tokenizer> tokenizer,
              std::shared_ptr<const ClipBpe> bpe)
@@ -82,7 +87,10 @@ Model Model::from_bytes(const std::string& bytes, const std::string& what) {
         torch::serialize::InputArchive archive;
         std::istringstream in(c.weights);
         archive.load_from(in);
-        m.net_->load(archive);
+        if (m.config_.kind == "dual")
+            read_weights(*m.net_, archive);  // float16 or float32, widened to the network's
+        else
+            m.net_->load(archive);
     } catch (const c10::Error& e) {
         QISS_THROW("{}: weights do not match the model configuration: {}", what,
                    e.what_without_backtrace());
@@ -98,27 +106,43 @@ Model Model::from_bytes(const std::string& bytes, const std::string& what) {
     return m;
 }
 
+void Model::set_weight_dtype(const std::string& dtype) {
+    QISS_CHECK(config_.kind == "dual",
+               "only a trained (kind dual) model's weights can be stored as float16; this one is "
+               "of kind {}",
+               config_.kind);
+    QISS_CHECK(dtype == "float16" || dtype == "float32",
+               "invalid weight storage \"{}\": expected float16 or float32", dtype);
+    config_.weight_dtype = dtype;
+}
+
 Model Model::load(const std::filesystem::path& path) {
     QISS_CHECK(std::filesystem::is_regular_file(path), "{}: no such model file", path.string());
     return from_bytes(read_file_bytes(path), path.string());
 }
 
-std::string Model::to_bytes() const {
+std::string Model::to_bytes(Precision precision) const {
     ModelFileContents c;
     c.header = {{"config", config_}, {"training", training_info_}};
     if (calibration_) c.header["calibration"] = *calibration_;
     if (tokenizer_) c.tokenizer = tokenizer_->serialized();
     if (bpe_) c.tokenizer = bpe_->serialized();
     torch::serialize::OutputArchive archive;
-    net_->save(archive);
+    if (config_.kind == "dual")
+        write_weights(*net_, archive,
+                      precision == Precision::configured && config_.weight_dtype == "float16"
+                          ? kHalfFromElements
+                          : 0);
+    else
+        net_->save(archive);  // imported kinds keep their own layout
     std::ostringstream out;
     archive.save_to(out);
     c.weights = out.str();
     return encode_model_file(c);
 }
 
-void Model::save(const std::filesystem::path& path) const {
-    write_file_atomic(path, to_bytes());
+void Model::save(const std::filesystem::path& path, Precision precision) const {
+    write_file_atomic(path, to_bytes(precision));
 }
 
 torch::Tensor to_unit_float(const torch::Tensor& rgb_u8) {

@@ -39,10 +39,13 @@ class Model {
     static Model load(const std::filesystem::path& path);
     /// Builds a model from a model file's bytes (same errors as load).
     static Model from_bytes(const std::string& bytes, const std::string& what);
+    /// How to_bytes() stores the weights: as the configuration's `weight_dtype` says, or every
+    /// tensor in float32 (training checkpoints, which must resume exactly).
+    enum class Precision { configured, full };
     /// Serialises to the model file format; `training` is stored in the header.
-    std::string to_bytes() const;
+    std::string to_bytes(Precision precision = Precision::configured) const;
     /// Atomically writes the model file.
-    void save(const std::filesystem::path& path) const;
+    void save(const std::filesystem::path& path, Precision precision = Precision::configured) const;
 
     /// Embeds RGB images (CV_8UC3, any size): [N,D] float unit vectors. Thread-compatible: one
     /// call at a time per Model.
@@ -63,6 +66,9 @@ class Model {
     int max_text_pieces() const;
 
     const ModelConfig& config() const { return config_; }
+    /// Sets how save() stores the weights ("float16" or "float32"; ModelConfig::weight_dtype):
+    /// storage only, the network is unchanged.
+    void set_weight_dtype(const std::string& dtype);
     const ModelKind& kind() const { return *kind_; }
     /// The model embeds texts (its kind has a text branch).
     bool has_text() const { return kind_->has_text; }

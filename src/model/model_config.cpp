@@ -17,6 +17,7 @@ ModelConfig model_preset(const std::string& name) {
         c.token_dim = 128;
         c.gru_hidden = 128;
         c.gru_layers = 1;
+        c.weight_dtype = "float32";  // the tests compare embeddings across a save to 1e-5
         return c;
     }
     QISS_THROW("unknown model config '{}' (expected tiny or default)", name);
@@ -122,7 +123,8 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
            {"gru_hidden", c.gru_hidden},
            {"gru_layers", c.gru_layers},
            {"max_tokens", c.max_tokens},
-           {"dropout", c.dropout}}}};
+           {"dropout", c.dropout}}},
+         {"weight_dtype", c.weight_dtype}};
 }
 
 void from_json(const nlohmann::json& j, ModelConfig& c) {
@@ -156,6 +158,10 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
     json_get_to(t.at("gru_layers"), c.gru_layers);
     json_get_to(t.at("max_tokens"), c.max_tokens);
     json_get_to(t.at("dropout"), c.dropout);
+    c.weight_dtype = j.value("weight_dtype", "float32");  // absent before float16 storage
+    QISS_CHECK(c.weight_dtype == "float16" || c.weight_dtype == "float32",
+               "invalid setting model/weight_dtype = \"{}\": expected float16 or float32",
+               c.weight_dtype);
 }
 
 void to_json(nlohmann::json& j, const TrainConfig& c) {
@@ -290,6 +296,7 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
     require(m.max_tokens >= 1 && m.max_tokens <= 256, "model/text/max_tokens", m.max_tokens,
             "an integer in [1, 256]");
     require(m.dropout >= 0 && m.dropout < 1, "model/text/dropout", m.dropout, "a number in [0, 1)");
+    require_one_of("model/weight_dtype", m.weight_dtype, {"float16", "float32"});
 
     require(t.epochs >= 1, "epochs", t.epochs, pos);
     require(t.passes_per_epoch >= 0, "passes_per_epoch", t.passes_per_epoch,
@@ -337,8 +344,7 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
             "a probability in [0, 1]");
     require(t.text_fillers >= 0 && t.text_fillers <= 1, "text_fillers", t.text_fillers,
             "a probability in [0, 1]");
-    require(t.text_mix >= 0 && t.text_mix <= 1, "text_mix", t.text_mix,
-            "a probability in [0, 1]");
+    require(t.text_mix >= 0 && t.text_mix <= 1, "text_mix", t.text_mix, "a probability in [0, 1]");
     require_one_of("text_keywords", t.text_keywords, {"family", "all"});
     require(t.text_base_repeat >= 1 && t.text_base_repeat <= 100, "text_base_repeat",
             t.text_base_repeat, "an integer in [1, 100]");

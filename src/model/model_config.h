@@ -68,6 +68,10 @@ struct ModelConfig {
     int gru_layers = 1;
     int max_tokens = 48;
     float dropout = 0.1f;
+    /// How the model file stores the network's large tensors: "float16" (tensors of at least
+    /// 65,536 elements, the token table first: half the file, embeddings within ~1e-3) or
+    /// "float32". Checkpoints always keep float32; reading widens either to float32.
+    std::string weight_dtype = "float16";
 };
 
 /// Training hyper-parameters.

@@ -12,7 +12,8 @@
 namespace qiss {
 
 inline constexpr char kModelMagic[8] = {'Q', 'I', 'S', 'S', 'M', 'O', 'D', 'L'};
-inline constexpr std::uint32_t kModelFormatVersion = 1;
+/// 2 (2026-12-05): the weights may hold float16 tensors (ModelConfig::weight_dtype).
+inline constexpr std::uint32_t kModelFormatVersion = 2;
 
 /// The raw sections of a model file.
 struct ModelFileContents {

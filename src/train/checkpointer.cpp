@@ -47,7 +47,7 @@ torch::serialize::InputArchive Checkpointer::load_optimizer(int epoch) const {
 void Checkpointer::save(int epoch, double elapsed_s, const Model& model,
                         const torch::optim::Optimizer& opt, const torch::Tensor& proxies) const {
     fs::create_directories(dir_);
-    write_file_atomic(model_path(epoch), model.to_bytes());
+    write_file_atomic(model_path(epoch), model.to_bytes(Model::Precision::full));
     {
         torch::serialize::OutputArchive ar;
         opt.save(ar);

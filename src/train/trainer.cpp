@@ -246,6 +246,9 @@ bool same_run(const nlohmann::json& saved, const nlohmann::json& now, bool befor
     } catch (const nlohmann::json::exception&) {
         return false;
     }
+    // How the final file stores its weights does not change training.
+    a["config"].erase("weight_dtype");
+    b["config"].erase("weight_dtype");
     if (before_text_phase)
         for (const char* key :
              {"text_epochs", "text_epoch_share", "text_batch_size", "text_lr", "text_target",
@@ -332,6 +335,7 @@ void train_model(const TrainOptions& o) {
     std::optional<Model> model;
     if (saved) {
         model.emplace(ck.load_model(start_epoch));
+        model->set_weight_dtype(mc.weight_dtype);  // a checkpoint may predate the setting
         spdlog::info("resuming from {} after epoch {}", ck.dir().string(), start_epoch);
     } else {
         Tokenizer tok = train_tokenizer(train, s, o.seed);
