@@ -56,9 +56,10 @@
 #      text of another identity of its locale learns both identities' targets at half weight
 #   AF AE within AD's text-phase time: 4 text epochs instead of 5 (text_epochs 4; AE's texts
 #      are longer, its text phase ran 1.23x AD's time)
-#   AG AD with 128,000 tokenizer pieces (model/text/vocab_size 128000), its large tensors
-#      stored as float16 (model/weight_dtype, the default since 2026-12-05) so the file stays
-#      under 40 MB; from scratch, since the token table changes
+#   AG AD with a tokenizer of 128,000 pieces trained on every distinct caption and keyword
+#      (model/text/vocab_size 128000, tokenizer_sampling distinct, tokenizer_sentences
+#      3000000), its large tensors stored as float16 (model/weight_dtype, the default since
+#      2026-12-05) so the file stays under 40 MB; from scratch, since the token table changes
 # Environment: QISS (binary, default build/qiss), CORPUS (default data/emoji), PRESET (tiny),
 # EPOCHS (preset's), THREADS (2), SEED (1), EXTRA (more --set options for every step, e.g.
 # "--set text_epoch_share=0.1" for the middle budget of docs/model-experiments.md), JOINT_FROM (a
@@ -117,7 +118,8 @@ declare -A sets=(
   [AD]="--set model/text/vocab_size=64000"
   [AE]="--set model/text/vocab_size=64000 --set text_mix=0.3"
   [AF]="--set model/text/vocab_size=64000 --set text_mix=0.3 --set text_epochs=4"
-  [AG]="--set model/text/vocab_size=128000 --set model/weight_dtype=float16"
+  [AG]="--set model/text/vocab_size=128000 --set tokenizer_sampling=distinct \
+--set tokenizer_sentences=3000000 --set model/weight_dtype=float16"
 )
 # Copies CKPT to DEST once its state.json says EPOCH epochs are done (the text phase saves its
 # first epoch minutes later, so the copy is of a settled folder); gives up when PID ends.

@@ -8,6 +8,7 @@ tone-free captions of the corpus, the names people type ("lion", "tête de lion"
 
   bench/model/tokenizer_fragments.py pieces --manifest data/emoji/manifest.jsonl M1.qiss [M2.qiss]
       per locale and model: pieces per word, and the share of one-word names that are one piece
+      (a model may also be a SentencePiece `.model` file, e.g. one `spm_train` wrote)
   bench/model/tokenizer_fragments.py recall --model M.qiss DUMP
       text->image R@1 / R@10 of the tone-free captions of a `qiss eval --dump DUMP`, by number
       of words and by pieces per word (whole words, at most 2, more than 2)
@@ -29,9 +30,12 @@ LOCALES = "en,fr,de,es,it,pt,nl,pl,sv,tr,ru,ar,ja,zh"
 
 
 def tokenizer_of(model_file, folder):
-    """Writes the SentencePiece model of a qiss model file into `folder`; returns its path."""
+    """Writes the SentencePiece model of a qiss model file into `folder`; returns its path (a
+    SentencePiece `.model` file, e.g. from `spm_train`, is returned as it is)."""
     with open(model_file, "rb") as f:
         data = f.read()
+    if model_file.endswith(".model") and data[:8] != b"QISSMODL":
+        return model_file
     assert data[:8] == b"QISSMODL", f"{model_file}: not a qiss model file"
     offset = 16
     (header,) = struct.unpack_from("<Q", data, offset)
