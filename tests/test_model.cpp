@@ -107,6 +107,20 @@ TEST(ModelFile, Float16StorageHalvesTheWeightsAndKeepsEmbeddingsClose) {
     EXPECT_EQ(from_half.to_bytes(), half);
 }
 
+TEST(ModelFile, WeightsThatDisagreeWithTheHeaderNameTheTensor) {
+    Model m = tiny_model();
+    ModelFileContents c = decode_model_file(m.to_bytes(), "m.qiss");
+    c.header["config"]["text"]["vocab_size"] = m.config().vocab_size + 1;
+    try {
+        Model::from_bytes(encode_model_file(c), "m.qiss");
+        ADD_FAILURE() << "a token table of the wrong size was accepted";
+    } catch (const Error& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("m.qiss"), std::string::npos) << what;
+        EXPECT_NE(what.find("text.embed.weight"), std::string::npos) << what;
+    }
+}
+
 TEST(ModelFile, RejectsTruncatedForeignAndNewerFiles) {
     Model m = tiny_model();
     std::string bytes = m.to_bytes();
