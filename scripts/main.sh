@@ -27,12 +27,12 @@ $QISS info --data "$DATA/demo"
 cat <<MSG
 
 Try a search (any language, or an image):
-  $QISS search --data $DATA/demo --text "avion"
+  $QISS search --data $DATA/demo --text "chat qui pleure"
   $QISS search --data $DATA/demo --text "猫"
   $QISS search --data $DATA/demo --image node_modules/emoji-datasource-google/img/google/64/1f408.png
-(Sentences still miss often: "rotes Herz" and "chat qui pleure" find their emoji first, but "un
-chat qui dort" gives the crying cat first and "pouce levé" a fist; docs/model-card.md says how
-often.)
+(Sentences still miss often: "chat qui pleure" and "Feuer" find their emoji first, "rotes Herz"
+gives ♥️ before ❤️, but "un chat qui dort" gives 😹 first, "coeur rouge" an anatomical heart and
+"pouce levé" a fist; docs/model-card.md says how often.)
 
 Starting the search server (web page and JSON API, docs/api.md); Ctrl-C stops it.
 MSG

@@ -10,7 +10,10 @@ namespace qiss {
 ModelConfig model_preset(const std::string& name) {
     ModelConfig c;
     c.preset = name;
-    if (name == "default") return c;
+    if (name == "default") {
+        c.vocab_size = 128000;  // with the distinct tokenizer sample (train_preset)
+        return c;
+    }
     if (name == "tiny") {
         c.cnn_channels = {16, 32, 64, 128};
         c.vocab_size = 4000;
@@ -29,6 +32,8 @@ TrainConfig train_preset(const std::string& name) {
         t.epochs = 12;  // image->image on an unseen style +0.045 over 8 (two seeds)
         t.text_epochs = 5;
         t.text_embed_lr_scale = 30;
+        t.tokenizer_sampling = "distinct";  // every name of every locale: most become one piece
+        t.tokenizer_sentences = 3000000;    // above the emoji corpus's 2.2 million distinct texts
         return t;
     }
     if (name == "tiny") {

@@ -57,9 +57,10 @@ struct ModelConfig {
     // Text branch: SentencePiece tokens, embeddings, a bidirectional recurrent encoder
     // ("sru": Simple Recurrent Units, several times cheaper on CPU; "gru"), mean+max pooling.
     std::string rnn = "sru";
-    /// Pieces of the SentencePiece vocabulary, shared by every language (64,000 since
-    /// 2026-12-05: fewer names cut into pieces, docs/model-experiments.md, "Names the tokenizer
-    /// cuts into pieces"; the tiny preset keeps 4,000).
+    /// Pieces of the SentencePiece vocabulary, shared by every language. The default preset
+    /// asks 128,000 (since 2026-12-05, with the "distinct" tokenizer sample: most one-word
+    /// names become one piece, docs/model-experiments.md, "A larger vocabulary in float16");
+    /// the tiny preset 4,000.
     int vocab_size = 64000;
     double char_coverage = 1.0;  ///< tokenizer training: rarer characters become <unk>/bytes
     bool byte_fallback = true;   ///< unknown characters become UTF-8 byte pieces, not <unk>
@@ -135,7 +136,7 @@ struct TrainConfig {
     /// captions `tokenizer_caption_weight` times as likely as a keyword), "distinct" (every
     /// distinct caption, `tokenizer_caption_weight` times, and keyword of every locale, up to
     /// `tokenizer_sentences`) or "uniform" (a uniform sample of every caption and keyword, the
-    /// first models' choice).
+    /// first models' choice). The default preset: "distinct", up to 3,000,000 texts.
     std::string tokenizer_sampling = "balanced";
     float tokenizer_caption_weight = 4.0f;
     // Locked-image text phase (LiT / M-CLIP teacher learning), after the joint epochs: the
