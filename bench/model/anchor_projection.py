@@ -31,7 +31,7 @@ import os
 
 import numpy as np
 
-from eval_dump import SKIN, load
+from eval_dump import family, load
 
 
 def unit(x):
@@ -47,10 +47,6 @@ def softmax(x, tau):
 
 def project(x, anchors, tau, beta):
     return unit(x + beta * unit(softmax(x @ anchors.T, tau) @ anchors))
-
-
-def merged(emoji_id):
-    return "-".join(p for p in emoji_id.split("-") if p not in SKIN)
 
 
 def recall(scores, query_ids, gallery_ids):
@@ -91,8 +87,8 @@ def main():
 
         anchors = unit(torch.jit.load(a.checkpoint).proxies.detach().numpy())
         what = "identity proxies"
-    merged_q = np.array([merged(i) for i in query_ids])
-    merged_g = np.array([merged(i) for i in gallery_ids])
+    merged_q = np.array([family(i) for i in query_ids])
+    merged_g = np.array([family(i) for i in gallery_ids])
 
     print(f"{len(anchors)} anchors ({what}); {len(queries)} image queries, "
           f"gallery {len(gallery)}\n")

@@ -8,6 +8,11 @@ import numpy as np
 SKIN = {"1f3fb", "1f3fc", "1f3fd", "1f3fe", "1f3ff"}  # the five skin-tone modifiers
 
 
+def family(emoji_id):
+    """The id without its skin-tone modifiers: one id per skin-tone family."""
+    return "-".join(p for p in emoji_id.split("-") if p not in SKIN)
+
+
 def load(folder, name):
     """NAME.npy's vectors, and for each row of NAME.tsv its emoji id and the rest of the line
     (a text query's caption; empty for images)."""

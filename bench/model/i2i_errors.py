@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-from eval_dump import SKIN, load
+from eval_dump import SKIN, family, load
 
 def kind(emoji_id):
     parts = emoji_id.split("-")
@@ -37,10 +37,6 @@ def kind(emoji_id):
     if "200d" in parts:
         return "other ZWJ sequence"
     return "single code point"
-
-
-def family(emoji_id):
-    return "-".join(p for p in emoji_id.split("-") if p not in SKIN)
 
 
 # man / woman / person, boy / girl / child, old man / old woman / older person.
