@@ -30,8 +30,8 @@ Try a search (any language, or an image):
   $QISS search --data $DATA/demo --text "chat qui pleure"
   $QISS search --data $DATA/demo --text "猫"
   $QISS search --data $DATA/demo --image node_modules/emoji-datasource-google/img/google/64/1f408.png
-(Sentences still miss often: "chat qui pleure" and "Feuer" find their emoji first, "rotes Herz"
-gives ♥️ before ❤️, but "un chat qui dort" gives 😹 first, "coeur rouge" an anatomical heart and
+(Sentences still miss often: "rotes Herz", "avion", "chat qui pleure" and "Feuer" find their
+emoji first, "un chat qui dort" cat faces, but "coeur rouge" gives an anatomical heart and
 "pouce levé" a fist; docs/model-card.md says how often.)
 
 Starting the search server (web page and JSON API, docs/api.md); Ctrl-C stops it.

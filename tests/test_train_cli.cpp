@@ -229,6 +229,9 @@ TEST(TrainCli, InvalidSettingsNameTheKeyAndTheAllowedValues) {
              {"texts_per_identity=0", {"texts_per_identity", ">= 1"}},
              {"model/text/rnn=lstm", {"model/text/rnn", "sru", "gru"}},
              {"model/weight_dtype=float8", {"model/weight_dtype", "float16", "float32"}},
+             {"model/image/anchor_temperature=0", {"model/image/anchor_temperature", "> 0"}},
+             {"model/image/anchor_weight=-1", {"model/image/anchor_weight", ">= 0"}},
+             {"model/image/anchors=5", {"model/image/anchors", "not a setting"}},
              {"sampler=fancy", {"sampler", "balanced", "random"}},
              {"family_by=age", {"family_by", "skin_tone", "gender"}},
              {"text_target=teacher", {"text_target", "mean_image", "proxy"}},
@@ -309,6 +312,40 @@ TEST(TrainCli, ExcludedVendorsAreLeftOutOfTraining) {
                        " --config tiny --epochs 1 --exclude-vendors " + every);
     EXPECT_EQ(all.exit_code, 1);
     EXPECT_NE(all.output.find("usable training identities"), std::string::npos) << all.output;
+}
+
+TEST(TrainCli, IdentityAnchorsAreTheRunsProxies) {
+    test::TempDir dir("train-anchors");
+    fs::path slice = write_slice(dir, 60);
+    const std::string common = " --corpus " + slice.string() +
+                               " --config tiny --epochs 1 --set text_epochs=0 --seed 3 --out ";
+    auto plain = test::run_qiss("train" + common + (dir / "p.qiss").string());
+    ASSERT_EQ(plain.exit_code, 0) << plain.output;
+    auto r = test::run_qiss("train" + common + (dir / "a.qiss").string() +
+                            " --set model/image/anchor_weight=1");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    // One anchor per training identity ("training set: N images, K identities, ...").
+    const auto at = r.output.find(" images, ", r.output.find("training set: "));
+    ASSERT_NE(at, std::string::npos) << r.output;
+    const int identities = std::stoi(r.output.substr(at + 9));
+    EXPECT_GT(identities, 40);
+    EXPECT_NE(r.output.find(fmt::format("identity anchors: the {} proxies", identities)),
+              std::string::npos)
+        << r.output;
+    auto info = test::run_qiss("model info " + (dir / "a.qiss").string(), /*with_stderr=*/false);
+    ASSERT_EQ(info.exit_code, 0) << info.output;
+    EXPECT_EQ(nlohmann::json::parse(info.output).at("identity_anchors"), identities)
+        << info.output;
+    // The same run otherwise: texts embed alike, images do not.
+    EXPECT_EQ(embed(dir / "p.qiss", "grinning face"), embed(dir / "a.qiss", "grinning face"));
+    auto image = [&](const fs::path& model) {
+        auto e = test::run_qiss("embed --model " + model.string() + " --image " +
+                                    read_manifest(slice).entries.front().path.string(),
+                                /*with_stderr=*/false);
+        EXPECT_EQ(e.exit_code, 0) << e.output;
+        return e.output;
+    };
+    EXPECT_NE(image(dir / "p.qiss"), image(dir / "a.qiss"));
 }
 
 TEST(EvalCli, HeldOutVendorGalleryAndTokenizerRates) {

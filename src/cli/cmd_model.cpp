@@ -1,5 +1,5 @@
 // qiss model: import a pretrained model into a qiss model file; describe a model file; store
-// a trained model's weights as float16 or float32.
+// a trained model's weights as float16 or float32; attach a training run's identity anchors.
 #include <algorithm>
 #include <iostream>
 
@@ -12,6 +12,7 @@
 #include "model/keras/import_tfjs.h"
 #include "model/model.h"
 #include "model/torchscript/import_torchscript.h"
+#include "train/checkpointer.h"
 
 namespace qiss::cli {
 namespace {
@@ -40,6 +41,8 @@ Command register_model(CLI::App& app) {
     sub->require_subcommand(1);
     struct Args {
         std::string tfjs, torchscript, out, info, convert, convert_out, weight_dtype;
+        std::string anchored, checkpoint, anchored_out;
+        float anchor_temperature = 0.02f, anchor_weight = 1.0f;
         std::vector<std::string> whiten_on;
         std::size_t whiten_max = 2000;
         std::vector<float> mean{0, 0, 0}, std{1, 1, 1};
@@ -97,9 +100,41 @@ Command register_model(CLI::App& app) {
         ->required()
         ->check(CLI::IsMember({"float16", "float32"}));
     convert->add_option("--out", a->convert_out, "Model file to write")->required();
+    auto* anchors = sub->add_subcommand(
+        "anchors",
+        "Attach the identity proxies of a model's training checkpoint as identity anchors "
+        "(image embeddings pulled towards the identities they resemble); drops the relevance "
+        "calibration, which qiss calibrate fits again");
+    anchors->add_option("model", a->anchored, "Model file (kind dual)")->required();
+    anchors->add_option("--checkpoint", a->checkpoint,
+                        "The training run's checkpoint folder (MODEL.ckpt) or one optim-N.pt")
+        ->required();
+    anchors->add_option("--temperature", a->anchor_temperature, "Softmax temperature")
+        ->check(CLI::Range(1e-4, 10.0))
+        ->capture_default_str();
+    anchors->add_option("--weight", a->anchor_weight, "Weight of the pulled vector")
+        ->check(CLI::Range(1e-4, 100.0))
+        ->capture_default_str();
+    anchors->add_option("--out", a->anchored_out, "Model file to write")->required();
 
     return {
-        sub, [a, imp, info, convert] {
+        sub, [a, imp, info, convert, anchors] {
+            if (anchors->parsed()) {
+                Model model = Model::load(a->anchored);
+                const torch::Tensor proxies = read_checkpoint_proxies(a->checkpoint);
+                QISS_CHECK(proxies.size(1) == model.dim(),
+                           "{}: the proxies have {} dimensions, the model {}", a->checkpoint,
+                           proxies.size(1), model.dim());
+                model.set_anchors(proxies, a->anchor_temperature, a->anchor_weight);
+                model.save(a->anchored_out);
+                spdlog::info("wrote {} ({:.1f} MB) with {} identity anchors; fit its relevance "
+                             "calibration again with qiss calibrate",
+                             a->anchored_out,
+                             static_cast<double>(std::filesystem::file_size(a->anchored_out)) /
+                                 1e6,
+                             proxies.size(0));
+                return 0;
+            }
             if (convert->parsed()) {
                 Model model = Model::load(a->convert);
                 model.set_weight_dtype(a->weight_dtype);
@@ -142,6 +177,7 @@ Command register_model(CLI::App& app) {
                                       {"dim", model.dim()},
                                       {"has_text", model.has_text()},
                                       {"preprocess", model.config().preprocess},
+                                      {"identity_anchors", model.config().anchor_count},
                                       {"training", model.training_info()}};
             std::cout << j.dump() << std::endl;
             return 0;

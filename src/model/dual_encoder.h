@@ -13,17 +13,30 @@ namespace qiss {
 
 class DualEncoderImpl : public NetworkImpl {
   public:
-    explicit DualEncoderImpl(const ModelConfig& config)
-        : image(register_module("image", ImageEncoder(config))),
-          text(register_module("text", TextEncoder(config))) {}
+    explicit DualEncoderImpl(const ModelConfig& config);
 
-    torch::Tensor embed_images(const torch::Tensor& pixels) override {
-        return image->forward(pixels);
-    }
+    /// The image branch's embedding, pulled towards the identity anchors when the network has
+    /// them (model/anchors.h). Training calls `image` itself: it learns without anchors.
+    torch::Tensor embed_images(const torch::Tensor& pixels) override;
     torch::Tensor embed_texts(const TokenBatch& tokens) override { return text->forward(tokens); }
+    void check_loaded() override;
+
+    /// Attaches `proxies` ([K,D], any norm; K >= 1) as identity anchors, stored as int8 rows
+    /// (so the network embeds after this call exactly as after saving and loading it).
+    void set_anchors(const torch::Tensor& proxies, float temperature, float weight);
+    /// Number of anchors (0: none).
+    int64_t anchor_count() const { return anchors_.defined() ? anchors_.size(0) : 0; }
 
     ImageEncoder image;
     TextEncoder text;
+
+  private:
+    void store_anchors(const torch::Tensor& codes, const torch::Tensor& scales);
+
+    torch::Tensor anchor_codes_, anchor_scales_;  ///< buffers: what the model file holds
+    torch::Tensor anchors_;                       ///< the rows they give, unit vectors
+    int64_t embed_dim_;
+    float anchor_temperature_, anchor_weight_;
 };
 TORCH_MODULE(DualEncoder);
 

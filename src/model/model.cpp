@@ -58,6 +58,8 @@ Model Model::from_bytes(const std::string& bytes, const std::string& what) {
         c.header.at("config").get_to(config);
     } catch (const nlohmann::json::exception& e) {
         QISS_THROW("{}: invalid model configuration: {}", what, e.what());
+    } catch (const Error& e) {
+        QISS_THROW("{}: {}", what, e.what());
     }
     Model m = [&] {
         try {
@@ -87,7 +89,7 @@ Model Model::from_bytes(const std::string& bytes, const std::string& what) {
         torch::serialize::InputArchive archive;
         std::istringstream in(c.weights);
         archive.load_from(in);
-        if (m.config_.kind == "dual")
+        if (!m.dual_.is_empty())
             read_weights(*m.net_, archive);  // float16 or float32, widened to the network's
         else
             m.net_->load(archive);
@@ -107,13 +109,27 @@ Model Model::from_bytes(const std::string& bytes, const std::string& what) {
 }
 
 void Model::set_weight_dtype(const std::string& dtype) {
-    QISS_CHECK(config_.kind == "dual",
+    QISS_CHECK(!dual_.is_empty(),
                "only a trained (kind dual) model's weights can be stored as float16; this one is "
                "of kind {}",
                config_.kind);
-    QISS_CHECK(dtype == "float16" || dtype == "float32",
-               "invalid weight storage \"{}\": expected float16 or float32", dtype);
+    check_weight_dtype(dtype);
     config_.weight_dtype = dtype;
+}
+
+void Model::set_anchors(const torch::Tensor& proxies, float temperature, float weight) {
+    QISS_CHECK(!dual_.is_empty(), "only a trained (kind dual) model can hold identity anchors");
+    QISS_CHECK(proxies.dim() == 2 && proxies.size(0) >= 1 && proxies.size(1) == config_.embed_dim,
+               "identity anchors must be [K, {}] with K >= 1, not {}", config_.embed_dim,
+               c10::str(proxies.sizes()));
+    QISS_CHECK(temperature > 0 && weight > 0,
+               "identity anchors need a temperature > 0 and a weight > 0 (got {} and {})",
+               temperature, weight);
+    dual_->set_anchors(proxies, temperature, weight);
+    config_.anchor_count = static_cast<int>(proxies.size(0));
+    config_.anchor_temperature = temperature;
+    config_.anchor_weight = weight;
+    calibration_.reset();
 }
 
 Model Model::load(const std::filesystem::path& path) {
@@ -128,7 +144,7 @@ std::string Model::to_bytes(Precision precision) const {
     if (tokenizer_) c.tokenizer = tokenizer_->serialized();
     if (bpe_) c.tokenizer = bpe_->serialized();
     torch::serialize::OutputArchive archive;
-    if (config_.kind == "dual")
+    if (!dual_.is_empty())
         write_weights(*net_, archive,
                       precision == Precision::configured && config_.weight_dtype == "float16"
                           ? kHalfFromElements

@@ -69,6 +69,10 @@ class Model {
     /// Sets how save() stores the weights ("float16" or "float32"; ModelConfig::weight_dtype):
     /// storage only, the network is unchanged.
     void set_weight_dtype(const std::string& dtype);
+    /// Attaches identity anchors (model/anchors.h): `proxies` [K,D], one per training
+    /// identity, with the attention temperature and weight (> 0). Image embeddings change, so
+    /// the relevance calibration is dropped (fit it again: qiss calibrate). Dual models only.
+    void set_anchors(const torch::Tensor& proxies, float temperature, float weight);
     const ModelKind& kind() const { return *kind_; }
     /// The model embeds texts (its kind has a text branch).
     bool has_text() const { return kind_->has_text; }

@@ -11,7 +11,9 @@ ModelConfig model_preset(const std::string& name) {
     ModelConfig c;
     c.preset = name;
     if (name == "default") {
-        c.vocab_size = 128000;  // with the distinct tokenizer sample (train_preset)
+        // Identity anchors (model/anchors.h): an emoji identity is one concept drawn in several
+        // styles. A corpus whose identities are single photos sets 0.
+        c.anchor_weight = 1.0f;
         return c;
     }
     if (name == "tiny") {
@@ -32,8 +34,6 @@ TrainConfig train_preset(const std::string& name) {
         t.epochs = 12;  // image->image on an unseen style +0.045 over 8 (two seeds)
         t.text_epochs = 5;
         t.text_embed_lr_scale = 30;
-        t.tokenizer_sampling = "distinct";  // every name of every locale: most become one piece
-        t.tokenizer_sentences = 3000000;    // above the emoji corpus's 2.2 million distinct texts
         return t;
     }
     if (name == "tiny") {
@@ -45,6 +45,7 @@ TrainConfig train_preset(const std::string& name) {
         t.lr = 3e-3f;
         t.vse_warmup_epochs = 1;
         t.tokenizer_sentences = 60000;
+        t.tokenizer_sampling = "balanced";
         t.text_epochs = 1;
         t.text_epoch_share = 0.02f;
         t.text_target = "proxy";  // no pass over every training image for the targets
@@ -118,7 +119,10 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
           {{"cnn_channels", c.cnn_channels},
            {"cnn_blocks", c.cnn_blocks},
            {"weldon_k", c.weldon_k},
-           {"weldon_alpha", c.weldon_alpha}}},
+           {"weldon_alpha", c.weldon_alpha},
+           {"anchor_weight", c.anchor_weight},
+           {"anchor_temperature", c.anchor_temperature},
+           {"anchors", c.anchor_count}}},
          {"text",
           {{"rnn", c.rnn},
            {"vocab_size", c.vocab_size},
@@ -151,6 +155,17 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
     json_get_to(im.at("cnn_blocks"), c.cnn_blocks);
     json_get_to(im.at("weldon_k"), c.weldon_k);
     json_get_to(im.at("weldon_alpha"), c.weldon_alpha);
+    c.anchor_weight = json_value(im, "anchor_weight", 0.0f);  // absent before identity anchors
+    c.anchor_temperature = json_value(im, "anchor_temperature", 0.02f);
+    c.anchor_count = json_value(im, "anchors", 0);
+    QISS_CHECK(c.anchor_count >= 0 && c.anchor_count <= (1 << 24),
+               "invalid setting model/image/anchors = {}: expected 0..16777216", c.anchor_count);
+    QISS_CHECK(c.anchor_weight >= 0,
+               "invalid setting model/image/anchor_weight = {}: expected a number >= 0",
+               c.anchor_weight);
+    QISS_CHECK(c.anchor_temperature > 0,
+               "invalid setting model/image/anchor_temperature = {}: expected a number > 0",
+               c.anchor_temperature);
     const auto& t = j.at("text");
     c.rnn = t.value("rnn", "gru");  // files written before the choice existed used a GRU
     QISS_CHECK(c.rnn == "gru" || c.rnn == "sru",
@@ -164,9 +179,7 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
     json_get_to(t.at("max_tokens"), c.max_tokens);
     json_get_to(t.at("dropout"), c.dropout);
     c.weight_dtype = j.value("weight_dtype", "float32");  // absent before float16 storage
-    QISS_CHECK(c.weight_dtype == "float16" || c.weight_dtype == "float32",
-               "invalid setting model/weight_dtype = \"{}\": expected float16 or float32",
-               c.weight_dtype);
+    check_weight_dtype(c.weight_dtype);
 }
 
 void to_json(nlohmann::json& j, const TrainConfig& c) {
@@ -278,6 +291,10 @@ void require_one_of(const std::string& key, const std::string& value,
 
 }  // namespace
 
+void check_weight_dtype(const std::string& dtype) {
+    require_one_of("model/weight_dtype", dtype, {"float16", "float32"});
+}
+
 void validate(const ModelConfig& m, const TrainConfig& t) {
     const std::string pos = "an integer >= 1", positive = "a number > 0";
     require(m.embed_dim >= 1, "model/embed_dim", m.embed_dim, pos);
@@ -291,6 +308,12 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
     require(m.weldon_k >= 1, "model/image/weldon_k", m.weldon_k, pos);
     require(m.weldon_alpha >= 0 && m.weldon_alpha <= 1, "model/image/weldon_alpha", m.weldon_alpha,
             "a number in [0, 1]");
+    require(m.anchor_weight >= 0, "model/image/anchor_weight", m.anchor_weight,
+            "a number >= 0 (0 = no identity anchors)");
+    require(m.anchor_temperature > 0, "model/image/anchor_temperature", m.anchor_temperature,
+            "a number > 0");
+    require(m.anchor_count == 0, "model/image/anchors", m.anchor_count,
+            "0 (training writes the number of anchors; it is not a setting)");
     require_one_of("model/text/rnn", m.rnn, {"sru", "gru"});
     require(m.vocab_size >= 300, "model/text/vocab_size", m.vocab_size, "an integer >= 300");
     require(m.char_coverage > 0 && m.char_coverage <= 1, "model/text/char_coverage",
@@ -301,7 +324,7 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
     require(m.max_tokens >= 1 && m.max_tokens <= 256, "model/text/max_tokens", m.max_tokens,
             "an integer in [1, 256]");
     require(m.dropout >= 0 && m.dropout < 1, "model/text/dropout", m.dropout, "a number in [0, 1)");
-    require_one_of("model/weight_dtype", m.weight_dtype, {"float16", "float32"});
+    check_weight_dtype(m.weight_dtype);
 
     require(t.epochs >= 1, "epochs", t.epochs, pos);
     require(t.passes_per_epoch >= 0, "passes_per_epoch", t.passes_per_epoch,

@@ -54,14 +54,22 @@ struct ModelConfig {
     int cnn_blocks = 1;                              ///< residual blocks per stage
     int weldon_k = 3;                                ///< top-k and bottom-k positions per channel
     float weldon_alpha = 0.7f;                       ///< weight of the bottom-k mean
+    /// Identity anchors (model/anchors.h): an image embedding e becomes
+    /// normalize(e + anchor_weight * normalize(softmax(e A^T / anchor_temperature) A)), A the
+    /// training identities' proxies, stored in the model file. 0 = none. Training attaches
+    /// them at its end when the weight is above 0.
+    float anchor_weight = 0.0f;
+    float anchor_temperature = 0.02f;  ///< softmax temperature of the anchor attention
+    /// Anchors the file holds (rows of A): written by training or `qiss model anchors`, never
+    /// a setting.
+    int anchor_count = 0;
     // Text branch: SentencePiece tokens, embeddings, a bidirectional recurrent encoder
     // ("sru": Simple Recurrent Units, several times cheaper on CPU; "gru"), mean+max pooling.
     std::string rnn = "sru";
-    /// Pieces of the SentencePiece vocabulary, shared by every language. The default preset
-    /// asks 128,000 (since 2026-12-05, with the "distinct" tokenizer sample: most one-word
-    /// names become one piece, docs/model-experiments.md, "A larger vocabulary in float16");
-    /// the tiny preset 4,000.
-    int vocab_size = 64000;
+    /// Pieces of the SentencePiece vocabulary, shared by every language: 128,000 with the
+    /// "distinct" tokenizer sample, most one-word names become one piece
+    /// (docs/model-experiments.md, "A larger vocabulary in float16"); the tiny preset 4,000.
+    int vocab_size = 128000;
     double char_coverage = 1.0;  ///< tokenizer training: rarer characters become <unk>/bytes
     bool byte_fallback = true;   ///< unknown characters become UTF-8 byte pieces, not <unk>
     int token_dim = 128;
@@ -131,13 +139,14 @@ struct TrainConfig {
     /// each step a gradient from every identity, not only the batch's; 0 disables it.
     float proxy_weight = 1.0f;
     float proxy_temperature = 0.05f;  ///< softmax temperature of the proxy term
-    int tokenizer_sentences = 400000;
+    int tokenizer_sentences = 3000000;
     /// Tokenizer training text: "balanced" (the same number of texts from every locale,
     /// captions `tokenizer_caption_weight` times as likely as a keyword), "distinct" (every
     /// distinct caption, `tokenizer_caption_weight` times, and keyword of every locale, up to
     /// `tokenizer_sentences`) or "uniform" (a uniform sample of every caption and keyword, the
-    /// first models' choice). The default preset: "distinct", up to 3,000,000 texts.
-    std::string tokenizer_sampling = "balanced";
+    /// first models' choice). 3,000,000 lies above the emoji corpus's 2.2 million distinct
+    /// texts; the tiny preset samples 60,000 "balanced".
+    std::string tokenizer_sampling = "distinct";
     float tokenizer_caption_weight = 4.0f;
     // Locked-image text phase (LiT / M-CLIP teacher learning), after the joint epochs: the
     // image branch is frozen and the text branch learns every (identity, locale) caption and
@@ -191,6 +200,10 @@ struct TrainConfig {
 /// Checks every field after presets and overrides; throws qiss::Error naming the setting (as
 /// `--set` spells it) and its allowed values.
 void validate(const ModelConfig& model, const TrainConfig& train);
+
+/// Throws unless `dtype` is a weight storage a model file can hold ("float16" or "float32",
+/// ModelConfig::weight_dtype).
+void check_weight_dtype(const std::string& dtype);
 
 /// A named preset: "tiny" (tests, trains in minutes) or "default" (the shipped model).
 /// Throws qiss::Error for an unknown name.

@@ -67,4 +67,34 @@ void Checkpointer::remove() const {
     fs::remove_all(dir_);
 }
 
+torch::Tensor read_checkpoint_proxies(const fs::path& path) {
+    fs::path file = path;
+    if (fs::is_directory(path)) {
+        const fs::path state = path / "state.json";
+        QISS_CHECK(fs::is_regular_file(state), "{}: not a training checkpoint (no state.json)",
+                   path.string());
+        int epoch = 0;
+        try {
+            epoch = json_get<int>(nlohmann::json::parse(read_file_bytes(state)).at("epoch"));
+        } catch (const nlohmann::json::exception& e) {
+            QISS_THROW("{}: unreadable state.json: {}", path.string(), e.what());
+        }
+        file = path / fmt::format("optim-{}.pt", epoch);
+    }
+    QISS_CHECK(fs::is_regular_file(file), "{}: no such checkpoint file", file.string());
+    torch::Tensor proxies;
+    try {
+        torch::serialize::InputArchive archive;
+        archive.load_from(file.string());
+        archive.read("proxies", proxies);
+    } catch (const c10::Error& e) {
+        QISS_THROW("{}: not a training checkpoint's optimizer archive with proxies ({})",
+                   file.string(), e.what_without_backtrace());
+    }
+    QISS_CHECK(proxies.dim() == 2 && proxies.size(0) >= 1,
+               "{}: the proxies are {}, not [identities, dimension]", file.string(),
+               c10::str(proxies.sizes()));
+    return proxies;
+}
+
 }  // namespace qiss

@@ -53,4 +53,8 @@ class Checkpointer {
     ResumeCheck check_;
 };
 
+/// The identity proxies [K,D] kept by a checkpoint: `path` is a checkpoint folder (its last
+/// epoch's) or one optim-N.pt file of it. Throws qiss::Error for a missing or foreign file.
+torch::Tensor read_checkpoint_proxies(const std::filesystem::path& path);
+
 }  // namespace qiss

@@ -246,9 +246,13 @@ bool same_run(const nlohmann::json& saved, const nlohmann::json& now, bool befor
     } catch (const nlohmann::json::exception&) {
         return false;
     }
-    // How the final file stores its weights does not change training.
-    a["config"].erase("weight_dtype");
-    b["config"].erase("weight_dtype");
+    // How the final file stores its weights, and the identity anchors attached after the
+    // last epoch, do not change training.
+    for (auto* j : {&a, &b}) {
+        (*j)["config"].erase("weight_dtype");
+        for (const char* key : {"anchor_weight", "anchor_temperature"})
+            (*j)["config"]["image"].erase(key);
+    }
     if (before_text_phase)
         for (const char* key :
              {"text_epochs", "text_epoch_share", "text_batch_size", "text_lr", "text_target",
@@ -433,8 +437,14 @@ void train_model(const TrainOptions& o) {
     info["train_images"] = n_images;
     info["train_identities"] = train.groups.size();
     info["train_seconds"] = total;
-    // Relevance calibration (issue 13): fitted on the validation drawings, never the test split.
     net->eval();
+    if (mc.anchor_weight > 0) {
+        m.set_anchors(proxies, mc.anchor_temperature, mc.anchor_weight);
+        spdlog::info("identity anchors: the {} proxies (temperature {}, weight {})",
+                     proxies.size(0), mc.anchor_temperature, mc.anchor_weight);
+    }
+    // Relevance calibration (issue 13): fitted on the validation drawings, never the test split,
+    // with the anchors (they move image embeddings).
     try {
         m.set_calibration(fit_calibration(m, manifest.entries));
     } catch (const Error& e) {
