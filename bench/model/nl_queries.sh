@@ -47,12 +47,11 @@ done
 /usr/bin/python3 - "$url" "$queries" "$gallery" "$dir/results.jsonl" "$model" <<'PY'
 import collections, hashlib, json, os, sys, urllib.parse, urllib.request
 
+sys.path.insert(0, "bench/model")
+from eval_dump import family  # noqa: E402
+from nl_set import read_queries  # noqa: E402
+
 url, queries, gallery, results_path, model = sys.argv[1:6]
-SKIN = {"1f3fb", "1f3fc", "1f3fd", "1f3fe", "1f3ff"}
-
-
-def strip_skin(emoji_id):
-    return "-".join(p for p in emoji_id.split("-") if p not in SKIN)
 
 
 # Byte-identical images are stored once (the first source wins), so a result stands for every
@@ -69,18 +68,10 @@ for name in os.listdir(gallery):
 
 def stands_for(source):
     emoji_id = os.path.basename(source).rsplit(".", 1)[0]
-    return {strip_skin(i) for i in same_bytes.get(id_hash.get(emoji_id), {emoji_id})}
+    return {family(i) for i in same_bytes.get(id_hash.get(emoji_id), {emoji_id})}
 
 
-rows = []
-with open(queries, encoding="utf-8") as f:
-    for line in f:
-        line = line.rstrip("\n")
-        if not line.strip() or line.startswith("#"):
-            continue
-        cols = line.split("\t")
-        rows.append((cols[0], cols[1], {strip_skin(i) for i in cols[2].split(",")},
-                     cols[3] if len(cols) > 3 else cols[2]))
+rows = read_queries(queries)
 
 stats = collections.defaultdict(lambda: [0, 0, 0])  # queries, top-1 hits, top-10 hits
 misses = []
