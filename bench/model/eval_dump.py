@@ -5,12 +5,7 @@ import os
 
 import numpy as np
 
-SKIN = {"1f3fb", "1f3fc", "1f3fd", "1f3fe", "1f3ff"}  # the five skin-tone modifiers
-
-
-def family(emoji_id):
-    """The id without its skin-tone modifiers: one id per skin-tone family."""
-    return "-".join(p for p in emoji_id.split("-") if p not in SKIN)
+from emoji_ids import SKIN, family  # noqa: F401 (the scripts import them from here too)
 
 
 def load(folder, name):

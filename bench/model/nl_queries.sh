@@ -48,7 +48,7 @@ done
 import collections, hashlib, json, os, sys, urllib.parse, urllib.request
 
 sys.path.insert(0, "bench/model")
-from eval_dump import family  # noqa: E402
+from emoji_ids import family  # noqa: E402
 from nl_set import read_queries  # noqa: E402
 
 url, queries, gallery, results_path, model = sys.argv[1:6]

@@ -31,7 +31,7 @@ import re
 import sys
 import urllib.request
 
-from eval_dump import family
+from emoji_ids import family
 from nl_set import read_queries
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -1,5 +1,5 @@
 """The natural-language query set (bench/model/queries.tsv), shared by the scripts that score it."""
-from eval_dump import family
+from emoji_ids import family
 
 
 def read_queries(path):
