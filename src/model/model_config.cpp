@@ -7,6 +7,33 @@
 
 namespace qiss {
 
+namespace {
+
+/// Throws unless `ok`: "invalid setting KEY = VALUE: expected WHAT".
+template <typename T>
+void require(bool ok, const std::string& key, const T& value, const std::string& expected) {
+    if (ok) return;
+    QISS_THROW("invalid setting {} = {}: expected {}", key, nlohmann::json(value).dump(), expected);
+}
+
+void require_one_of(const std::string& key, const std::string& value,
+                    const std::vector<std::string>& allowed) {
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    require(std::find(allowed.begin(), allowed.end(), value) != allowed.end(), key, value,
+            "one of " + list);
+}
+
+/// The identity-anchor settings that a model file and a training run share.
+void check_anchor_settings(const ModelConfig& m) {
+    require(m.anchor_weight >= 0, "model/image/anchor_weight", m.anchor_weight,
+            "a number >= 0 (0 = no identity anchors)");
+    require(m.anchor_temperature > 0, "model/image/anchor_temperature", m.anchor_temperature,
+            "a number > 0");
+}
+
+}  // namespace
+
 ModelConfig model_preset(const std::string& name) {
     ModelConfig c;
     c.preset = name;
@@ -158,18 +185,12 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
     c.anchor_weight = json_value(im, "anchor_weight", 0.0f);  // absent before identity anchors
     c.anchor_temperature = json_value(im, "anchor_temperature", 0.02f);
     c.anchor_count = json_value(im, "anchors", 0);
-    QISS_CHECK(c.anchor_count >= 0 && c.anchor_count <= (1 << 24),
-               "invalid setting model/image/anchors = {}: expected 0..16777216", c.anchor_count);
-    QISS_CHECK(c.anchor_weight >= 0,
-               "invalid setting model/image/anchor_weight = {}: expected a number >= 0",
-               c.anchor_weight);
-    QISS_CHECK(c.anchor_temperature > 0,
-               "invalid setting model/image/anchor_temperature = {}: expected a number > 0",
-               c.anchor_temperature);
+    require(c.anchor_count >= 0 && c.anchor_count <= (1 << 24), "model/image/anchors",
+            c.anchor_count, "an integer in [0, 16777216]");
+    check_anchor_settings(c);
     const auto& t = j.at("text");
     c.rnn = t.value("rnn", "gru");  // files written before the choice existed used a GRU
-    QISS_CHECK(c.rnn == "gru" || c.rnn == "sru",
-               "invalid setting model/text/rnn = \"{}\": expected one of sru, gru", c.rnn);
+    require_one_of("model/text/rnn", c.rnn, {"sru", "gru"});
     json_get_to(t.at("vocab_size"), c.vocab_size);
     json_get_to(t.at("char_coverage"), c.char_coverage);
     c.byte_fallback = json_value(t, "byte_fallback", false);  // absent before byte fallback existed
@@ -272,24 +293,6 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     c.embed_lr_scale = json_value(j, "embed_lr_scale", 1.0f);
 }
 
-namespace {
-
-/// Throws unless `ok`: "invalid setting KEY = VALUE: expected WHAT".
-template <typename T>
-void require(bool ok, const std::string& key, const T& value, const std::string& expected) {
-    if (ok) return;
-    QISS_THROW("invalid setting {} = {}: expected {}", key, nlohmann::json(value).dump(), expected);
-}
-
-void require_one_of(const std::string& key, const std::string& value,
-                    const std::vector<std::string>& allowed) {
-    std::string list;
-    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-    require(std::find(allowed.begin(), allowed.end(), value) != allowed.end(), key, value,
-            "one of " + list);
-}
-
-}  // namespace
 
 void check_weight_dtype(const std::string& dtype) {
     require_one_of("model/weight_dtype", dtype, {"float16", "float32"});
@@ -308,10 +311,7 @@ void validate(const ModelConfig& m, const TrainConfig& t) {
     require(m.weldon_k >= 1, "model/image/weldon_k", m.weldon_k, pos);
     require(m.weldon_alpha >= 0 && m.weldon_alpha <= 1, "model/image/weldon_alpha", m.weldon_alpha,
             "a number in [0, 1]");
-    require(m.anchor_weight >= 0, "model/image/anchor_weight", m.anchor_weight,
-            "a number >= 0 (0 = no identity anchors)");
-    require(m.anchor_temperature > 0, "model/image/anchor_temperature", m.anchor_temperature,
-            "a number > 0");
+    check_anchor_settings(m);
     require(m.anchor_count == 0, "model/image/anchors", m.anchor_count,
             "0 (training writes the number of anchors; it is not a setting)");
     require_one_of("model/text/rnn", m.rnn, {"sru", "gru"});
