@@ -1,6 +1,7 @@
 // Model file format, tokenizer and losses, with real libtorch and SentencePiece.
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -22,6 +23,7 @@
 #include "train/losses.h"
 #include "train/sampler.h"
 #include "train/training_set.h"
+#include "test_support.h"
 
 namespace fs = std::filesystem;
 using namespace qiss;
@@ -119,6 +121,27 @@ TEST(ModelFile, WeightsThatDisagreeWithTheHeaderNameTheTensor) {
         EXPECT_NE(what.find("m.qiss"), std::string::npos) << what;
         EXPECT_NE(what.find("text.embed.weight"), std::string::npos) << what;
     }
+}
+
+TEST(ModelFile, HeaderThatDescribesMoreThanItsWeightsIsRefusedBeforeAllocating) {
+    Model m = tiny_model();
+    const ModelFileContents good = decode_model_file(m.to_bytes(), "m.qiss");
+    // Each would ask for gigabytes (a token table of 2^30 rows, a CNN stage of 2^20 channels,
+    // 2^24 anchors) before the weights are read: refused from the header and the file's size.
+    std::vector<std::function<void(nlohmann::json&)>> damage{
+        [](nlohmann::json& h) { h["config"]["text"]["vocab_size"] = 1 << 30; },
+        [](nlohmann::json& h) { h["config"]["image"]["cnn_channels"] = {16, 32, 64, 1 << 20}; },
+        [](nlohmann::json& h) { h["config"]["image"]["anchors"] = 1 << 24; }};
+    for (const auto& change : damage) {
+        ModelFileContents c = good;
+        change(c.header);
+        const std::string msg =
+            test::error_of([&] { Model::from_bytes(encode_model_file(c), "m.qiss"); });
+        EXPECT_NE(msg.find("m.qiss"), std::string::npos) << c.header["config"].dump();
+        EXPECT_NE(msg.find("bytes of weights"), std::string::npos) << msg;
+    }
+    // The committed models pass the same bound.
+    EXPECT_NO_THROW(Model::load(test::source_dir() / "models" / "qiss-default.qiss"));
 }
 
 TEST(ModelFile, RejectsTruncatedForeignAndNewerFiles) {

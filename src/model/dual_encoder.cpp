@@ -42,6 +42,22 @@ void DualEncoderImpl::set_anchors(const torch::Tensor& proxies, float temperatur
     anchor_weight_ = weight;
 }
 
+double DualEncoderImpl::minimum_weight_bytes(const ModelConfig& c) {
+    // Element counts of the largest tensors (image_encoder.cpp, text_encoder.cpp, sru.cpp), in
+    // double so that no header can overflow the sum.
+    double floats = 27.0 * (c.cnn_channels.empty() ? 0 : c.cnn_channels.front());  // stem
+    double in = c.cnn_channels.empty() ? 0 : c.cnn_channels.front();
+    for (int out : c.cnn_channels) {
+        // The stage's first block (in -> out), then its other blocks (out -> out): two 3x3 each.
+        floats += 9.0 * (in * out + double(out) * out) + 18.0 * (c.cnn_blocks - 1) * out * out;
+        in = out;
+    }
+    floats += in * c.embed_dim;                                            // image fc
+    floats += double(c.vocab_size) * c.token_dim;                          // token table
+    floats += 6.0 * c.token_dim * c.gru_hidden + 4.0 * c.gru_hidden * c.embed_dim;  // rnn, fc
+    return 2.0 * floats + double(c.anchor_count) * c.embed_dim;
+}
+
 void DualEncoderImpl::store_anchors(const torch::Tensor& codes, const torch::Tensor& scales) {
     if (!anchor_codes_.defined()) {
         anchor_codes_ = register_buffer("anchor_codes", codes);

@@ -26,6 +26,10 @@ class DualEncoderImpl : public NetworkImpl {
     void set_anchors(const torch::Tensor& proxies, float temperature, float weight);
     /// Number of anchors (0: none).
     int64_t anchor_count() const { return anchors_.defined() ? anchors_.size(0) : 0; }
+    /// A lower bound of the bytes that a network of `config` takes in a model file's weights
+    /// (float tensors as float16 at least, anchors as int8), from the configuration alone: a
+    /// header that describes more than its file holds is refused before anything is allocated.
+    static double minimum_weight_bytes(const ModelConfig& config);
 
     ImageEncoder image;
     TextEncoder text;

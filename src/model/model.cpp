@@ -61,6 +61,13 @@ Model Model::from_bytes(const std::string& bytes, const std::string& what) {
     } catch (const Error& e) {
         QISS_THROW("{}: {}", what, e.what());
     }
+    if (config.kind == "dual") {
+        const double need = DualEncoderImpl::minimum_weight_bytes(config);
+        QISS_CHECK(need <= static_cast<double>(c.weights.size()),
+                   "{}: the header describes a network of at least {:.0f} bytes of weights; the "
+                   "file holds {} bytes",
+                   what, need, c.weights.size());
+    }
     Model m = [&] {
         try {
             std::optional<Tokenizer> tokenizer;
