@@ -70,7 +70,7 @@ TEST(Explain, InfluencesAreTheScoreEachWordAddsAndCaptionWordsAreFound) {
                                                 "the RED, please", "the RED heart,"};
         for (std::size_t i = 0; i < 4; ++i) {
             ASSERT_TRUE(e.words[i].influence.has_value()) << i;
-            EXPECT_NEAR(*e.words[i].influence, e.score - score(*c, rests[i], hit.id), 1e-5)
+            EXPECT_NEAR(*e.words[i].influence, e.query_score - score(*c, rests[i], hit.id), 1e-5)
                 << e.words[i].word;
         }
         EXPECT_EQ(e.words[1].word, "RED");

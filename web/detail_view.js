@@ -58,13 +58,16 @@ export function showRecord(dl, record, onFilter) {
 }
 
 /// Shows why the image answers the text query (GET /api/images/ID/explain) in `view` ({box,
-/// summary, words, keywords}): its relevance and score, and each word of the query with a bar as
+/// summary, words, keywords}): its relevance and score (and the word that gave it, when the
+/// search also searched the query's words on their own), and each word of the query with a bar as
 /// long as its influence (blue: draws the query to the image, red: away), in bold when the
 /// image's caption holds it.
 export function showExplanation(view, e) {
   const relevance = typeof e.relevance === 'number'
     ? `relevance ${Math.round(e.relevance * 100)} % · ` : '';
-  view.summary.textContent = `“${e.query.text}”: ${relevance}score ${e.score.toFixed(3)}`;
+  const byWord = e.scored_by ? ` (from the word “${e.scored_by}” on its own)` : '';
+  view.summary.textContent =
+    `“${e.query.text}”: ${relevance}score ${e.score.toFixed(3)}${byWord}`;
   view.words.replaceChildren();
   const largest = Math.max(1e-6, ...e.words.map((w) => Math.abs(w.influence || 0)));
   for (const w of e.words) {

@@ -5,7 +5,7 @@ import { labelOf } from './api.js';
 
 /// The list item of `hit` (an entry of an answer's `results`): its thumbnail linking to `href`,
 /// its label, a "+N similar" badge for folded near-duplicates, and a title with its relevance,
-/// score and what found it; a plain click calls `onOpen()` instead of following the link.
+/// score and what found it (and the word of the query that scored it); a plain click calls `onOpen()` instead of following the link.
 export function resultItem(template, hit, href, onOpen) {
   const li = template.content.firstElementChild.cloneNode(true);
   const a = li.querySelector('a');
@@ -21,6 +21,11 @@ export function resultItem(template, hit, href, onOpen) {
     const found = [hit.ranks.semantic && 'meaning', hit.ranks.keyword && 'words'].filter(Boolean);
     a.dataset.found = found.join('+');
     a.title += `, found by ${found.join(' and ')}`;
+  }
+  if (hit.word) {
+    // The query's words were also searched on their own; this one gave the score.
+    a.dataset.word = hit.word;
+    a.title += `, scored by the word “${hit.word}”`;
   }
   img.src = hit.thumbnail_url;
   img.alt = label;

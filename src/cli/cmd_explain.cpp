@@ -20,6 +20,7 @@ Command register_explain(CLI::App& app) {
         std::uint64_t id = 0;
         bool json = false;
         double map_size_gb = 64;
+        std::optional<float> word_weight;
     };
     auto a = std::make_shared<Args>();
     sub->add_option("--data", a->data, "Collection folder")
@@ -29,10 +30,12 @@ Command register_explain(CLI::App& app) {
     sub->add_option("--id", a->id, "The stored image")->required();
     sub->add_flag("--json", a->json, "Print one JSON object (as GET /api/images/{id}/explain)");
     add_map_size_option(sub, a->map_size_gb);
+    add_word_weight_option(sub, a->word_weight);
     return {sub, [a] {
                 CollectionOptions co;
                 co.read_only = true;
                 co.store_map_size = map_size_bytes(a->map_size_gb);
+                co.word_weight = a->word_weight;
                 auto c = Collection::open(a->data, co);
                 const Explanation e = explain_text(*c, a->text, a->id);
                 if (a->json) {
@@ -42,6 +45,10 @@ Command register_explain(CLI::App& app) {
                 std::cout << fmt::format(
                     "image {}: score {:.4f}{}\n", e.id, e.score,
                     e.relevance ? fmt::format(", relevance {:.2f}", *e.relevance) : "");
+                if (e.scored_by)
+                    std::cout << fmt::format(
+                        "from the word \"{}\" on its own (cosine with the query {:.4f})\n",
+                        *e.scored_by, e.query_score);
                 if (!e.caption.empty()) std::cout << fmt::format("caption: \"{}\"\n", e.caption);
                 std::cout << fmt::format("language: {} ({})\n", e.language.name, e.language.code);
                 for (const WordInfluence& w : e.words)

@@ -1,5 +1,6 @@
 // qiss model: import a pretrained model into a qiss model file; describe a model file; store
-// a trained model's weights as float16 or float32; attach a training run's identity anchors.
+// a trained model's weights as float16 or float32; attach a training run's identity anchors;
+// set the weight of the words of a text query searched on their own.
 #include <algorithm>
 #include <iostream>
 
@@ -43,6 +44,8 @@ Command register_model(CLI::App& app) {
         std::string tfjs, torchscript, out, info, convert, convert_out, weight_dtype;
         std::string anchored, checkpoint, anchored_out;
         float anchor_temperature = 0.02f, anchor_weight = 1.0f;
+        std::string worded, worded_out;
+        float word_weight = 0;
         std::vector<std::string> whiten_on;
         std::size_t whiten_max = 2000;
         std::vector<float> mean{0, 0, 0}, std{1, 1, 1};
@@ -106,8 +109,9 @@ Command register_model(CLI::App& app) {
         "(image embeddings pulled towards the identities they resemble); drops the relevance "
         "calibration, which qiss calibrate fits again");
     anchors->add_option("model", a->anchored, "Model file (kind dual)")->required();
-    anchors->add_option("--checkpoint", a->checkpoint,
-                        "The training run's checkpoint folder (MODEL.ckpt) or one optim-N.pt")
+    anchors
+        ->add_option("--checkpoint", a->checkpoint,
+                     "The training run's checkpoint folder (MODEL.ckpt) or one optim-N.pt")
         ->required();
     anchors->add_option("--temperature", a->anchor_temperature, "Softmax temperature")
         ->check(CLI::Range(1e-4, 10.0))
@@ -116,9 +120,25 @@ Command register_model(CLI::App& app) {
         ->check(CLI::Range(1e-4, 100.0))
         ->capture_default_str();
     anchors->add_option("--out", a->anchored_out, "Model file to write")->required();
+    auto* words = sub->add_subcommand(
+        "words",
+        "Set how a text query of two or more words also searches each word on its own: the "
+        "weight of a word's score (0 = off; engine/word_search.h); the network is unchanged");
+    words->add_option("model", a->worded, "Model file (kind dual)")->required();
+    words->add_option("--weight", a->word_weight, "Weight of a word's score, 0..1")
+        ->required()
+        ->check(CLI::Range(0.0, 1.0));
+    words->add_option("--out", a->worded_out, "Model file to write")->required();
 
     return {
-        sub, [a, imp, info, convert, anchors] {
+        sub, [a, imp, info, convert, anchors, words] {
+            if (words->parsed()) {
+                Model model = Model::load(a->worded);
+                model.set_word_weight(a->word_weight);
+                model.save(a->worded_out);
+                spdlog::info("wrote {} with word weight {}", a->worded_out, a->word_weight);
+                return 0;
+            }
             if (anchors->parsed()) {
                 Model model = Model::load(a->anchored);
                 const torch::Tensor proxies = read_checkpoint_proxies(a->checkpoint);
@@ -127,12 +147,12 @@ Command register_model(CLI::App& app) {
                            proxies.size(1), model.dim());
                 model.set_anchors(proxies, a->anchor_temperature, a->anchor_weight);
                 model.save(a->anchored_out);
-                spdlog::info("wrote {} ({:.1f} MB) with {} identity anchors; fit its relevance "
-                             "calibration again with qiss calibrate",
-                             a->anchored_out,
-                             static_cast<double>(std::filesystem::file_size(a->anchored_out)) /
-                                 1e6,
-                             proxies.size(0));
+                spdlog::info(
+                    "wrote {} ({:.1f} MB) with {} identity anchors; fit its relevance "
+                    "calibration again with qiss calibrate",
+                    a->anchored_out,
+                    static_cast<double>(std::filesystem::file_size(a->anchored_out)) / 1e6,
+                    proxies.size(0));
                 return 0;
             }
             if (convert->parsed()) {
@@ -178,6 +198,7 @@ Command register_model(CLI::App& app) {
                                       {"has_text", model.has_text()},
                                       {"preprocess", model.config().preprocess},
                                       {"identity_anchors", model.config().anchor_count},
+                                      {"word_weight", model.config().word_weight},
                                       {"training", model.training_info()}};
             std::cout << j.dump() << std::endl;
             return 0;

@@ -127,6 +127,7 @@ Command register_search(CLI::App& app) {
         double map_size_gb = 64;
         SearchOptions search;
         std::size_t filter_scan_max = CollectionOptions{}.filter_scan_max;
+        std::optional<float> word_weight;
     };
     auto a = std::make_shared<Args>();
     sub->add_option("--data", a->data, "Collection folder")->required();
@@ -165,6 +166,7 @@ Command register_search(CLI::App& app) {
     add_map_size_option(sub, a->map_size_gb);
     add_search_options(sub, a->search);
     add_filter_scan_option(sub, a->filter_scan_max);
+    add_word_weight_option(sub, a->word_weight);
     return {sub, [a, sub, text, image, id, collapse, threshold] {
                 QISS_CHECK(!a->texts.empty() || !a->images.empty() || !a->ids.empty(),
                            "give --text, --image or --id (repeat them, with :WEIGHT, to combine)");
@@ -184,6 +186,7 @@ Command register_search(CLI::App& app) {
                 co.store_map_size = map_size_bytes(a->map_size_gb);
                 co.search = a->search;
                 co.filter_scan_max = a->filter_scan_max;
+                co.word_weight = a->word_weight;
                 auto c = Collection::open(a->data, co);
                 QueryResult r = run_query(*c, q);
                 if (a->json) {

@@ -85,6 +85,7 @@ Command register_serve(CLI::App& app) {
         SearchOptions search;
         std::size_t filter_scan_max = CollectionOptions{}.filter_scan_max;
         double map_size_gb = 64;
+        std::optional<float> word_weight;
     };
     auto a = std::make_shared<Args>();
     sub->add_option("--data", a->data, "Collection folder")->required();
@@ -175,6 +176,7 @@ Command register_serve(CLI::App& app) {
     add_map_size_option(sub, a->map_size_gb);
     add_search_options(sub, a->search);
     add_filter_scan_option(sub, a->filter_scan_max);
+    add_word_weight_option(sub, a->word_weight);
     sub->add_flag("--allow-image-url", a->allow_image_url,
                   "Let clients send {\"image_url\": …}: the server then downloads URLs they "
                   "choose (public addresses only, unless --allow-private-urls)");
@@ -206,6 +208,7 @@ Command register_serve(CLI::App& app) {
                 co.search = a->search;
                 co.filter_scan_max = a->filter_scan_max;
                 co.store_map_size = map_size_bytes(a->map_size_gb);
+                co.word_weight = a->word_weight;
                 auto collection = Collection::open(a->data, co);
                 // A client that disconnects mid-answer must not kill the process.
                 std::signal(SIGPIPE, SIG_IGN);

@@ -2,6 +2,7 @@
 // Each subcommand lives in its own cmd_<name>.cpp and registers itself here.
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -32,6 +33,15 @@ inline void add_filter_scan_option(CLI::App* sub, std::size_t& n) {
                     "Filtered searches: a filter keeping at most this many images is answered by "
                     "an exact scan of their vectors, a broader one by the index restricted to them")
         ->capture_default_str();
+}
+
+/// `--word-weight`: the weight of the words of a text query searched on their own
+/// (engine/word_search.h; 0 = off); unset, the model's.
+inline void add_word_weight_option(CLI::App* sub, std::optional<float>& weight) {
+    sub->add_option("--word-weight", weight,
+                    "Text queries of two or more words also search each word, its score times "
+                    "this weight (0 = off, at most 1; default: the model's)")
+        ->check(CLI::Range(0.0, 1.0));
 }
 
 /// `--map-size-gb`: the largest size the image store may reach (LMDB map size). Every command

@@ -167,6 +167,8 @@ std::unique_ptr<Collection> Collection::open(const fs::path& dir, const Collecti
     c->cursor_index_depth_ = o.cursor_index_depth;
     c->filter_scan_max_ = o.filter_scan_max;
     c->compact_min_tombstones_ = o.compact_min_tombstones;
+    if (o.word_weight) check_word_weight(*o.word_weight, "word_weight");
+    c->word_weight_ = o.word_weight.value_or(c->model_->config().word_weight);
     c->open_index();
     c->open_keywords();
     return c;
@@ -493,12 +495,23 @@ torch::Tensor Collection::embed_images(const std::vector<cv::Mat>& rgb) const {
 }
 
 std::vector<float> Collection::embed_text(const std::string& text) const {
+    return std::move(embed_texts({text}).front());
+}
+
+std::vector<std::vector<float>> Collection::embed_texts(
+    const std::vector<std::string>& texts) const {
     QISS_CHECK(model_->has_text(),
                "the collection's model {} (kind {}) embeds images only: search by image or by "
                "id, or index with a model that has a text branch to search by text",
                model_path_.string(), model_->kind());
-    torch::Tensor v = model_->embed_texts({text});
-    return {v.data_ptr<float>(), v.data_ptr<float>() + v.size(1)};
+    const torch::Tensor v = model_->embed_texts(texts).contiguous();
+    std::vector<std::vector<float>> out;
+    const auto d = v.size(1);
+    for (std::int64_t i = 0; i < v.size(0); ++i) {
+        const float* row = v.data_ptr<float>() + i * d;
+        out.emplace_back(row, row + d);
+    }
+    return out;
 }
 
 std::vector<float> Collection::embed_image(const cv::Mat& rgb) const {

@@ -52,6 +52,9 @@ struct CollectionOptions {
     /// and at least as many as the live ones, so that add/delete churn cannot grow it without
     /// bound.
     std::size_t compact_min_tombstones = 1000;
+    /// The words of a text query searched on their own (engine/word_search.h): the weight of
+    /// their scores, in [0, 1] (0 = off). Unset: the model's (ModelConfig::word_weight).
+    std::optional<float> word_weight;
 };
 
 /// One hit of a search.
@@ -59,6 +62,10 @@ struct Hit {
     std::uint64_t id = 0;
     float score = 0;
     ImageRecord record;
+    /// A text search that searched the words of its query on their own (engine/word_search.h):
+    /// the word whose weighted cosine is the score (its index in SemanticQuery::words); -1 when
+    /// the score is the cosine with the query itself.
+    int word = -1;
 };
 
 /// Collection-wide figures for `qiss info` and /api/health.
@@ -144,6 +151,8 @@ class Collection {
     /// concurrently (inference only reads the weights).
     torch::Tensor embed_images(const std::vector<cv::Mat>& rgb) const;
     std::vector<float> embed_text(const std::string& text) const;
+    /// Embeds texts in one batch: a unit vector each.
+    std::vector<std::vector<float>> embed_texts(const std::vector<std::string>& texts) const;
     std::vector<float> embed_image(const cv::Mat& rgb) const;
     /// The stored vector of an image (for "similar images").
     std::optional<std::vector<float>> vector_of(std::uint64_t id) const;
@@ -156,6 +165,9 @@ class Collection {
     int dim() const { return model_->dim(); }
     /// The model's relevance calibration (score -> probability of relevance), if it has one.
     const std::optional<Calibration>& calibration() const { return model_->calibration(); }
+    /// The weight of the words of a text query searched on their own (0 = off):
+    /// CollectionOptions::word_weight, else the model's.
+    float word_weight() const { return word_weight_; }
     CollectionInfo info() const;
     const std::filesystem::path& dir() const { return dir_; }
 
@@ -227,6 +239,7 @@ class Collection {
     int cursor_index_depth_ = 1000;
     std::size_t filter_scan_max_ = 10000;
     std::size_t compact_min_tombstones_ = 1000;
+    float word_weight_ = 0;
     /// Filters' view of the records (select()): shared to select, exclusive to sync.
     mutable std::shared_mutex table_mutex_;
     mutable std::unique_ptr<RecordTable> table_;

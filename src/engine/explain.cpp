@@ -3,62 +3,16 @@
 #include <algorithm>
 #include <set>
 
+#include "common/error.h"
 #include "common/error_kind.h"
 #include "engine/query.h"
+#include "engine/word_search.h"
 #include "index/simd_flat.h"
 #include "text/utf8.h"
+#include "text/words.h"
 
 namespace qiss {
 namespace {
-
-/// A word of the query and where it lies in the text (bytes).
-struct Span {
-    std::size_t begin = 0, end = 0;
-};
-
-/// Spaces and punctuation: ASCII's, Latin-1's, general punctuation, CJK symbols and
-/// punctuation, full-width forms' punctuation.
-bool is_separator(char32_t cp) {
-    if (cp < 0x80) return !std::isalnum(static_cast<int>(cp));
-    return (cp >= 0xA0 && cp <= 0xBF) || cp == 0xD7 || cp == 0xF7 ||
-           (cp >= 0x2000 && cp <= 0x206F) || (cp >= 0x3000 && cp <= 0x303F) ||
-           (cp >= 0xFF00 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20);
-}
-
-/// Scripts written without spaces between words: each character is a word.
-bool is_unspaced_script(char32_t cp) {
-    return (cp >= 0x0E00 && cp <= 0x0EFF) ||  // Thai, Lao
-           (cp >= 0x1000 && cp <= 0x109F) ||  // Myanmar
-           (cp >= 0x1780 && cp <= 0x17FF) ||  // Khmer
-           (cp >= 0x3040 && cp <= 0x30FF) ||  // Hiragana, Katakana
-           (cp >= 0x3400 && cp <= 0x4DBF) ||  // Han extension A
-           (cp >= 0x4E00 && cp <= 0x9FFF) ||  // Han
-           (cp >= 0xF900 && cp <= 0xFAFF) ||  // Han compatibility
-           (cp >= 0x20000 && cp <= 0x3FFFF);  // Han extensions
-}
-
-std::vector<Span> word_spans(const std::string& text) {
-    std::vector<Span> spans;
-    std::size_t start = std::string::npos;
-    for (std::size_t i = 0; i < text.size();) {
-        std::size_t length = 1;
-        const char32_t cp = decode_utf8_at(text, i, length);
-        const bool separator = is_separator(cp);
-        const bool single = is_unspaced_script(cp);
-        if ((separator || single) && start != std::string::npos) {
-            spans.push_back({start, i});
-            start = std::string::npos;
-        }
-        if (single) {
-            spans.push_back({i, i + length});
-        } else if (!separator && start == std::string::npos) {
-            start = i;
-        }
-        i += length;
-    }
-    if (start != std::string::npos) spans.push_back({start, text.size()});
-    return spans;
-}
 
 /// Lower case for the scripts whose capitals are one offset away (Latin, Latin-1, Greek,
 /// Cyrillic); other characters as they are.
@@ -79,7 +33,7 @@ std::string folded(const std::string& word) {
 }
 
 /// `text` without the bytes of `span`, and without the space that separated it.
-std::string without(const std::string& text, const Span& span) {
+std::string without(const std::string& text, const WordSpan& span) {
     std::size_t begin = span.begin, end = span.end;
     if (end < text.size() && text[end] == ' ')
         ++end;
@@ -91,9 +45,7 @@ std::string without(const std::string& text, const Span& span) {
 }  // namespace
 
 std::vector<std::string> query_words(const std::string& text) {
-    std::vector<std::string> words;
-    for (const Span& s : word_spans(text)) words.push_back(text.substr(s.begin, s.end - s.begin));
-    return words;
+    return words_of(text, UnspacedScripts::each_character);
 }
 
 Explanation explain_text(const Collection& c, const std::string& text, std::uint64_t id,
@@ -109,11 +61,21 @@ Explanation explain_text(const Collection& c, const std::string& text, std::uint
     const auto score_of = [&](const std::string& t) {
         return simd_inner_product(c.embed_text(t).data(), vector->data(), d);
     };
+    const SemanticQuery sq = semantic_query(c, text);
+    QISS_ASSERT(sq.query.size() == d);
     Explanation e;
     e.id = id;
     e.text = text;
     e.language = detect_language(text);
-    e.score = score_of(text);
+    int word = -1;
+    e.score = sq.score(vector->data(), word);
+    e.query_score = simd_inner_product(sq.query.data(), vector->data(), d);
+    for (std::size_t j = 0; j < sq.words.size(); ++j)
+        e.searched.push_back(
+            {sq.words[j],
+             sq.word_weight * simd_inner_product(sq.word_vectors[j].data(), vector->data(), d)});
+    if (sq.worded()) e.word_weight = sq.word_weight;
+    if (word >= 0) e.scored_by = sq.words[static_cast<std::size_t>(word)];
     if (const auto map = relevance_map(c, true))
         e.relevance =
             static_cast<float>(map->relevance(e.score, collection_prior(c.store().count())));
@@ -121,7 +83,7 @@ Explanation explain_text(const Collection& c, const std::string& text, std::uint
     e.keyword_matches = c.keyword_matches(text, keyword_language(e.language), id);
     std::set<std::string> caption_words;
     for (const std::string& w : query_words(record->caption)) caption_words.insert(folded(w));
-    const std::vector<Span> spans = word_spans(text);
+    const std::vector<WordSpan> spans = word_spans(text, UnspacedScripts::each_character);
     for (std::size_t i = 0; i < spans.size(); ++i) {
         WordInfluence w;
         w.word = text.substr(spans[i].begin, spans[i].end - spans[i].begin);
@@ -129,7 +91,7 @@ Explanation explain_text(const Collection& c, const std::string& text, std::uint
         if (spans.size() > 1 && i < kMaxExplainedWords) {
             const std::string rest = without(text, spans[i]);
             if (rest.find_first_not_of(" \t\n\r") != std::string::npos)
-                w.influence = e.score - score_of(rest);
+                w.influence = e.query_score - score_of(rest);
         }
         e.words.push_back(std::move(w));
     }

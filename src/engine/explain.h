@@ -1,8 +1,9 @@
 #pragma once
 /// @file explain.h
-/// Why a stored image answers a text query: its score and calibrated relevance, how much each
-/// word of the query contributes (the score lost when the word is left out of the query), and
-/// which words of the query its caption holds. `GET /api/images/{id}/explain`, `qiss explain`,
+/// Why a stored image answers a text query: its score and calibrated relevance, the score of
+/// each word that the search also searched on its own, how much each word of the query
+/// contributes (the cosine lost when the word is left out of the query), and which words of the
+/// query its caption holds. `GET /api/images/{id}/explain`, `qiss explain`,
 /// and the page's detail view show it.
 
 #include <cstdint>
@@ -21,7 +22,7 @@ inline constexpr std::size_t kMaxExplainedWords = 32;
 /// One word of the query.
 struct WordInfluence {
     std::string word;
-    /// The image's score with the whole query minus its score with the query without this
+    /// The image's cosine with the whole query minus its cosine with the query without this
     /// word: positive when the word draws the query towards the image. Unset beyond
     /// kMaxExplainedWords, and for a query of one word (leaving it out leaves nothing).
     std::optional<float> influence;
@@ -29,14 +30,29 @@ struct WordInfluence {
     bool in_caption = false;
 };
 
+/// A word that the search also searched on its own (engine/word_search.h).
+struct SearchedWord {
+    std::string word;
+    float score = 0;  ///< word_weight x the cosine of the word and the image
+};
+
 struct Explanation {
     std::uint64_t id = 0;
     std::string text;
     DetectedLanguage language;
-    float score = 0;                   ///< cosine of the query and the image, as a search gives it
-    std::optional<float> relevance;    ///< with a calibrated model
-    std::vector<WordInfluence> words;  ///< in the order of the query
-    std::string caption;               ///< the image's, if it has one
+    /// The image's score as a search gives it: query_score, or the best of `searched`'s when
+    /// one is higher (then `scored_by` names its word).
+    float score = 0;
+    float query_score = 0;           ///< cosine of the whole query and the image
+    std::optional<float> relevance;  ///< with a calibrated model, of `score`
+    /// The words searched on their own, in the order of the query, and their weight (none and
+    /// 0 when the query's words are not: engine/word_search.h).
+    std::vector<SearchedWord> searched;
+    float word_weight = 0;
+    std::optional<std::string> scored_by;
+    /// In the order of the query; each word's influence on query_score.
+    std::vector<WordInfluence> words;
+    std::string caption;  ///< the image's, if it has one
     /// The words of the query that match the image's indexed words (caption, tags, file name)
     /// as written or by their stem, lower-cased: what the keyword side of a hybrid search
     /// matched (Collection::keyword_matches).

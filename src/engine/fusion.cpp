@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "index/simd_flat.h"
-
 namespace qiss {
 
 std::vector<FusedId> fuse_ranks(std::span<const std::uint64_t> semantic,
@@ -35,14 +33,13 @@ std::vector<FusedId> fuse_ranks(std::span<const std::uint64_t> semantic,
 }
 
 std::vector<Hit> fused_search(const Collection& c, SearchMode mode, const std::string& text,
-                              const std::string& language, const std::vector<float>& query,
-                              int start, int count, const IdSet* allowed,
-                              std::vector<FusedRank>& ranks) {
+                              const std::string& language, const SemanticQuery& query, int start,
+                              int count, const IdSet* allowed, std::vector<FusedRank>& ranks) {
     const int depth = std::max(kFusionDepth, 2 * (start + count));
     std::vector<Hit> semantic;
     std::vector<std::uint64_t> semantic_ids;
     if (mode == SearchMode::Hybrid) {
-        semantic = c.search(query.data(), depth, 0, {}, std::nullopt, allowed);
+        semantic = semantic_search(c, query, 0, depth, {}, allowed);
         for (const Hit& h : semantic) semantic_ids.push_back(h.id);
     }
     std::vector<std::uint64_t> keyword_ids;
@@ -53,7 +50,7 @@ std::vector<Hit> fused_search(const Collection& c, SearchMode mode, const std::s
 
     std::vector<Hit> hits;
     ranks.clear();
-    const auto d = query.size();
+    const auto d = query.query.size();
     for (std::size_t i = static_cast<std::size_t>(start);
          i < fused.size() && hits.size() < static_cast<std::size_t>(count); ++i) {
         const FusedId& f = fused[i];
@@ -66,7 +63,7 @@ std::vector<Hit> fused_search(const Collection& c, SearchMode mode, const std::s
             auto vector = c.vector_of(f.id);
             if (!record || !vector || vector->size() != d) continue;  // removed meanwhile
             hit.id = f.id;
-            hit.score = simd_inner_product(query.data(), vector->data(), d);
+            hit.score = query.score(vector->data(), hit.word);
             hit.record = std::move(*record);
         }
         hits.push_back(std::move(hit));

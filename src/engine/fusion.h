@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/collection.h"
+#include "engine/word_search.h"
 
 namespace qiss {
 
@@ -37,14 +38,14 @@ struct FusedId {
 std::vector<FusedId> fuse_ranks(std::span<const std::uint64_t> semantic,
                                 std::span<const std::uint64_t> keyword);
 
-/// The first `count` results of a hybrid or keyword search for `text` (its unit embedding
+/// The first `count` results of a hybrid or keyword search for `text` (its semantic query
 /// `query`, its language `language` as a BCP 47 code) from result `start` on, among `allowed`
-/// when given; per result its ranks on each side in `ranks`. Every hit's score is its cosine
-/// with `query`, as in a semantic search. A keyword search lists only the keyword side's
-/// results, in its order.
+/// when given; per result its ranks on each side in `ranks`. The semantic side is
+/// semantic_search(), and every hit's score is its SemanticQuery::score, as in a semantic
+/// search. A keyword search lists only the keyword side's results, in its order.
 std::vector<Hit> fused_search(const Collection& collection, SearchMode mode,
                               const std::string& text, const std::string& language,
-                              const std::vector<float>& query, int start, int count,
+                              const SemanticQuery& query, int start, int count,
                               const IdSet* allowed, std::vector<FusedRank>& ranks);
 
 }  // namespace qiss

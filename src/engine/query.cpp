@@ -10,10 +10,19 @@
 #include "common/error_kind.h"
 #include "engine/cursor.h"
 #include "engine/dupes.h"
+#include "engine/word_search.h"
 #include "keyword/keyword_index.h"
 
 namespace qiss {
 namespace {
+
+/// What a text term asked: its text and language.
+void describe_term(const QueryTerm& t, TermAsRun& as_run) {
+    as_run.kind = t.kind;
+    as_run.weight = t.weight;
+    as_run.text = t.text;
+    as_run.language = detect_language(t.text);
+}
 
 /// The unit embedding of one term, and what it asked.
 std::vector<float> embed_term(const Collection& c, const QueryTerm& t, TermAsRun& as_run) {
@@ -21,8 +30,7 @@ std::vector<float> embed_term(const Collection& c, const QueryTerm& t, TermAsRun
     as_run.weight = t.weight;
     switch (t.kind) {
         case QueryTerm::Kind::Text:
-            as_run.text = t.text;
-            as_run.language = detect_language(t.text);
+            describe_term(t, as_run);
             return c.embed_text(t.text);
         case QueryTerm::Kind::Image:
             as_run.image_name = t.image_name;
@@ -151,21 +159,35 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
     }
     const IdSet* allowed = kept ? &*kept : nullptr;
     const std::vector<QueryTerm> terms = terms_of(q);
-    std::vector<std::vector<float>> vectors;
+    SemanticQuery sq;
     std::vector<std::uint64_t> exclude;
-    for (const QueryTerm& t : terms) {
-        vectors.push_back(embed_term(c, t, r.terms.emplace_back()));
-        if (t.kind == QueryTerm::Kind::Id) exclude.push_back(t.id);
+    if (q.kind == Query::Kind::Text) {
+        describe_term(terms.front(), r.terms.emplace_back());
+        sq = semantic_query(c, q.text);
+        r.words = sq.words;
+        if (sq.worded()) r.word_weight = sq.word_weight;
+    } else {
+        std::vector<std::vector<float>> vectors;
+        for (const QueryTerm& t : terms) {
+            vectors.push_back(embed_term(c, t, r.terms.emplace_back()));
+            if (t.kind == QueryTerm::Kind::Id) exclude.push_back(t.id);
+        }
+        sq.query =
+            q.kind == Query::Kind::Terms ? combine(vectors, terms) : std::move(vectors.front());
     }
-    const std::vector<float> vec =
-        q.kind == Query::Kind::Terms ? combine(vectors, terms) : std::move(vectors.front());
     r.mode = mode_of(c, q);
+    // Fused and worded pages continue by rank: `after` holds the rank where the last page
+    // ended. Their cost grows with the rank, so they end where an offset must.
+    const bool by_rank = r.mode != SearchMode::Semantic || sq.worded();
+    QISS_CHECK(!by_rank || !after || after->rank <= limits.max_offset,
+               "this search's pages end at result {} (the largest offset); refine the query to "
+               "see further (the cursor asks for result {})",
+               limits.max_offset + q.k, after ? after->rank + 1 : 0);
     if (r.mode != SearchMode::Semantic) {
-        // Fused pages continue by rank: `after` holds the rank where the last page ended.
         const int start = after ? static_cast<int>(after->rank) : q.offset;
         const std::string language = keyword_language(*r.terms.front().language);
         const int count = q.collapse ? kCollapseFetch * (start + q.k) : q.k;
-        r.hits = fused_search(c, r.mode, q.text, language, vec, q.collapse ? 0 : start, count,
+        r.hits = fused_search(c, r.mode, q.text, language, sq, q.collapse ? 0 : start, count,
                               allowed, r.ranks);
         if (q.collapse) {
             r.collapse = q.collapse;
@@ -178,10 +200,12 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
             r.ranks.clear();
             for (const Hit& h : r.hits) r.ranks.push_back(rank_of[h.id]);
         }
+    } else if (after && sq.worded()) {
+        r.hits = semantic_search(c, sq, static_cast<int>(after->rank), q.k, exclude, allowed);
     } else if (after) {
-        r.hits = c.search_after(vec.data(), q.k, *after, exclude, allowed);
+        r.hits = c.search_after(sq.query.data(), q.k, *after, exclude, allowed);
     } else if (!q.collapse) {
-        r.hits = c.search(vec.data(), q.k, q.offset, exclude, std::nullopt, allowed);
+        r.hits = semantic_search(c, sq, q.offset, q.k, exclude, allowed);
     } else {
         // Fold the nearest kCollapseFetch·(offset + k), then take the page from the folded list,
         // so that paging walks one order of collapsed results.
@@ -189,17 +213,18 @@ QueryResult run_query(const Collection& c, const Query& q, const QueryLimits& li
         const int want = q.offset + q.k;
         take_folded_page(
             r,
-            collapse_hits(
-                c, c.search(vec.data(), kCollapseFetch * want, 0, exclude, std::nullopt, allowed),
-                *q.collapse, static_cast<std::size_t>(want)),
+            collapse_hits(c, semantic_search(c, sq, 0, kCollapseFetch * want, exclude, allowed),
+                          *q.collapse, static_cast<std::size_t>(want)),
             q.offset);
     }
     apply_relevance(c, q, terms, r);
-    if (!q.collapse && static_cast<int>(r.hits.size()) == q.k) {
+    const std::int64_t next_rank = (after ? after->rank : q.offset) + q.k;
+    if (!q.collapse && static_cast<int>(r.hits.size()) == q.k &&
+        (!by_rank || next_rank <= limits.max_offset)) {
         Cursor next;
         next.score = r.hits.back().score;
         next.id = r.hits.back().id;
-        next.rank = (after ? after->rank : q.offset) + q.k;
+        next.rank = next_rank;
         if (!fingerprint) fingerprint = query_fingerprint(q);
         r.next = encode_cursor(next, *fingerprint);
     }

@@ -33,6 +33,10 @@ struct QueryResult {
     /// What was searched for: the one term of a text, image or id query (weight 1), or the
     /// terms of a combined one, in the order given.
     std::vector<TermAsRun> terms;
+    /// A text query whose words were searched on their own (engine/word_search.h): those
+    /// words and their weight; Hit::word says which word gave a hit its score.
+    std::vector<std::string> words;
+    float word_weight = 0;
     int k = kDefaultK, offset = 0;
     std::vector<Hit> hits;          ///< best first
     std::optional<float> collapse;  ///< the query's collapse threshold, if it asked for one
@@ -42,8 +46,9 @@ struct QueryResult {
     /// empty otherwise.
     std::vector<float> relevance;
     std::optional<float> min_relevance;  ///< the query's, if it gave one
-    /// The `after` token of the next page when this page is full (k hits) and not collapsed;
-    /// empty otherwise (engine/cursor.h).
+    /// The `after` token of the next page when this page is full (k hits) and not collapsed,
+    /// and, for the searches whose pages continue by rank, when the next page starts within
+    /// QueryLimits::max_offset; empty otherwise (engine/cursor.h).
     std::string next;
     std::string after;  ///< the query's `after`, if it gave one
     Filter filter;      ///< the query's filter (empty: none)
@@ -65,7 +70,10 @@ std::optional<PlattScaling> relevance_map(const Collection& collection, bool tex
 /// normalised weighted sum of its terms' unit embeddings and excludes the ids it names. With
 /// `collapse`, kCollapseFetch × (offset + k) nearest images are folded (collapse_hits) and the
 /// page is taken from the folded list. With `after`, the page after that cursor
-/// (Collection::search_after); an invalid cursor, or one of another query, throws. With a
+/// (Collection::search_after); an invalid cursor, or one of another query, throws. A text
+/// query of two or more words with a word weight above 0 also searches its words
+/// (engine/word_search.h). Hybrid, keyword and such worded searches continue their pages by
+/// rank, up to QueryLimits::max_offset (a deeper cursor throws). With a
 /// calibrated model each hit gets its relevance (the text calibration when a term is a text,
 /// else the image one); `min_relevance` drops the hits below it and throws for a model without
 /// calibration. With a filter, only the images it keeps (Collection::select) are searched; a

@@ -124,6 +124,14 @@ void Model::set_weight_dtype(const std::string& dtype) {
     config_.weight_dtype = dtype;
 }
 
+void Model::set_word_weight(float weight) {
+    QISS_CHECK(!dual_.is_empty(),
+               "only a trained (kind dual) model stores a word weight; this one is of kind {}",
+               config_.kind);
+    check_word_weight(weight, "word weight");
+    config_.word_weight = weight;
+}
+
 void Model::set_anchors(const torch::Tensor& proxies, float temperature, float weight) {
     QISS_CHECK(!dual_.is_empty(), "only a trained (kind dual) model can hold identity anchors");
     QISS_CHECK(proxies.dim() == 2 && proxies.size(0) >= 1 && proxies.size(1) == config_.embed_dim,

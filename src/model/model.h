@@ -73,6 +73,10 @@ class Model {
     /// identity, with the attention temperature and weight (> 0). Image embeddings change, so
     /// the relevance calibration is dropped (fit it again: qiss calibrate). Dual models only.
     void set_anchors(const torch::Tensor& proxies, float temperature, float weight);
+    /// Sets the weight of the words of a text query searched on their own
+    /// (ModelConfig::word_weight, in [0, 1]; 0 = off): a query rule, the network and its
+    /// calibration are unchanged. Dual models only.
+    void set_word_weight(float weight);
     const ModelKind& kind() const { return *kind_; }
     /// The model embeds texts (its kind has a text branch).
     bool has_text() const { return kind_->has_text; }

@@ -77,6 +77,10 @@ struct ModelConfig {
     int gru_layers = 1;
     int max_tokens = 48;
     float dropout = 0.1f;
+    /// A query rule, not used in training (engine/word_search.h): a text search of two or more
+    /// words also searches for each word on its own and scores an image by the best of its
+    /// cosine with the query and word_weight x its cosine with each word. 0 = off; at most 1.
+    float word_weight = 0.0f;
     /// How the model file stores the network's large tensors: "float16" (tensors of at least
     /// 65,536 elements, the token table first: half the file, embeddings within ~1e-3) or
     /// "float32". Checkpoints always keep float32; reading widens either to float32.
@@ -200,6 +204,10 @@ struct TrainConfig {
 /// Checks every field after presets and overrides; throws qiss::Error naming the setting (as
 /// `--set` spells it) and its allowed values.
 void validate(const ModelConfig& model, const TrainConfig& train);
+
+/// Throws qiss::Error naming `key` unless `weight` is a word weight (ModelConfig::word_weight):
+/// a number in [0, 1].
+void check_word_weight(float weight, const std::string& key);
 
 /// Throws unless `dtype` is a weight storage a model file can hold ("float16" or "float32",
 /// ModelConfig::weight_dtype).

@@ -1,5 +1,7 @@
 #include "server/answer_json.h"
 
+#include <cmath>
+
 namespace qiss {
 
 std::string shown_source(const ImageRecord& r, PathDisplay display) {
@@ -31,6 +33,11 @@ nlohmann::json term_json(const TermAsRun& t) {
     return {};
 }
 
+/// A float setting as it was written (0.85, not 0.8500000238418579).
+double shown_weight(float w) {
+    return std::round(static_cast<double>(w) * 1e6) / 1e6;
+}
+
 }  // namespace
 
 nlohmann::json to_json(const QueryResult& r, PathDisplay display) {
@@ -53,6 +60,10 @@ nlohmann::json to_json(const QueryResult& r, PathDisplay display) {
     if (r.min_relevance) query["min_relevance"] = *r.min_relevance;
     if (!r.filter.empty()) query["filter"] = filter_to_json(r.filter);
     query["mode"] = search_mode_name(r.mode);
+    if (!r.words.empty()) {
+        query["words"] = r.words;
+        query["word_weight"] = shown_weight(r.word_weight);
+    }
     nlohmann::json results = nlohmann::json::array();
     for (std::size_t i = 0; i < r.hits.size(); ++i) {
         const Hit& h = r.hits[i];
@@ -62,6 +73,9 @@ nlohmann::json to_json(const QueryResult& r, PathDisplay display) {
                             {"width", h.record.width},
                             {"height", h.record.height}};
         if (i < r.relevance.size()) j["relevance"] = r.relevance[i];
+        // The word of the query whose weighted cosine is the score.
+        if (h.word >= 0 && static_cast<std::size_t>(h.word) < r.words.size())
+            j["word"] = r.words[static_cast<std::size_t>(h.word)];
         if (i < r.ranks.size()) {
             // Where the result ranked on each side of a hybrid or keyword search (null: not
             // found there).
@@ -90,8 +104,17 @@ nlohmann::json to_json(const Explanation& e) {
     nlohmann::json j = {{"id", e.id},
                         {"query", {{"text", e.text}, {"language", to_json(e.language)}}},
                         {"score", e.score},
+                        {"query_score", e.query_score},
                         {"words", std::move(words)}};
     if (e.relevance) j["relevance"] = *e.relevance;
+    if (!e.searched.empty()) {
+        nlohmann::json searched = nlohmann::json::array();
+        for (const SearchedWord& w : e.searched)
+            searched.push_back({{"word", w.word}, {"score", w.score}});
+        j["searched_words"] = std::move(searched);
+        j["word_weight"] = shown_weight(e.word_weight);
+    }
+    if (e.scored_by) j["scored_by"] = *e.scored_by;
     if (!e.caption.empty()) j["caption"] = e.caption;
     j["keyword_matches"] = e.keyword_matches;
     return j;

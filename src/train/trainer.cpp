@@ -246,12 +246,13 @@ bool same_run(const nlohmann::json& saved, const nlohmann::json& now, bool befor
     } catch (const nlohmann::json::exception&) {
         return false;
     }
-    // How the final file stores its weights, and the identity anchors attached after the
-    // last epoch, do not change training.
+    // How the final file stores its weights, the identity anchors attached after the last
+    // epoch and the query rules do not change training.
     for (auto* j : {&a, &b}) {
         (*j)["config"].erase("weight_dtype");
         for (const char* key : {"anchor_weight", "anchor_temperature"})
             (*j)["config"]["image"].erase(key);
+        (*j)["config"]["text"].erase("word_weight");
     }
     if (before_text_phase)
         for (const char* key :
