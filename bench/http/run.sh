@@ -5,7 +5,8 @@
 # queries. wrk shares the machine with the server, as the targets ask.
 #   bench/http/run.sh [SIZE...]          default sizes: 10000 100000 1000000
 # Environment: QISS_BUILD (build), SEED_COLLECTION (data/demo), DURATION (20s), CONNECTIONS (4),
-# SERVER_THREADS (server workers, default: qiss serve's), OUT (out/bench).
+# SERVER_THREADS (server workers, default: qiss serve's), SERVE_ARGS (more `qiss serve` options,
+# e.g. "--word-weight 0"), OUT (out/bench).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${QISS_BUILD:-build}
@@ -38,6 +39,8 @@ for n in "${SIZES[@]}"; do
   log="$OUT/serve-$n.log"
   args=(serve --data "$data" --port 0)
   [ -z "${SERVER_THREADS:-}" ] || args+=(--threads "$SERVER_THREADS")
+  # shellcheck disable=SC2206 # SERVE_ARGS is a list of options
+  [ -z "${SERVE_ARGS:-}" ] || args+=(${SERVE_ARGS})
   "$BUILD/qiss" "${args[@]}" > "$log" 2>&1 &
   server_pid=$!
   port=""

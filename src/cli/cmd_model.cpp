@@ -2,6 +2,7 @@
 // a trained model's weights as float16 or float32; attach a training run's identity anchors;
 // set the weight of the words of a text query searched on their own.
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -193,13 +194,15 @@ Command register_model(CLI::App& app) {
             }
             QISS_ASSERT(info->parsed());
             const Model model = Model::load(a->info);
-            const nlohmann::json j = {{"kind", model.kind().name},
-                                      {"dim", model.dim()},
-                                      {"has_text", model.has_text()},
-                                      {"preprocess", model.config().preprocess},
-                                      {"identity_anchors", model.config().anchor_count},
-                                      {"word_weight", model.config().word_weight},
-                                      {"training", model.training_info()}};
+            const nlohmann::json j = {
+                {"kind", model.kind().name},
+                {"dim", model.dim()},
+                {"has_text", model.has_text()},
+                {"preprocess", model.config().preprocess},
+                {"identity_anchors", model.config().anchor_count},
+                {"word_weight",
+                 std::round(static_cast<double>(model.config().word_weight) * 1e6) / 1e6},
+                {"training", model.training_info()}};
             std::cout << j.dump() << std::endl;
             return 0;
         }};

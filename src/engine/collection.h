@@ -119,6 +119,12 @@ class Collection {
                             std::span<const std::uint64_t> exclude = {},
                             const std::optional<SearchOptions>& options = std::nullopt,
                             const IdSet* allowed = nullptr) const;
+    /// search() without reading the records (Hit::record empty; an image removed since the
+    /// index was loaded may be among them): for candidates scored further before any is shown
+    /// (engine/word_search.h). A filter narrow enough to be scanned reads them anyway.
+    std::vector<Hit> search_ids(const float* query, int k, int offset = 0,
+                                std::span<const std::uint64_t> exclude = {},
+                                const IdSet* allowed = nullptr) const;
     /// The `k` nearest images strictly after `after` in search()'s order (a lower score, or the
     /// same score and a higher id), leaving out `exclude` and, with `allowed`, every id not in
     /// it: the next page of a deep paging (engine/collection_paging.cpp). Its cost does not
@@ -215,6 +221,11 @@ class Collection {
     void rebuild_keywords(const std::string& problem) const;
     /// Writes the keyword index's changes (writable collections).
     void commit_keywords();
+    /// search() and search_ids(): with or without the records.
+    std::vector<Hit> nearest(const float* query, int k, int offset,
+                             std::span<const std::uint64_t> exclude,
+                             const std::optional<SearchOptions>& options, const IdSet* allowed,
+                             bool records) const;
     /// Re-scores candidates with the stored vectors; the `keep` best, by descending score.
     SearchResult rerank_with_store(const float* query, const SearchResult& candidates,
                                    int keep) const;

@@ -46,6 +46,19 @@ std::vector<Hit> Collection::search(const float* query, int k, int offset,
                                     std::span<const std::uint64_t> exclude,
                                     const std::optional<SearchOptions>& given,
                                     const IdSet* allowed) const {
+    return nearest(query, k, offset, exclude, given, allowed, true);
+}
+
+std::vector<Hit> Collection::search_ids(const float* query, int k, int offset,
+                                        std::span<const std::uint64_t> exclude,
+                                        const IdSet* allowed) const {
+    return nearest(query, k, offset, exclude, std::nullopt, allowed, false);
+}
+
+std::vector<Hit> Collection::nearest(const float* query, int k, int offset,
+                                     std::span<const std::uint64_t> exclude,
+                                     const std::optional<SearchOptions>& given,
+                                     const IdSet* allowed, bool records) const {
     QISS_ASSERT(k >= 1 && offset >= 0);
     const int want = k + offset + static_cast<int>(exclude.size());
     // A narrow filter: an exact scan of its images' vectors is cheaper and never misses.
@@ -91,6 +104,10 @@ std::vector<Hit> Collection::search(const float* query, int k, int offset,
         if (std::find(exclude.begin(), exclude.end(), id) != exclude.end()) continue;
         if (skipped < offset) {
             ++skipped;
+            continue;
+        }
+        if (!records) {
+            hits.push_back({id, r.scores[i], {}});
             continue;
         }
         auto rec = store_->get(id);

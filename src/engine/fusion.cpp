@@ -39,7 +39,9 @@ std::vector<Hit> fused_search(const Collection& c, SearchMode mode, const std::s
     std::vector<Hit> semantic;
     std::vector<std::uint64_t> semantic_ids;
     if (mode == SearchMode::Hybrid) {
-        semantic = semantic_search(c, query, 0, depth, {}, allowed);
+        // Exact where the page is taken; the tail only lends reciprocal-rank weight.
+        semantic =
+            semantic_search(c, query, 0, depth, {}, allowed, false, 2 * (start + count));
         for (const Hit& h : semantic) semantic_ids.push_back(h.id);
     }
     std::vector<std::uint64_t> keyword_ids;
@@ -58,14 +60,16 @@ std::vector<Hit> fused_search(const Collection& c, SearchMode mode, const std::s
         if (f.rank.semantic > 0) {
             hit = semantic[static_cast<std::size_t>(f.rank.semantic - 1)];
         } else {
-            // Found by its words only: its record and its cosine from the store.
-            auto record = c.store().get(f.id);
+            // Found by its words only: its score from its stored vector.
             auto vector = c.vector_of(f.id);
-            if (!record || !vector || vector->size() != d) continue;  // removed meanwhile
+            if (!vector || vector->size() != d) continue;  // removed meanwhile
             hit.id = f.id;
             hit.score = query.score(vector->data(), hit.word);
-            hit.record = std::move(*record);
         }
+        // The records of the page only (the semantic side reads none).
+        auto record = c.store().get(f.id);
+        if (!record) continue;  // removed meanwhile
+        hit.record = std::move(*record);
         hits.push_back(std::move(hit));
         ranks.push_back(f.rank);
     }

@@ -1,7 +1,7 @@
 #include "engine/word_search.h"
 
 #include <algorithm>
-#include <unordered_map>
+#include <unordered_set>
 
 #include "common/error.h"
 #include "index/simd_flat.h"
@@ -47,31 +47,49 @@ SemanticQuery semantic_query(const Collection& c, const std::string& text) {
     return q;
 }
 
-std::vector<Hit> semantic_search(const Collection& c, const SemanticQuery& q, int start, int count,
-                                 std::span<const std::uint64_t> exclude, const IdSet* allowed) {
-    if (!q.worded()) return c.search(q.query.data(), count, start, exclude, std::nullopt, allowed);
+std::vector<Hit> semantic_search(const Collection& c, const SemanticQuery& q, int start,
+                                 int count, std::span<const std::uint64_t> exclude,
+                                 const IdSet* allowed, bool records, int exact) {
+    if (!q.worded())
+        return records ? c.search(q.query.data(), count, start, exclude, std::nullopt, allowed)
+                       : c.search_ids(q.query.data(), count, start, exclude, allowed);
+    // The candidates: the nearest start + count of the query and of each word (or `exact` of
+    // each word), ids only.
     const int depth = start + count;
-    std::unordered_map<std::uint64_t, Hit> found;
-    const auto gather = [&](const std::vector<float>& v) {
-        for (Hit& h : c.search(v.data(), depth, 0, exclude, std::nullopt, allowed))
-            found.try_emplace(h.id, std::move(h));
+    const int word_depth = exact >= 1 ? std::min(exact, depth) : depth;
+    std::vector<std::uint64_t> ids;
+    std::unordered_set<std::uint64_t> seen;
+    const auto gather = [&](const std::vector<float>& v, int k) {
+        for (const Hit& h : c.search_ids(v.data(), k, 0, exclude, allowed))
+            if (seen.insert(h.id).second) ids.push_back(h.id);
     };
-    gather(q.query);
-    for (const std::vector<float>& w : q.word_vectors) gather(w);
+    gather(q.query, depth);
+    for (const std::vector<float>& w : q.word_vectors) gather(w, word_depth);
+    // Each scored with its stored vector, from one snapshot of the store (an image removed
+    // meanwhile has none and drops out).
     std::vector<Hit> hits;
-    hits.reserve(found.size());
-    for (auto& [id, hit] : found) {
-        const auto v = c.vector_of(id);
-        if (!v || v->size() != q.query.size()) continue;  // removed meanwhile
-        hit.score = q.score(v->data(), hit.word);
-        hits.push_back(std::move(hit));
-    }
+    hits.reserve(ids.size());
+    c.store().for_vectors(ids, [&](std::uint64_t id, const float* v) {
+        Hit h;
+        h.id = id;
+        h.score = q.score(v, h.word);
+        hits.push_back(std::move(h));
+    });
     std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
         return a.score != b.score ? a.score > b.score : a.id < b.id;
     });
     hits.erase(hits.begin(), hits.begin() + std::min<std::ptrdiff_t>(start, std::ssize(hits)));
     if (hits.size() > static_cast<std::size_t>(count)) hits.resize(static_cast<std::size_t>(count));
-    return hits;
+    if (!records) return hits;
+    // The records of the page only.
+    std::vector<Hit> shown;
+    for (Hit& h : hits) {
+        auto record = c.store().get(h.id);
+        if (!record) continue;  // removed meanwhile
+        h.record = std::move(*record);
+        shown.push_back(std::move(h));
+    }
+    return shown;
 }
 
 }  // namespace qiss

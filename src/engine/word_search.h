@@ -50,9 +50,14 @@ SemanticQuery semantic_query(const Collection& collection, const std::string& te
 /// `allowed`, every id not in it. A query without words is Collection::search. A worded one
 /// takes the nearest start + count images of the query and of each word and scores each with
 /// its stored vector: as exact as the index, since an image among the best n is among the
-/// nearest n of the vector that gives its score.
+/// nearest n of the vector that gives its score. With `exact` below start + count, the words
+/// are searched to that depth only: the first `exact` results are still the exact ranking's,
+/// the later ones the best of fewer candidates (hybrid search's semantic side, whose tail only
+/// lends reciprocal-rank weight). Without `records`, the hits' records are left empty (an
+/// image removed meanwhile may be among them: read its record before showing it).
 std::vector<Hit> semantic_search(const Collection& collection, const SemanticQuery& q, int start,
                                  int count, std::span<const std::uint64_t> exclude = {},
-                                 const IdSet* allowed = nullptr);
+                                 const IdSet* allowed = nullptr, bool records = true,
+                                 int exact = -1);
 
 }  // namespace qiss
