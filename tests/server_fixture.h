@@ -24,6 +24,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/query_spec.h"
 #include "test_support.h"
 
 extern char** environ;
@@ -36,6 +37,15 @@ using nlohmann::json;
 inline std::string read_all(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};
+}
+
+/// A text query for `k` results.
+inline Query text_query(const std::string& text, int k) {
+    Query q;
+    q.kind = Query::Kind::Text;
+    q.text = text;
+    q.k = k;
+    return q;
 }
 
 /// A collection of the first 40 emoji, built once with `qiss index`; tests copy it.

@@ -17,14 +17,6 @@ using namespace qiss::test;
 
 namespace {
 
-Query text_query(const std::string& text, int k) {
-    Query q;
-    q.kind = Query::Kind::Text;
-    q.text = text;
-    q.k = k;
-    return q;
-}
-
 /// (id, score) of hits, to compare orders.
 std::vector<std::pair<std::uint64_t, float>> ranked(const std::vector<Hit>& hits) {
     std::vector<std::pair<std::uint64_t, float>> out;

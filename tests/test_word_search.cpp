@@ -27,14 +27,6 @@ const std::string kText = "a red heart and a smiling face";
 const std::vector<std::string> kWords = {"a", "red", "heart", "and", "smiling", "face"};
 constexpr float kWeight = 0.85f;
 
-Query text_query(const std::string& text, int k) {
-    Query q;
-    q.kind = Query::Kind::Text;
-    q.text = text;
-    q.k = k;
-    return q;
-}
-
 /// A read-only copy of the 40-emoji base collection, with this word weight.
 std::unique_ptr<Collection> open_copy(const TempDir& dir, const std::string& name, float weight) {
     fs::copy(base_collection(), dir / name, fs::copy_options::recursive);

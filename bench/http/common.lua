@@ -3,6 +3,18 @@
 -- bench/http/run.sh collects.
 local common = {}
 
+-- Prepared GET /api/search requests (k = 10) for a list of text queries.
+function common.text_requests(queries)
+  local function urlencode(s)
+    return (s:gsub('[^%w%-_%.~]', function(c) return string.format('%%%02X', string.byte(c)) end))
+  end
+  local requests = {}
+  for i, q in ipairs(queries) do
+    requests[i] = wrk.format('GET', '/api/search?k=10&q=' .. urlencode(q))
+  end
+  return requests
+end
+
 -- A wrk request() function that sends the prepared requests in turn.
 function common.cycle(requests)
   local n = 0

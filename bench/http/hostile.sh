@@ -18,18 +18,11 @@ if [ ! -d "$DATA/store" ]; then
     node_modules/emoji-datasource-twitter/img/twitter/64 > /dev/null
 fi
 log=$(mktemp)
-# shellcheck disable=SC2086
-"$BUILD/qiss" serve --data "$DATA" --port 0 ${SERVER_ARGS:-} > "$log" 2>&1 &
-server_pid=$!
-trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null; rm -f "$log"' EXIT
-port=""
-for _ in $(seq 600); do
-  port=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/' "$log" | grep -oE '[0-9]+/$' | tr -d / || true)
-  [ -n "$port" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
-  sleep 0.5
-done
-[ -n "$port" ] || { echo "bench/http/hostile: the server did not start" >&2; exit 1; }
+# shellcheck source=bench/http/serve.sh
+. bench/http/serve.sh
+trap 'stop_server; rm -f "$log"' EXIT
+# shellcheck disable=SC2086 # SERVER_ARGS is a list of options
+start_server "$log" --data "$DATA" ${SERVER_ARGS:-}
 echo "baseline:"
 python3 bench/http/hostile.py --port "$port" --idle 0 --slow 0 --requests "$REQUESTS"
 echo "with $IDLE idle and $SLOW slowloris connections:"

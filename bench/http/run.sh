@@ -5,7 +5,7 @@
 # queries. wrk shares the machine with the server, as the targets ask.
 #   bench/http/run.sh [SIZE...]          default sizes: 10000 100000 1000000
 # Environment: QISS_BUILD (build), SEED_COLLECTION (data/demo), DURATION (20s), CONNECTIONS (4),
-# SERVER_THREADS (server workers, default: qiss serve's), SERVE_ARGS (more `qiss serve` options,
+# SERVER_THREADS (server workers, default: qiss serve's), SERVER_ARGS (more `qiss serve` options,
 # e.g. "--word-weight 0"), OUT (out/bench).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,8 +26,8 @@ IMAGES=(node_modules/emoji-datasource-google/img/google/64/1f408.png
         node_modules/emoji-datasource-google/img/google/64/1f355.png
         node_modules/emoji-datasource-google/img/google/64/1f680.png)
 
-server_pid=""
-stop_server() { [ -z "$server_pid" ] || { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; server_pid=""; }; }
+# shellcheck source=bench/http/serve.sh
+. bench/http/serve.sh
 trap stop_server EXIT
 
 for n in "${SIZES[@]}"; do
@@ -37,20 +37,11 @@ for n in "${SIZES[@]}"; do
     "$BUILD/bench/synth_collection" --data "$data" --like "$SEED" --count "$n"
   fi
   log="$OUT/serve-$n.log"
-  args=(serve --data "$data" --port 0)
+  args=(--data "$data")
   [ -z "${SERVER_THREADS:-}" ] || args+=(--threads "$SERVER_THREADS")
-  # shellcheck disable=SC2206 # SERVE_ARGS is a list of options
-  [ -z "${SERVE_ARGS:-}" ] || args+=(${SERVE_ARGS})
-  "$BUILD/qiss" "${args[@]}" > "$log" 2>&1 &
-  server_pid=$!
-  port=""
-  for _ in $(seq 600); do
-    port=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/' "$log" | grep -oE '[0-9]+/$' | tr -d / || true)
-    [ -n "$port" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
-    sleep 0.5
-  done
-  [ -n "$port" ] || { echo "bench/http: the server did not start" >&2; cat "$log" >&2; exit 1; }
+  # shellcheck disable=SC2206 # SERVER_ARGS is a list of options
+  [ -z "${SERVER_ARGS:-}" ] || args+=(${SERVER_ARGS})
+  start_server "$log" "${args[@]}"
   index=$(curl -s "http://127.0.0.1:$port/api/health" | grep -oE '"index_factory": *"[^"]*"' | cut -d'"' -f4 || true)
   url="http://127.0.0.1:$port"
   for kind in text image similar; do

@@ -11,15 +11,6 @@ local queries = {
   'ein Hund spielt mit dem Ball', 'a cup of hot coffee now', 'кошка спит на диване весь день',
 }
 
-local function urlencode(s)
-  return (s:gsub('[^%w%-_%.~]', function(c) return string.format('%%%02X', string.byte(c)) end))
-end
-
-local requests = {}
-for i, q in ipairs(queries) do
-  requests[i] = wrk.format('GET', '/api/search?k=10&q=' .. urlencode(q))
-end
-
-request = common.cycle(requests)
+request = common.cycle(common.text_requests(queries))
 
 done = common.done

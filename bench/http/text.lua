@@ -15,15 +15,6 @@ local queries = {
   'café', 'Kaffee', 'ice cream', 'glace', 'Eis', 'helado',
 }
 
-local function urlencode(s)
-  return (s:gsub('[^%w%-_%.~]', function(c) return string.format('%%%02X', string.byte(c)) end))
-end
-
-local requests = {}
-for i, q in ipairs(queries) do
-  requests[i] = wrk.format('GET', '/api/search?k=10&q=' .. urlencode(q))
-end
-
-request = common.cycle(requests)
+request = common.cycle(common.text_requests(queries))
 
 done = common.done

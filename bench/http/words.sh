@@ -17,21 +17,12 @@ ROUNDS=${ROUNDS:-2}
 command -v wrk >/dev/null || { echo "bench/http: wrk is missing (scripts/install-deps.sh --bench)" >&2; exit 1; }
 [ -f "$data/model.qiss" ] || { echo "bench/http/words: no collection at $data" >&2; exit 2; }
 log=$(mktemp)
-server_pid=""
-stop_server() { [ -z "$server_pid" ] || { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; server_pid=""; }; }
+# shellcheck source=bench/http/serve.sh
+. bench/http/serve.sh
 trap 'stop_server; rm -f "$log"' EXIT
 for round in $(seq "$ROUNDS"); do
   for w in 0 "$weight"; do
-    "$BUILD/qiss" serve --data "$data" --port 0 --word-weight "$w" > "$log" 2>&1 &
-    server_pid=$!
-    port=""
-    for _ in $(seq 600); do
-      port=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/' "$log" | grep -oE '[0-9]+/$' | tr -d / || true)
-      [ -n "$port" ] && break
-      kill -0 "$server_pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
-      sleep 0.5
-    done
-    [ -n "$port" ] || { echo "bench/http/words: the server did not start" >&2; exit 1; }
+    start_server "$log" --data "$data" --word-weight "$w"
     url="http://127.0.0.1:$port"
     wrk -t1 -c1 -d3s -s bench/http/sentence.lua "$url" > /dev/null
     line=$(wrk -t1 -c1 -d"$DURATION" -s bench/http/sentence.lua "$url" | grep '^{')
