@@ -15,6 +15,8 @@
 #include "engine/query.h"
 #include "engine/word_search.h"
 #include "index/simd_flat.h"
+#include "model/model.h"
+#include "model/model_file.h"
 #include "server_fixture.h"
 #include "text/words.h"
 
@@ -299,4 +301,26 @@ TEST(WordSearchCli, ModelWordsSetsTheWeightThatSearchesUse) {
     r = run_qiss("search --data " + data + " --word-weight -1 --text cat");
     EXPECT_NE(r.exit_code, 0);
     EXPECT_NE(r.output.find("--word-weight"), std::string::npos) << r.output;
+}
+
+TEST(WordSearch, TheModelFileKeepsItsWordWeightAndRefusesOneOutsideZeroToOne) {
+    Model m = Model::load(std::string(QISS_TEST_DATA) + "/tiny.qiss");
+    EXPECT_EQ(m.config().word_weight, 0.0f) << "the tiny preset searches no words";
+    m.set_word_weight(0.7f);
+    EXPECT_EQ(Model::from_bytes(m.to_bytes(), "w.qiss").config().word_weight, 0.7f);
+    EXPECT_NE(error_of([&] { m.set_word_weight(1.5f); }).find("word weight"), std::string::npos);
+    // A header whose weight is outside [0, 1] is refused with the file's name and the setting's.
+    const ModelFileContents good = decode_model_file(m.to_bytes(), "w.qiss");
+    for (const double bad : {-0.1, 1.01, 1e9}) {
+        ModelFileContents c = good;
+        c.header["config"]["text"]["word_weight"] = bad;
+        const std::string msg =
+            error_of([&] { Model::from_bytes(encode_model_file(c), "w.qiss"); });
+        EXPECT_NE(msg.find("w.qiss"), std::string::npos) << bad << ": " << msg;
+        EXPECT_NE(msg.find("model/text/word_weight"), std::string::npos) << bad << ": " << msg;
+    }
+    // A header without it (files written before) searches no words.
+    ModelFileContents old = good;
+    old.header["config"]["text"].erase("word_weight");
+    EXPECT_EQ(Model::from_bytes(encode_model_file(old), "old.qiss").config().word_weight, 0.0f);
 }

@@ -35,6 +35,16 @@ std::vector<std::filesystem::path> whitening_images(const std::vector<std::strin
     return picked;
 }
 
+/// A subcommand that reads the model file `in` and writes `out` (`qiss model convert`,
+/// `anchors`, `words`).
+CLI::App* add_rewrite(CLI::App* sub, const std::string& name, const std::string& description,
+                      const std::string& model_help, std::string& in, std::string& out) {
+    auto* cmd = sub->add_subcommand(name, description);
+    cmd->add_option("model", in, model_help)->required();
+    cmd->add_option("--out", out, "Model file to write")->required();
+    return cmd;
+}
+
 }  // namespace
 
 Command register_model(CLI::App& app) {
@@ -95,21 +105,20 @@ Command register_model(CLI::App& app) {
         ->capture_default_str();
     auto* info = sub->add_subcommand("info", "Describe a model file (kind, dimension, input)");
     info->add_option("model", a->info, "Model file")->required();
-    auto* convert = sub->add_subcommand(
-        "convert",
+    auto* convert = add_rewrite(
+        sub, "convert",
         "Rewrite a trained (kind dual) model file with its large tensors stored as float16 "
-        "(half the file) or every tensor as float32");
-    convert->add_option("model", a->convert, "Model file")->required();
+        "(half the file) or every tensor as float32",
+        "Model file", a->convert, a->convert_out);
     convert->add_option("--weight-dtype", a->weight_dtype, "float16 or float32")
         ->required()
         ->check(CLI::IsMember({"float16", "float32"}));
-    convert->add_option("--out", a->convert_out, "Model file to write")->required();
-    auto* anchors = sub->add_subcommand(
-        "anchors",
+    auto* anchors = add_rewrite(
+        sub, "anchors",
         "Attach the identity proxies of a model's training checkpoint as identity anchors "
         "(image embeddings pulled towards the identities they resemble); drops the relevance "
-        "calibration, which qiss calibrate fits again");
-    anchors->add_option("model", a->anchored, "Model file (kind dual)")->required();
+        "calibration, which qiss calibrate fits again",
+        "Model file (kind dual)", a->anchored, a->anchored_out);
     anchors
         ->add_option("--checkpoint", a->checkpoint,
                      "The training run's checkpoint folder (MODEL.ckpt) or one optim-N.pt")
@@ -120,16 +129,14 @@ Command register_model(CLI::App& app) {
     anchors->add_option("--weight", a->anchor_weight, "Weight of the pulled vector")
         ->check(CLI::Range(1e-4, 100.0))
         ->capture_default_str();
-    anchors->add_option("--out", a->anchored_out, "Model file to write")->required();
-    auto* words = sub->add_subcommand(
-        "words",
+    auto* words = add_rewrite(
+        sub, "words",
         "Set how a text query of two or more words also searches each word on its own: the "
-        "weight of a word's score (0 = off; engine/word_search.h); the network is unchanged");
-    words->add_option("model", a->worded, "Model file (kind dual)")->required();
+        "weight of a word's score (0 = off; engine/word_search.h); the network is unchanged",
+        "Model file (kind dual)", a->worded, a->worded_out);
     words->add_option("--weight", a->word_weight, "Weight of a word's score, 0..1")
         ->required()
         ->check(CLI::Range(0.0, 1.0));
-    words->add_option("--out", a->worded_out, "Model file to write")->required();
 
     return {
         sub, [a, imp, info, convert, anchors, words] {
